@@ -1,0 +1,13 @@
+//! certgate-host: serve `certgate.wasm` on loopback the way `spin up` does, without the
+//! Spin CLI. A fresh instance per request (pooling allocator), Spin-style variables
+//! (`spin.toml` defaults, `SPIN_VARIABLE_*`, `--variable`) bound to the draft
+//! `wasi:config/store` interface that Spin 3 and 4 implement. The integration tests
+//! drive the component through this same code.
+
+pub mod build;
+pub mod runtime;
+pub mod server;
+pub mod variables;
+
+pub use runtime::{Runtime, RuntimeOptions};
+pub use variables::Variables;

@@ -1,0 +1,310 @@
+//! Compiling `certgate.wasm` once and running one fresh instance per request, with the
+//! draft `wasi:config/store` bound to a per-request map of configuration values.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// Host side of `wasi:config/store@0.2.0-draft-2024-09-27`, the version Spin 3 and 4
+/// provide (the `wasmtime-wasi-config` crate implements a later, incompatible one).
+mod draft_config {
+    wasmtime::component::bindgen!({
+        path: "../wit/deps/wasi-config",
+        world: "wasi:config/imports",
+    });
+}
+use draft_config::wasi::config::store as config_store;
+
+/// Configuration values the component reads, by component variable name.
+pub type ConfigValues = Arc<BTreeMap<String, String>>;
+
+/// How to run instances.
+#[derive(Clone, Debug)]
+pub struct RuntimeOptions {
+    /// Use the pooling allocator (as Spin does) rather than on-demand allocation.
+    pub pooling: bool,
+    /// Concurrent instances the pool holds.
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            pooling: true,
+            max_instances: 64,
+        }
+    }
+}
+
+/// Per-request store data.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: DenyOutbound,
+    config: ConfigValues,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl config_store::Host for HostState {
+    fn get(&mut self, key: String) -> Result<Option<String>, config_store::Error> {
+        Ok(self.config.get(&key).cloned())
+    }
+
+    fn get_all(&mut self) -> Result<Vec<(String, String)>, config_store::Error> {
+        Ok(self
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
+/// certgate makes no outgoing requests; any attempt is refused.
+struct DenyOutbound;
+
+impl WasiHttpHooks for DenyOutbound {
+    fn send_request(
+        &mut self,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn std::future::Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<
+                            dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>>
+                                + Send,
+                        >,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+/// Where the guest's stderr goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stderr {
+    Inherit,
+    Capture,
+}
+
+/// A compiled component, ready to instantiate per request.
+#[derive(Clone)]
+pub struct Runtime {
+    pre: ProxyPre<HostState>,
+    component: Component,
+}
+
+/// A fully collected response (tests, benchmarks).
+#[derive(Debug)]
+pub struct Collected {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    /// The guest's stderr when captured.
+    pub stderr: String,
+}
+
+impl Collected {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Result<serde_json::Value> {
+        Ok(serde_json::from_slice(&self.body)?)
+    }
+
+    /// The guest's stderr lines parsed as JSON (lines that are not JSON are skipped).
+    pub fn log_lines(&self) -> Vec<serde_json::Value> {
+        self.stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Runtime {
+    /// Compile a component file.
+    pub fn new(path: &Path, options: &RuntimeOptions) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_bytes(&bytes, options)
+    }
+
+    pub fn from_bytes(bytes: &[u8], options: &RuntimeOptions) -> Result<Self> {
+        let mut config = wasmtime::Config::new();
+        if options.pooling {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(options.max_instances)
+                .total_core_instances(options.max_instances * 4)
+                .total_memories(options.max_instances * 2)
+                .total_tables(options.max_instances * 4)
+                .max_memory_size(256 << 20);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config)?;
+        let component = Component::from_binary(&engine, bytes)
+            .map_err(anyhow::Error::from)
+            .context("compiling the component")?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        config_store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
+            .map_err(anyhow::Error::from)
+            .context("the component does not export wasi:http/incoming-handler")?;
+        Ok(Runtime { pre, component })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        self.pre.engine()
+    }
+
+    /// The component's import names (e.g. `wasi:config/store@0.2.0-draft-2024-09-27`).
+    pub fn imports(&self) -> Vec<String> {
+        let ty = self.component.component_type();
+        ty.imports(self.engine())
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// The component's export names.
+    pub fn exports(&self) -> Vec<String> {
+        let ty = self.component.component_type();
+        ty.exports(self.engine())
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// Run one request in a fresh instance. Returns the response as soon as the guest
+    /// sets it, plus a pipe holding the guest's stderr when captured, and the task
+    /// that finishes the guest's work.
+    pub async fn handle<B>(
+        &self,
+        request: hyper::Request<B>,
+        config: ConfigValues,
+        stderr: Stderr,
+    ) -> Result<(
+        hyper::Response<HyperOutgoingBody>,
+        Option<MemoryOutputPipe>,
+        tokio::task::JoinHandle<Result<()>>,
+    )>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let mut wasi = WasiCtx::builder();
+        let pipe = match stderr {
+            Stderr::Inherit => {
+                wasi.inherit_stderr();
+                None
+            }
+            Stderr::Capture => {
+                let pipe = MemoryOutputPipe::new(1 << 20);
+                wasi.stderr(pipe.clone());
+                Some(pipe)
+            }
+        };
+        let state = HostState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: DenyOutbound,
+            config,
+        };
+        let mut store = Store::new(self.pre.engine(), state);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let req = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let pre = self.pre.clone();
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await?;
+            Ok(())
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok((response, pipe, task)),
+            Ok(Err(e)) => Err(anyhow!("the guest returned an error code: {e:?}")),
+            Err(_) => {
+                let detail = match task.await {
+                    Ok(Ok(())) => anyhow!("the guest never set a response"),
+                    Ok(Err(e)) => anyhow::Error::from(e)
+                        .context("the guest trapped before setting a response"),
+                    Err(e) => anyhow!("the guest task failed: {e}"),
+                };
+                Err(detail)
+            }
+        }
+    }
+
+    /// Run one request and collect everything (body, the guest's stderr). A trap after
+    /// the response was set is an error too.
+    pub async fn call(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+        config: ConfigValues,
+    ) -> Result<Collected> {
+        let request = request.map(|b| {
+            b.map_err(|never: std::convert::Infallible| -> hyper::Error { match never {} })
+        });
+        let (response, pipe, task) = self.handle(request, config, Stderr::Capture).await?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| anyhow!("reading the response body: {e:?}"))?
+            .to_bytes();
+        task.await.map_err(|e| anyhow!("guest task: {e}"))??;
+        let stderr = pipe
+            .map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
+            .unwrap_or_default();
+        Ok(Collected {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            stderr,
+        })
+    }
+}

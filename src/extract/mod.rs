@@ -1,0 +1,336 @@
+//! Header extraction: turn the value(s) of the configured certificate header into the
+//! DER bytes of the leaf certificate and of any forwarded chain, in whatever format the
+//! terminator used. Nothing here trusts the input: every failure is a [`Refusal`].
+
+mod base64_der;
+mod pem;
+mod percent;
+mod rfc9440;
+mod xfcc;
+
+pub use base64_der::decode_base64;
+pub use percent::percent_decode;
+pub use xfcc::{parse_xfcc, XfccElement};
+
+use crate::reason::Refusal;
+
+/// Most certificates (leaf plus chain) one header may carry.
+pub const MAX_CERTIFICATES: usize = 16;
+
+/// How the certificate is encoded in the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Detect from the value of the configured header (never from other headers).
+    Auto,
+    /// Base64 of DER, no armour: App Service, ASP.NET, Caddy, HAProxy (quotes tolerated),
+    /// Cloudflare; Traefik's comma-separated chain, leaf first.
+    Base64Der,
+    /// PEM, with real line breaks, spaces for line breaks (Apache), or tab-continued lines.
+    Pem,
+    /// Percent-encoded PEM (nginx, ingress-nginx, App Gateway, Kong, AWS ALB with literal `+ = /`).
+    UrlPem,
+    /// RFC 9440 / RFC 8941 byte sequence `:base64:`.
+    Rfc9440,
+    /// Envoy / Istio `X-Forwarded-Client-Cert`.
+    Xfcc,
+}
+
+impl Format {
+    pub const NAMES: [(&'static str, Format); 6] = [
+        ("auto", Format::Auto),
+        ("base64-der", Format::Base64Der),
+        ("pem", Format::Pem),
+        ("url-pem", Format::UrlPem),
+        ("rfc9440", Format::Rfc9440),
+        ("xfcc", Format::Xfcc),
+    ];
+
+    pub fn parse(raw: &str) -> Option<Format> {
+        let raw = raw.trim();
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(raw))
+            .map(|(_, f)| *f)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("auto", |(n, _)| n)
+    }
+}
+
+/// What to do with an XFCC header that carries several elements (one per proxy hop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XfccElements {
+    /// Refuse with `certificate_ambiguous` (default).
+    Single,
+    /// Use the last element: the one added by the proxy nearest to certgate.
+    Last,
+}
+
+impl XfccElements {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "single" => Some(XfccElements::Single),
+            "last" => Some(XfccElements::Last),
+            _ => None,
+        }
+    }
+}
+
+/// The extraction part of the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractionSettings {
+    /// Lowercase header name.
+    pub header: String,
+    /// Lowercase name of a separate chain header (RFC 9440 `Client-Cert-Chain`).
+    pub chain_header: Option<String>,
+    pub format: Format,
+    pub xfcc_elements: XfccElements,
+    pub max_header_bytes: usize,
+}
+
+/// The certificates found in the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardedCertificate {
+    /// DER of the leaf: the certificate that gets authenticated.
+    pub leaf: Vec<u8>,
+    /// DER of the other forwarded certificates, nearest the leaf first (leaf excluded).
+    pub chain: Vec<Vec<u8>>,
+    /// The format the value was read as (resolved when `auto`).
+    pub format: Format,
+}
+
+/// Values terminators send when there is no client certificate.
+fn is_absent_sentinel(value: &str) -> bool {
+    // Apache's `(null)`; a placeholder the terminator failed to expand, as Caddy 2.6
+    // sends `{http.request.tls.client.certificate_der_base64}` verbatim.
+    value == "(null)"
+        || value == "\"\""
+        || (value.len() > 2
+            && value.starts_with('{')
+            && value.ends_with('}')
+            && value[1..value.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-'))
+}
+
+/// Guess the format from the value alone.
+pub fn detect(value: &str) -> Format {
+    let v = value.trim_start();
+    if v.starts_with(':') {
+        return Format::Rfc9440;
+    }
+    if v.contains("-----BEGIN") {
+        return Format::Pem;
+    }
+    let upper_prefix: String = v.chars().take(24).collect::<String>().to_ascii_uppercase();
+    if upper_prefix.starts_with("%2D%2D%2D%2D%2DBEGIN") || upper_prefix.starts_with("-----BEGIN") {
+        return Format::UrlPem;
+    }
+    if xfcc::looks_like_xfcc(v) {
+        return Format::Xfcc;
+    }
+    Format::Base64Der
+}
+
+fn header_text(value: &[u8]) -> Result<&str, Refusal> {
+    let text = std::str::from_utf8(value)
+        .map_err(|_| Refusal::malformed("header value is not valid UTF-8"))?;
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\t' && c != '\r' && c != '\n')
+    {
+        return Err(Refusal::malformed(
+            "header value contains control characters",
+        ));
+    }
+    Ok(text)
+}
+
+fn check_size(lines: &[Vec<u8>], limit: usize, what: &str) -> Result<(), Refusal> {
+    let total: usize = lines.iter().map(|l| l.len()).sum();
+    if total > limit {
+        return Err(Refusal::too_large(format!(
+            "{what} is {total} bytes; the limit is {limit}"
+        )));
+    }
+    Ok(())
+}
+
+/// Extract the certificate from the header lines (`cert_lines`: every line of the
+/// configured header, in order; `chain_lines`: those of the chain header, if configured).
+pub fn extract(
+    settings: &ExtractionSettings,
+    cert_lines: &[Vec<u8>],
+    chain_lines: &[Vec<u8>],
+) -> Result<ForwardedCertificate, Refusal> {
+    if cert_lines.is_empty() {
+        return Err(Refusal::missing(format!("no `{}` header", settings.header)));
+    }
+    check_size(
+        cert_lines,
+        settings.max_header_bytes,
+        "the certificate header",
+    )?;
+    check_size(chain_lines, settings.max_header_bytes, "the chain header")?;
+
+    let first = header_text(&cert_lines[0])?;
+    let format = match settings.format {
+        Format::Auto => detect(first),
+        f => f,
+    };
+
+    let (leaf, mut chain) = if format == Format::Xfcc {
+        // Several XFCC lines are one comma-separated list.
+        let mut joined = String::new();
+        for (i, line) in cert_lines.iter().enumerate() {
+            if i > 0 {
+                joined.push(',');
+            }
+            joined.push_str(header_text(line)?);
+        }
+        let value = joined.trim();
+        if value.is_empty() {
+            return Err(Refusal::missing("the XFCC header is empty"));
+        }
+        xfcc::extract(value, settings.xfcc_elements)?
+    } else {
+        if cert_lines.len() > 1 {
+            return Err(Refusal::ambiguous(format!(
+                "the `{}` header occurs {} times",
+                settings.header,
+                cert_lines.len()
+            )));
+        }
+        let value = first.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+        if value.is_empty() || is_absent_sentinel(value) {
+            return Err(Refusal::missing(format!(
+                "the `{}` header carries no certificate",
+                settings.header
+            )));
+        }
+        let mut certs = match format {
+            Format::Base64Der => base64_der::decode_list(value)?,
+            Format::Pem => pem::decode_pem_certificates(value)?,
+            Format::UrlPem => pem::decode_pem_certificates(&percent_decode(value)?)?,
+            Format::Rfc9440 => vec![rfc9440::decode_item(value)?],
+            Format::Auto | Format::Xfcc => return Err(Refusal::malformed("unsupported format")),
+        };
+        if certs.len() > MAX_CERTIFICATES {
+            return Err(Refusal::too_large(format!(
+                "{} certificates in one header; the limit is {MAX_CERTIFICATES}",
+                certs.len()
+            )));
+        }
+        let leaf = certs.remove(0);
+        (leaf, certs)
+    };
+
+    if let Some(chain_header) = &settings.chain_header {
+        match chain_lines.len() {
+            0 => {}
+            1 => {
+                let value = header_text(&chain_lines[0])?.trim();
+                if !value.is_empty() {
+                    chain.extend(rfc9440::decode_list(value)?);
+                }
+            }
+            n => {
+                return Err(Refusal::ambiguous(format!(
+                    "the `{chain_header}` header occurs {n} times"
+                )))
+            }
+        }
+    }
+    if chain.len() + 1 > MAX_CERTIFICATES {
+        return Err(Refusal::too_large(format!(
+            "{} certificates forwarded; the limit is {MAX_CERTIFICATES}",
+            chain.len() + 1
+        )));
+    }
+    Ok(ForwardedCertificate {
+        leaf,
+        chain,
+        format,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(format: Format) -> ExtractionSettings {
+        ExtractionSettings {
+            header: "x-cert".into(),
+            chain_header: None,
+            format,
+            xfcc_elements: XfccElements::Single,
+            max_header_bytes: 1024,
+        }
+    }
+
+    #[test]
+    fn detection() {
+        assert_eq!(detect(":MIIB:"), Format::Rfc9440);
+        assert_eq!(detect("-----BEGIN CERTIFICATE----- MIIB"), Format::Pem);
+        assert_eq!(detect("%2D%2D%2D%2D%2DBEGIN%20CERTIFICATE"), Format::UrlPem);
+        assert_eq!(detect("%2d%2d%2d%2d%2dBEGIN%20CERTIFICATE"), Format::UrlPem);
+        assert_eq!(detect("By=spiffe://a;Hash=00;Cert=\"x\""), Format::Xfcc);
+        assert_eq!(detect("Hash=00"), Format::Xfcc);
+        assert_eq!(detect("MIIBszCCAVmgAwIBAgIU"), Format::Base64Der);
+        assert_eq!(detect("\"MIIBszCCAVmgAwIBAgIU\""), Format::Base64Der);
+    }
+
+    #[test]
+    fn missing_and_sentinels() {
+        let s = settings(Format::Auto);
+        for v in [
+            "",
+            "   ",
+            "(null)",
+            "{http.request.tls.client.certificate_der_base64}",
+            "\"\"",
+        ] {
+            let e = extract(&s, &[v.as_bytes().to_vec()], &[]).unwrap_err();
+            assert_eq!(e.reason, crate::Reason::CertificateMissing, "{v:?}");
+        }
+        assert_eq!(
+            extract(&s, &[], &[]).unwrap_err().reason,
+            crate::Reason::CertificateMissing
+        );
+    }
+
+    #[test]
+    fn repeated_lines_are_ambiguous_and_size_is_limited() {
+        let s = settings(Format::Base64Der);
+        let e = extract(&s, &[b"AAAA".to_vec(), b"AAAA".to_vec()], &[]).unwrap_err();
+        assert_eq!(e.reason, crate::Reason::CertificateAmbiguous);
+        let e = extract(&s, &[vec![b'A'; 1025]], &[]).unwrap_err();
+        assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
+        let e = extract(&s, &[vec![b'A'; 600], vec![b'A'; 600]], &[]).unwrap_err();
+        assert_eq!(
+            e.reason,
+            crate::Reason::CertificateTooLarge,
+            "the limit counts every line"
+        );
+    }
+
+    #[test]
+    fn hostile_bytes_are_malformed() {
+        let s = settings(Format::Auto);
+        for v in [
+            &b"\xff\xfe"[..],
+            b"MII\x00B",
+            b"-----BEGIN CERTIFICATE-----",
+            b":::",
+            b"%zz",
+            b"Cert=\"unterminated",
+        ] {
+            let e = extract(&s, &[v.to_vec()], &[]).unwrap_err();
+            assert_eq!(e.reason, crate::Reason::CertificateMalformed, "{v:?}");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Strict percent-decoding, path style: `+` is data (AWS ALB leaves `+ = /` literal),
+//! never a space. A `%` not followed by two hex digits is malformed, not passed through.
+
+use crate::reason::Refusal;
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decode `%XX` escapes once. The result must be UTF-8 (it is PEM text).
+pub fn percent_decode(value: &str) -> Result<String, Refusal> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = bytes.get(i + 1).copied().and_then(hex_value);
+            let lo = bytes.get(i + 2).copied().and_then(hex_value);
+            match (hi, lo) {
+                (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
+                _ => {
+                    return Err(Refusal::malformed(format!(
+                        "invalid percent-escape at byte {i}"
+                    )))
+                }
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| Refusal::malformed("percent-decoded value is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_style() {
+        assert_eq!(percent_decode("a%2Bb+c%3d%0A").unwrap(), "a+b+c=\n");
+        assert_eq!(
+            percent_decode("%252D").unwrap(),
+            "%2D",
+            "decodes exactly once"
+        );
+        assert!(percent_decode("%").is_err());
+        assert!(percent_decode("%2").is_err());
+        assert!(percent_decode("%G0").is_err());
+        assert!(percent_decode("%FF").is_err(), "not UTF-8");
+    }
+}

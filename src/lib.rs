@@ -1,0 +1,20 @@
+//! certgate: authenticate clients by the TLS client certificate that a terminator
+//! forwards in a request header.
+//!
+//! The modules below are pure logic (no host bindings), tested natively and fuzzed;
+//! `component` is the thin `wasi:http` glue compiled only for WebAssembly.
+
+pub mod certificate;
+pub mod config;
+pub mod decision;
+pub mod extract;
+pub mod log;
+pub mod platform;
+pub mod reason;
+pub mod service;
+pub mod thumbprint;
+
+pub use reason::{Reason, Refusal};
+
+#[cfg(target_arch = "wasm32")]
+mod component;

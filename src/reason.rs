@@ -1,0 +1,170 @@
+//! The one refusal type: every way a request can fail maps to a stable [`Reason`].
+
+use std::fmt;
+
+/// Stable, documented reason codes. The string form (`code`) is part of the public
+/// contract: it appears in problem+json bodies and in logs and never changes meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// No certificate header, an empty one, or a terminator's "no certificate" sentinel.
+    CertificateMissing,
+    /// The header is present but its value cannot be decoded into an X.509 certificate.
+    CertificateMalformed,
+    /// The header occurs more than once, or carries more than one candidate leaf.
+    CertificateAmbiguous,
+    /// The header, or the chain it carries, is over the configured limits.
+    CertificateTooLarge,
+    /// notAfter (plus the allowed clock skew) has passed.
+    CertificateExpired,
+    /// notBefore (minus the allowed clock skew) is still in the future.
+    CertificateNotYetValid,
+    /// The certificate decodes and is in its validity window but matches no pin.
+    CertificateNotAllowed,
+    /// The deployment's configuration is missing or invalid: everything is refused.
+    ConfigurationError,
+    /// Authenticated, but no such route.
+    NotFound,
+    /// Authenticated (or a public route), but the method is not served there.
+    MethodNotAllowed,
+}
+
+impl Reason {
+    /// Every reason, in documentation order.
+    pub const ALL: [Reason; 10] = [
+        Reason::CertificateMissing,
+        Reason::CertificateMalformed,
+        Reason::CertificateAmbiguous,
+        Reason::CertificateTooLarge,
+        Reason::CertificateExpired,
+        Reason::CertificateNotYetValid,
+        Reason::CertificateNotAllowed,
+        Reason::ConfigurationError,
+        Reason::NotFound,
+        Reason::MethodNotAllowed,
+    ];
+
+    /// The stable machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::CertificateMissing => "certificate_missing",
+            Reason::CertificateMalformed => "certificate_malformed",
+            Reason::CertificateAmbiguous => "certificate_ambiguous",
+            Reason::CertificateTooLarge => "certificate_too_large",
+            Reason::CertificateExpired => "certificate_expired",
+            Reason::CertificateNotYetValid => "certificate_not_yet_valid",
+            Reason::CertificateNotAllowed => "certificate_not_allowed",
+            Reason::ConfigurationError => "configuration_error",
+            Reason::NotFound => "not_found",
+            Reason::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// The HTTP status this reason is answered with (outside `/healthz`).
+    pub fn status(self) -> u16 {
+        match self {
+            Reason::ConfigurationError => 500,
+            Reason::NotFound => 404,
+            Reason::MethodNotAllowed => 405,
+            _ => 403,
+        }
+    }
+
+    /// A short human-readable summary, used as the problem+json `title`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Reason::CertificateMissing => "No client certificate was forwarded",
+            Reason::CertificateMalformed => "The forwarded client certificate could not be decoded",
+            Reason::CertificateAmbiguous => "More than one client certificate was forwarded",
+            Reason::CertificateTooLarge => {
+                "The forwarded client certificate is over the size limits"
+            }
+            Reason::CertificateExpired => "The client certificate has expired",
+            Reason::CertificateNotYetValid => "The client certificate is not valid yet",
+            Reason::CertificateNotAllowed => "The client certificate is not allowed",
+            Reason::ConfigurationError => "The service is not configured correctly",
+            Reason::NotFound => "Not found",
+            Reason::MethodNotAllowed => "Method not allowed",
+        }
+    }
+
+    /// Whether this reason is a refusal to authenticate (as opposed to routing).
+    pub fn is_authentication_failure(self) -> bool {
+        self.status() == 403
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A refusal: a stable reason plus a detail. The detail is shown to the client for
+/// certificate reasons; for [`Reason::ConfigurationError`] it goes to the log only and
+/// the client sees a generic text, so nothing of the configuration leaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn missing(detail: impl Into<String>) -> Self {
+        Self::new(Reason::CertificateMissing, detail)
+    }
+
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(Reason::CertificateMalformed, detail)
+    }
+
+    pub fn ambiguous(detail: impl Into<String>) -> Self {
+        Self::new(Reason::CertificateAmbiguous, detail)
+    }
+
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(Reason::CertificateTooLarge, detail)
+    }
+
+    pub fn configuration(detail: impl Into<String>) -> Self {
+        Self::new(Reason::ConfigurationError, detail)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason.code(), self.detail)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in Reason::ALL {
+            assert!(seen.insert(r.code()), "duplicate code {}", r.code());
+            assert!(r.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(Reason::CertificateNotAllowed.status(), 403);
+        assert_eq!(Reason::ConfigurationError.status(), 500);
+        assert_eq!(Reason::NotFound.status(), 404);
+        assert_eq!(Reason::MethodNotAllowed.status(), 405);
+        assert!(Reason::CertificateExpired.is_authentication_failure());
+        assert!(!Reason::ConfigurationError.is_authentication_failure());
+    }
+}

@@ -1,0 +1,251 @@
+//! Pinned certificate thumbprints: parsing the configured list in every common spelling
+//! and matching a certificate against it.
+//!
+//! List syntax: entries separated by `,`, `;` or line breaks. Inside an entry, `:`
+//! separators, white space, letter case and invisible formatting marks (U+200E and
+//! friends, as pasted from Windows certificate dialogs) are ignored. An entry may carry
+//! a `sha1:` or `sha256:` prefix. Empty pieces (a trailing separator) are skipped, but
+//! any non-empty entry that is not a valid SHA-1 (40 hex) or SHA-256 (64 hex) thumbprint
+//! makes the whole list invalid: the configuration fails closed.
+
+use std::fmt;
+
+/// Hash algorithm of a thumbprint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Sha1,
+    Sha256,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha1 => "sha1",
+            Algorithm::Sha256 => "sha256",
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            Algorithm::Sha1 => 40,
+            Algorithm::Sha256 => 64,
+        }
+    }
+}
+
+/// One pinned thumbprint, normalised.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Thumbprint {
+    pub algorithm: Algorithm,
+    /// The digest bytes (20 or 32).
+    pub digest: Vec<u8>,
+}
+
+impl Thumbprint {
+    /// Lowercase hex of the digest.
+    pub fn hex(&self) -> String {
+        hex::encode(&self.digest)
+    }
+}
+
+impl fmt::Display for Thumbprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.algorithm.name(), self.hex())
+    }
+}
+
+/// Why a thumbprint list was refused. Names the entry (1-based) but never echoes its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListError {
+    pub entry: usize,
+    pub problem: &'static str,
+}
+
+impl fmt::Display for ListError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "entry {}: {}", self.entry, self.problem)
+    }
+}
+
+/// Characters that are invisible or pure formatting, dropped from an entry.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+}
+
+fn is_entry_separator(c: char) -> bool {
+    matches!(c, ',' | ';' | '\n' | '\r')
+}
+
+/// Parse a single entry (already split from its list).
+pub fn parse_entry(raw: &str) -> Result<Thumbprint, &'static str> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
+        .collect();
+    let lower = cleaned.to_ascii_lowercase();
+    let (claimed, rest) = if let Some(rest) = lower
+        .strip_prefix("sha256:")
+        .or_else(|| lower.strip_prefix("sha-256:"))
+    {
+        (Some(Algorithm::Sha256), rest)
+    } else if let Some(rest) = lower
+        .strip_prefix("sha1:")
+        .or_else(|| lower.strip_prefix("sha-1:"))
+    {
+        (Some(Algorithm::Sha1), rest)
+    } else {
+        (None, lower.as_str())
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.is_empty() {
+        return Err("no hex digits");
+    }
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("not hexadecimal");
+    }
+    let algorithm = match (claimed, digits.len()) {
+        (Some(a), n) if n == a.hex_len() => a,
+        (Some(Algorithm::Sha1), _) => return Err("sha1 thumbprint must have 40 hex digits"),
+        (Some(Algorithm::Sha256), _) => return Err("sha256 thumbprint must have 64 hex digits"),
+        (None, 40) => Algorithm::Sha1,
+        (None, 64) => Algorithm::Sha256,
+        (None, _) => return Err("not 40 (SHA-1) or 64 (SHA-256) hex digits"),
+    };
+    let digest = hex::decode(&digits).map_err(|_| "not hexadecimal")?;
+    Ok(Thumbprint { algorithm, digest })
+}
+
+/// A parsed, validated thumbprint list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThumbprintList {
+    entries: Vec<Thumbprint>,
+}
+
+impl ThumbprintList {
+    /// Parse a whole list. An empty list (no entries at all) is returned as such; the
+    /// caller decides whether that is acceptable.
+    pub fn parse(raw: &str) -> Result<Self, ListError> {
+        let mut entries = Vec::new();
+        for (index, piece) in raw.split(is_entry_separator).enumerate() {
+            let meaningful = piece
+                .chars()
+                .any(|c| !c.is_whitespace() && !is_invisible(c));
+            if !meaningful {
+                continue;
+            }
+            let thumbprint = parse_entry(piece).map_err(|problem| ListError {
+                entry: index + 1,
+                problem,
+            })?;
+            entries.push(thumbprint);
+        }
+        Ok(ThumbprintList { entries })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entries(&self) -> &[Thumbprint] {
+        &self.entries
+    }
+
+    /// Find the first entry matching either digest of a certificate; returns its
+    /// 0-based position in the list.
+    pub fn find(&self, sha1: &[u8; 20], sha256: &[u8; 32]) -> Option<(usize, &Thumbprint)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .find(|(_, t)| match t.algorithm {
+                Algorithm::Sha1 => t.digest.as_slice() == sha1,
+                Algorithm::Sha256 => t.digest.as_slice() == sha256,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA1: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+    const SHA256: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn accepts_every_common_spelling_of_the_same_thumbprint() {
+        let canonical = parse_entry(SHA1).unwrap();
+        let colon = SHA1
+            .as_bytes()
+            .chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap().to_uppercase())
+            .collect::<Vec<_>>()
+            .join(":");
+        let spaced = colon.replace(':', " ");
+        for spelling in [
+            SHA1.to_uppercase(),
+            colon,
+            spaced,
+            format!("\u{200E}{SHA1}"),
+            format!("SHA1:{SHA1}"),
+            format!("  sha-1:{SHA1}\t"),
+            format!("{}\u{200B}{}", &SHA1[..10], &SHA1[10..]),
+        ] {
+            assert_eq!(
+                parse_entry(&spelling).unwrap(),
+                canonical,
+                "spelling {spelling:?}"
+            );
+        }
+        let t = parse_entry(&format!("sha256:{}", SHA256.to_uppercase())).unwrap();
+        assert_eq!(t.algorithm, Algorithm::Sha256);
+        assert_eq!(t.hex(), SHA256);
+        assert_eq!(t.to_string(), format!("sha256:{SHA256}"));
+    }
+
+    #[test]
+    fn rejects_bad_entries() {
+        assert!(parse_entry("xyz").is_err());
+        assert!(parse_entry(&SHA1[..39]).is_err());
+        assert!(parse_entry(&format!("{SHA1}0")).is_err());
+        assert!(parse_entry(&format!("sha256:{SHA1}")).is_err());
+        assert!(parse_entry(&format!("sha1:{SHA256}")).is_err());
+        assert!(parse_entry(&format!("md5:{SHA1}")).is_err());
+        assert!(parse_entry("sha1:").is_err());
+        assert!(parse_entry(&SHA1.replace('a', "g")).is_err());
+        // Base64 (as GCP writes SHA-256 fingerprints) is not a thumbprint.
+        assert!(parse_entry("ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=").is_err());
+    }
+
+    #[test]
+    fn list_separators_and_fail_closed() {
+        let list = ThumbprintList::parse(&format!("{SHA1};{SHA256}\n{SHA1},\r\n")).unwrap();
+        assert_eq!(list.len(), 3);
+        assert!(ThumbprintList::parse(" ;, \n").unwrap().is_empty());
+        let err = ThumbprintList::parse(&format!("{SHA1};nope;{SHA256}")).unwrap_err();
+        assert_eq!(err.entry, 2);
+        assert!(
+            !err.to_string().contains("nope"),
+            "error must not echo the value"
+        );
+    }
+
+    #[test]
+    fn find_matches_the_right_algorithm() {
+        let sha1: [u8; 20] = hex::decode(SHA1).unwrap().try_into().unwrap();
+        let sha256: [u8; 32] = hex::decode(SHA256).unwrap().try_into().unwrap();
+        let list = ThumbprintList::parse(&format!("{};{SHA256}", "ff".repeat(20))).unwrap();
+        assert_eq!(list.find(&sha1, &sha256).map(|(i, _)| i), Some(1));
+        let list = ThumbprintList::parse(&"ff".repeat(32)).unwrap();
+        assert!(list.find(&sha1, &sha256).is_none());
+        // A SHA-1 pin never matches against the SHA-256 digest's prefix.
+        let mut prefix = [0u8; 20];
+        prefix.copy_from_slice(&sha256[..20]);
+        let list = ThumbprintList::parse(&hex::encode(prefix)).unwrap();
+        assert!(list.find(&sha1, &sha256).is_none());
+    }
+}
