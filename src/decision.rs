@@ -110,3 +110,327 @@ pub fn authenticate(
         matched,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::var;
+    use crate::extract::XfccElements;
+    use certgate_testkit::{encode, Ca, Issued, KeyKind, LeafOptions};
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn config(pins: &str, extra: &[(&str, &str)]) -> Config {
+        let mut vars: Vec<(&str, &str)> = vec![(var::ALLOWED_THUMBPRINTS, pins)];
+        vars.extend_from_slice(extra);
+        Config::load(&vars.as_slice()).unwrap()
+    }
+
+    fn run(config: &Config, value: &str) -> Result<Identity, Denial> {
+        authenticate(config, &[value.as_bytes().to_vec()], &[], now())
+    }
+
+    fn reason(config: &Config, value: &str) -> Reason {
+        run(config, value).unwrap_err().refusal.reason
+    }
+
+    #[test]
+    fn every_format_and_key_kind_authenticates() {
+        let ca = Ca::new("Test Root");
+        for kind in [
+            KeyKind::Rsa2048,
+            KeyKind::EcdsaP256,
+            KeyKind::EcdsaP384,
+            KeyKind::Ed25519,
+        ] {
+            let leaf = ca.issue(
+                &LeafOptions::named("svc")
+                    .key(kind)
+                    .dns("svc.example")
+                    .uri("spiffe://t/ns/a"),
+            );
+            let cfg = config(&leaf.sha256_hex(), &[]);
+            let encodings: Vec<(String, Format)> = vec![
+                (encode::base64_der(&leaf.der), Format::Base64Der),
+                (
+                    format!("\"{}\"", encode::base64_der(&leaf.der)),
+                    Format::Base64Der,
+                ),
+                (encode::pem(&leaf.der), Format::Pem),
+                (encode::pem_apache(&leaf.der), Format::Pem),
+                (encode::pem_tab_continued(&leaf.der), Format::Pem),
+                (encode::url_pem_nginx(&leaf.der), Format::UrlPem),
+                (encode::url_pem_alb(&leaf.der), Format::UrlPem),
+                (encode::rfc9440(&leaf.der), Format::Rfc9440),
+                (encode::xfcc_element(&leaf.der, &[], "CN=svc"), Format::Xfcc),
+                (
+                    encode::traefik_chain(&[&leaf.der, &ca.certificate.der]),
+                    Format::Base64Der,
+                ),
+            ];
+            for (value, format) in encodings {
+                // Auto-detected and explicitly configured.
+                for cfg in [
+                    cfg.clone(),
+                    config(
+                        &leaf.sha256_hex(),
+                        &[(var::CERTIFICATE_FORMAT, format.name())],
+                    ),
+                ] {
+                    let id =
+                        run(&cfg, &value).unwrap_or_else(|e| panic!("{kind:?} {format:?}: {e:?}"));
+                    assert_eq!(id.format, format);
+                    assert_eq!(id.certificate.sha256_hex(), leaf.sha256_hex());
+                    assert_eq!(id.certificate.dns_names, vec!["svc.example"]);
+                    assert_eq!(id.certificate.uris, vec!["spiffe://t/ns/a"]);
+                    assert_eq!(id.matched.entry, 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn identity_fields() {
+        let ca = Ca::new("Test Root");
+        let mut opts = LeafOptions::named("alice")
+            .email("alice@example.com")
+            .dns("a.example");
+        opts.serial = Some(vec![0x0a, 0xbc, 0xde]);
+        let leaf = ca.issue(&opts);
+        let cfg = config(
+            &format!(
+                "{};sha1:{}",
+                "00".repeat(32),
+                leaf.sha1_hex().to_uppercase()
+            ),
+            &[],
+        );
+        let id = run(&cfg, &encode::base64_der(&leaf.der)).unwrap();
+        assert_eq!(id.certificate.subject, "CN=alice");
+        assert_eq!(id.certificate.issuer, "CN=Test Root");
+        assert_eq!(id.certificate.serial_hex, "0abcde");
+        assert_eq!(id.certificate.emails, vec!["alice@example.com"]);
+        assert_eq!(id.certificate.sha1_hex(), leaf.sha1_hex());
+        assert_eq!(id.matched.entry, 2);
+        assert_eq!(
+            id.matched.thumbprint.algorithm,
+            crate::thumbprint::Algorithm::Sha1
+        );
+        assert!(id.certificate.not_before < now() && now() < id.certificate.not_after);
+    }
+
+    #[test]
+    fn validity_window_and_skew() {
+        let ca = Ca::new("Test Root");
+        let expired = ca.issue(&LeafOptions::named("old").expired());
+        let future = ca.issue(&LeafOptions::named("new").not_yet_valid());
+        let pins = format!("{};{}", expired.sha256_hex(), future.sha256_hex());
+        let cfg = config(&pins, &[]);
+        let denial = run(&cfg, &encode::base64_der(&expired.der)).unwrap_err();
+        assert_eq!(denial.refusal.reason, Reason::CertificateExpired);
+        assert!(
+            denial.certificate.is_some(),
+            "the log gets the thumbprint of a decoded certificate"
+        );
+        assert_eq!(
+            reason(&cfg, &encode::base64_der(&future.der)),
+            Reason::CertificateNotYetValid
+        );
+        // Expired beats not-allowed: the reason says what is wrong with the certificate itself.
+        let cfg_other = config(&"ab".repeat(32), &[]);
+        assert_eq!(
+            reason(&cfg_other, &encode::base64_der(&expired.der)),
+            Reason::CertificateExpired
+        );
+        // Skew: a certificate that expired (or starts) an hour away passes with a day of
+        // tolerance and fails with the default minute.
+        let mut opts = LeafOptions::named("edge");
+        opts.not_after =
+            certgate_testkit::OffsetDateTime::now_utc() - certgate_testkit::Duration::hours(1);
+        let just_expired = ca.issue(&opts);
+        let mut opts = LeafOptions::named("edge");
+        opts.not_before =
+            certgate_testkit::OffsetDateTime::now_utc() + certgate_testkit::Duration::hours(1);
+        let almost_valid = ca.issue(&opts);
+        let pins = format!(
+            "{};{}",
+            just_expired.sha256_hex(),
+            almost_valid.sha256_hex()
+        );
+        let strict = config(&pins, &[]);
+        assert_eq!(
+            reason(&strict, &encode::base64_der(&just_expired.der)),
+            Reason::CertificateExpired
+        );
+        assert_eq!(
+            reason(&strict, &encode::base64_der(&almost_valid.der)),
+            Reason::CertificateNotYetValid
+        );
+        let lenient = config(&pins, &[(var::CLOCK_SKEW_SECONDS, "86400")]);
+        assert!(run(&lenient, &encode::base64_der(&just_expired.der)).is_ok());
+        assert!(run(&lenient, &encode::base64_der(&almost_valid.der)).is_ok());
+    }
+
+    #[test]
+    fn not_allowed_and_sha1_sha256_pins() {
+        let ca = Ca::new("Test Root");
+        let a = ca.issue(&LeafOptions::named("a"));
+        let b = ca.issue(&LeafOptions::named("b"));
+        let cfg = config(&a.sha1_hex(), &[]);
+        assert!(run(&cfg, &encode::base64_der(&a.der)).is_ok());
+        let denial = run(&cfg, &encode::base64_der(&b.der)).unwrap_err();
+        assert_eq!(denial.refusal.reason, Reason::CertificateNotAllowed);
+        assert!(denial.refusal.detail.contains(&b.sha256_hex()));
+    }
+
+    #[test]
+    fn malformed_ambiguous_missing_and_large() {
+        let ca = Ca::new("Test Root");
+        let leaf = ca.issue(&LeafOptions::named("a"));
+        let cfg = config(&leaf.sha256_hex(), &[]);
+        let b64 = encode::base64_der(&leaf.der);
+        assert_eq!(
+            reason(&cfg, &b64[..b64.len() / 2]),
+            Reason::CertificateMalformed,
+            "truncated"
+        );
+        assert_eq!(
+            reason(&cfg, &encode::base64_der(b"not a certificate")),
+            Reason::CertificateMalformed
+        );
+        let mut trailing = leaf.der.clone();
+        trailing.push(0);
+        assert_eq!(
+            reason(&cfg, &encode::base64_der(&trailing)),
+            Reason::CertificateMalformed,
+            "trailing byte"
+        );
+        let double = encode::url_pem_nginx(&leaf.der).replace('%', "%25");
+        assert_eq!(
+            reason(&cfg, &double),
+            Reason::CertificateMalformed,
+            "double-encoded"
+        );
+        assert_eq!(reason(&cfg, ""), Reason::CertificateMissing);
+        assert_eq!(reason(&cfg, "(null)"), Reason::CertificateMissing);
+        let twice = authenticate(
+            &cfg,
+            &[b64.clone().into_bytes(), b64.clone().into_bytes()],
+            &[],
+            now(),
+        );
+        assert_eq!(
+            twice.unwrap_err().refusal.reason,
+            Reason::CertificateAmbiguous
+        );
+        let rsa = ca.issue(&LeafOptions::named("rsa").key(KeyKind::Rsa2048));
+        let rsa_b64 = encode::base64_der(&rsa.der);
+        assert!(rsa_b64.len() > 512);
+        let small = config(&rsa.sha256_hex(), &[(var::MAX_HEADER_BYTES, "512")]);
+        assert_eq!(reason(&small, &rsa_b64), Reason::CertificateTooLarge);
+        // A chain certificate that does not decode makes the whole header malformed.
+        let bad_chain = format!("{b64},{}", encode::base64_der(b"junk"));
+        assert_eq!(reason(&cfg, &bad_chain), Reason::CertificateMalformed);
+    }
+
+    #[test]
+    fn xfcc_elements_and_chain() {
+        let ca = Ca::new("Test Root");
+        let inter = ca.intermediate("Test Intermediate");
+        let leaf = inter.issue(&LeafOptions::named("mesh"));
+        let other = inter.issue(&LeafOptions::named("spoofed"));
+        let cfg = config(&leaf.sha256_hex(), &[(var::PLATFORM, "envoy")]);
+        let good = encode::xfcc_element(&leaf.der, &[&inter.certificate.der], "CN=mesh");
+        let id = run(&cfg, &good).unwrap();
+        assert_eq!(id.chain.len(), 1);
+        assert_eq!(id.chain[0].subject, "CN=Test Intermediate");
+        // A client-supplied element first, the nearest proxy's last.
+        let two = format!(
+            "{},{}",
+            encode::xfcc_element(&other.der, &[], "CN=spoofed"),
+            good
+        );
+        assert_eq!(reason(&cfg, &two), Reason::CertificateAmbiguous);
+        let mut last = cfg.clone();
+        last.extraction.xfcc_elements = XfccElements::Last;
+        assert_eq!(
+            run(&last, &two).unwrap().certificate.sha256_hex(),
+            leaf.sha256_hex()
+        );
+        // Two header lines are one list.
+        let lines = [
+            encode::xfcc_element(&other.der, &[], "CN=x").into_bytes(),
+            good.clone().into_bytes(),
+        ];
+        assert_eq!(
+            authenticate(&cfg, &lines, &[], now())
+                .unwrap_err()
+                .refusal
+                .reason,
+            Reason::CertificateAmbiguous
+        );
+        assert_eq!(
+            authenticate(&last, &lines, &[], now())
+                .unwrap()
+                .certificate
+                .sha256_hex(),
+            leaf.sha256_hex()
+        );
+    }
+
+    #[test]
+    fn rfc9440_chain_header() {
+        let ca = Ca::new("Test Root");
+        let inter = ca.intermediate("Test Intermediate");
+        let leaf = inter.issue(&LeafOptions::named("a"));
+        let cfg = config(&leaf.sha256_hex(), &[(var::PLATFORM, "rfc9440")]);
+        let chain = format!(
+            "{}, {}",
+            encode::rfc9440(&inter.certificate.der),
+            encode::rfc9440(&ca.certificate.der)
+        );
+        let id = authenticate(
+            &cfg,
+            &[encode::rfc9440(&leaf.der).into_bytes()],
+            &[chain.into_bytes()],
+            now(),
+        )
+        .unwrap();
+        assert_eq!(id.chain.len(), 2);
+        let dup = [b":AQID:".to_vec(), b":AQID:".to_vec()];
+        let denial = authenticate(
+            &cfg,
+            &[encode::rfc9440(&leaf.der).into_bytes()],
+            &dup,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(denial.refusal.reason, Reason::CertificateAmbiguous);
+    }
+
+    #[test]
+    fn large_certificate_passes_default_limit_in_every_format() {
+        let ca = Ca::new("Test Root");
+        let leaf: Issued = ca.issue(&LeafOptions::named("big").large());
+        assert!(
+            leaf.der.len() > 5000,
+            "large certificate is {} bytes",
+            leaf.der.len()
+        );
+        let cfg = config(&leaf.sha256_hex(), &[]);
+        for value in [
+            encode::base64_der(&leaf.der),
+            encode::url_pem_nginx(&leaf.der),
+            encode::rfc9440(&leaf.der),
+            encode::xfcc_element(&leaf.der, &[&ca.certificate.der], "CN=big"),
+        ] {
+            let id = run(&cfg, &value).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(id.certificate.dns_names.len(), 100);
+        }
+    }
+}

@@ -123,15 +123,19 @@ pub fn detect(value: &str) -> Format {
     if v.starts_with(':') {
         return Format::Rfc9440;
     }
-    if v.contains("-----BEGIN") {
-        return Format::Pem;
-    }
-    let upper_prefix: String = v.chars().take(24).collect::<String>().to_ascii_uppercase();
-    if upper_prefix.starts_with("%2D%2D%2D%2D%2DBEGIN") || upper_prefix.starts_with("-----BEGIN") {
-        return Format::UrlPem;
-    }
     if xfcc::looks_like_xfcc(v) {
         return Format::Xfcc;
+    }
+    let head: String = v.chars().take(40).collect::<String>().to_ascii_uppercase();
+    // nginx leaves `-` unescaped (`-----BEGIN%20CERTIFICATE-----%0A`); other encoders
+    // escape it too (`%2D%2D%2D%2D%2DBEGIN`).
+    if head.starts_with("%2D%2D%2D%2D%2DBEGIN")
+        || (head.starts_with("-----BEGIN%") && v.contains('%'))
+    {
+        return Format::UrlPem;
+    }
+    if v.contains("-----BEGIN") {
+        return Format::Pem;
     }
     Format::Base64Der
 }
@@ -278,6 +282,10 @@ mod tests {
         assert_eq!(detect("-----BEGIN CERTIFICATE----- MIIB"), Format::Pem);
         assert_eq!(detect("%2D%2D%2D%2D%2DBEGIN%20CERTIFICATE"), Format::UrlPem);
         assert_eq!(detect("%2d%2d%2d%2d%2dBEGIN%20CERTIFICATE"), Format::UrlPem);
+        assert_eq!(
+            detect("-----BEGIN%20CERTIFICATE-----%0AMIIB"),
+            Format::UrlPem
+        );
         assert_eq!(detect("By=spiffe://a;Hash=00;Cert=\"x\""), Format::Xfcc);
         assert_eq!(detect("Hash=00"), Format::Xfcc);
         assert_eq!(detect("MIIBszCCAVmgAwIBAgIU"), Format::Base64Der);

@@ -1,0 +1,273 @@
+//! Test PKI for certgate: a CA, leaves of every key kind, expired and not-yet-valid
+//! ones, large ones; and encoders that write a certificate the way each terminator does.
+//! Everything is generated at run time; nothing opaque is committed.
+
+pub mod encode;
+
+use std::sync::OnceLock;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SignatureAlgorithm,
+};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+pub use time::{Duration, OffsetDateTime};
+
+/// Key algorithms the tests cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa2048,
+    Rsa4096,
+    EcdsaP256,
+    EcdsaP384,
+    Ed25519,
+}
+
+fn rsa_pkcs8(bits: usize) -> Vec<u8> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), bits).expect("RSA key generation");
+    key.to_pkcs8_der()
+        .expect("PKCS#8 encoding")
+        .as_bytes()
+        .to_vec()
+}
+
+/// RSA generation is slow; one key of each size per process is enough.
+fn cached_rsa(bits: usize) -> &'static [u8] {
+    static RSA2048: OnceLock<Vec<u8>> = OnceLock::new();
+    static RSA4096: OnceLock<Vec<u8>> = OnceLock::new();
+    let cell = if bits == 2048 { &RSA2048 } else { &RSA4096 };
+    cell.get_or_init(|| rsa_pkcs8(bits))
+}
+
+impl KeyKind {
+    pub fn algorithm(self) -> &'static SignatureAlgorithm {
+        match self {
+            KeyKind::Rsa2048 | KeyKind::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
+            KeyKind::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyKind::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            KeyKind::Ed25519 => &rcgen::PKCS_ED25519,
+        }
+    }
+
+    /// A key of this kind (RSA keys are reused within a process).
+    pub fn key_pair(self) -> KeyPair {
+        match self {
+            KeyKind::Rsa2048 | KeyKind::Rsa4096 => {
+                let bits = if self == KeyKind::Rsa2048 { 2048 } else { 4096 };
+                let der = cached_rsa(bits);
+                KeyPair::from_pkcs8_der_and_sign_algo(&der.to_vec().into(), self.algorithm())
+                    .expect("RSA key")
+            }
+            _ => KeyPair::generate_for(self.algorithm()).expect("key generation"),
+        }
+    }
+}
+
+/// An issued certificate and its private key.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub der: Vec<u8>,
+    pub key_pem: String,
+}
+
+impl Issued {
+    pub fn pem(&self) -> String {
+        encode::pem(&self.der)
+    }
+    pub fn sha1_hex(&self) -> String {
+        hex::encode(Sha1::digest(&self.der))
+    }
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(Sha256::digest(&self.der))
+    }
+}
+
+/// What a leaf certificate should look like.
+#[derive(Clone, Debug)]
+pub struct LeafOptions {
+    pub common_name: String,
+    pub organization: Option<String>,
+    pub key: KeyKind,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub dns_names: Vec<String>,
+    pub uris: Vec<String>,
+    pub emails: Vec<String>,
+    pub client_auth: bool,
+    pub serial: Option<Vec<u8>>,
+}
+
+impl Default for LeafOptions {
+    fn default() -> Self {
+        let now = OffsetDateTime::now_utc();
+        LeafOptions {
+            common_name: "client.example".into(),
+            organization: None,
+            key: KeyKind::EcdsaP256,
+            not_before: now - Duration::days(1),
+            not_after: now + Duration::days(30),
+            dns_names: vec![],
+            uris: vec![],
+            emails: vec![],
+            client_auth: true,
+            serial: None,
+        }
+    }
+}
+
+impl LeafOptions {
+    pub fn named(cn: &str) -> Self {
+        LeafOptions {
+            common_name: cn.into(),
+            ..Default::default()
+        }
+    }
+    pub fn key(mut self, key: KeyKind) -> Self {
+        self.key = key;
+        self
+    }
+    pub fn expired(mut self) -> Self {
+        let now = OffsetDateTime::now_utc();
+        self.not_before = now - Duration::days(60);
+        self.not_after = now - Duration::days(2);
+        self
+    }
+    pub fn not_yet_valid(mut self) -> Self {
+        let now = OffsetDateTime::now_utc();
+        self.not_before = now + Duration::days(2);
+        self.not_after = now + Duration::days(60);
+        self
+    }
+    pub fn dns(mut self, name: &str) -> Self {
+        self.dns_names.push(name.into());
+        self
+    }
+    pub fn uri(mut self, uri: &str) -> Self {
+        self.uris.push(uri.into());
+        self
+    }
+    pub fn email(mut self, email: &str) -> Self {
+        self.emails.push(email.into());
+        self
+    }
+    /// A realistic large certificate: RSA-4096 and a hundred DNS names (about 6 KB of DER).
+    pub fn large(mut self) -> Self {
+        self.key = KeyKind::Rsa4096;
+        self.organization = Some("Example Large Fleet Operations, Incorporated".into());
+        for i in 0..100 {
+            self.dns_names.push(format!(
+                "service-{i:03}.eu-west-1.internal.fleet.example.com"
+            ));
+        }
+        self
+    }
+}
+
+/// A certificate authority.
+pub struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pub certificate: Issued,
+}
+
+impl Ca {
+    /// A self-signed root.
+    pub fn new(name: &str) -> Ca {
+        Self::with_key(name, KeyKind::EcdsaP256)
+    }
+
+    pub fn with_key(name: &str, kind: KeyKind) -> Ca {
+        let key = kind.key_pair();
+        let params = ca_params(name);
+        let cert = params.self_signed(&key).expect("self-signed CA");
+        let key_pem = key.serialize_pem();
+        Ca {
+            issuer: Issuer::new(params, key),
+            certificate: Issued {
+                der: cert.der().to_vec(),
+                key_pem,
+            },
+        }
+    }
+
+    /// An intermediate CA signed by this one.
+    pub fn intermediate(&self, name: &str) -> Ca {
+        let key = KeyKind::EcdsaP256.key_pair();
+        let params = ca_params(name);
+        let cert = params.signed_by(&key, &self.issuer).expect("intermediate");
+        let key_pem = key.serialize_pem();
+        Ca {
+            issuer: Issuer::new(params, key),
+            certificate: Issued {
+                der: cert.der().to_vec(),
+                key_pem,
+            },
+        }
+    }
+
+    /// Issue a leaf certificate.
+    pub fn issue(&self, options: &LeafOptions) -> Issued {
+        let key = options.key.key_pair();
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, options.common_name.as_str());
+        if let Some(o) = &options.organization {
+            dn.push(DnType::OrganizationName, o.as_str());
+        }
+        params.distinguished_name = dn;
+        params.not_before = options.not_before;
+        params.not_after = options.not_after;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        if options.client_auth {
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        }
+        for d in &options.dns_names {
+            params
+                .subject_alt_names
+                .push(SanType::DnsName(d.clone().try_into().expect("DNS name")));
+        }
+        for u in &options.uris {
+            params
+                .subject_alt_names
+                .push(SanType::URI(u.clone().try_into().expect("URI")));
+        }
+        for e in &options.emails {
+            params
+                .subject_alt_names
+                .push(SanType::Rfc822Name(e.clone().try_into().expect("email")));
+        }
+        params.serial_number = Some(match &options.serial {
+            Some(s) => SerialNumber::from_slice(s),
+            None => {
+                let mut bytes: [u8; 16] = rand::random();
+                bytes[0] &= 0x7f;
+                bytes[0] |= 0x10;
+                SerialNumber::from_slice(&bytes)
+            }
+        });
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf");
+        Issued {
+            der: cert.der().to_vec(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
+fn ca_params(name: &str) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(365);
+    params.not_after = now + Duration::days(3650);
+    params
+}
