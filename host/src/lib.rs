@@ -5,6 +5,7 @@
 //! drive the component through this same code.
 
 pub mod build;
+pub mod devpki;
 pub mod runtime;
 pub mod server;
 pub mod variables;
