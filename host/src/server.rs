@@ -13,8 +13,19 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::runtime::{ConfigValues, Runtime, Stderr};
 
-/// Serve until the listener fails or the task is dropped.
+/// Serve until the listener fails or the task is dropped; the guest's log lines go to
+/// this process's stderr.
 pub async fn serve(listener: TcpListener, runtime: Runtime, config: ConfigValues) -> Result<()> {
+    serve_with(listener, runtime, config, Stderr::Inherit).await
+}
+
+/// Serve, choosing where the guest's stderr goes (`Stderr::Capture` discards it).
+pub async fn serve_with(
+    listener: TcpListener,
+    runtime: Runtime,
+    config: ConfigValues,
+    stderr: Stderr,
+) -> Result<()> {
     let runtime = Arc::new(runtime);
     loop {
         let (stream, peer) = listener.accept().await?;
@@ -24,7 +35,9 @@ pub async fn serve(listener: TcpListener, runtime: Runtime, config: ConfigValues
             let service = hyper::service::service_fn(move |req| {
                 let runtime = runtime.clone();
                 let config = config.clone();
-                async move { Ok::<_, std::convert::Infallible>(respond(&runtime, req, config).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(respond(&runtime, req, config, stderr).await)
+                }
             });
             if let Err(e) = http1::Builder::new()
                 .keep_alive(true)
@@ -43,8 +56,9 @@ async fn respond(
     runtime: &Runtime,
     req: hyper::Request<hyper::body::Incoming>,
     config: ConfigValues,
+    stderr: Stderr,
 ) -> hyper::Response<HyperOutgoingBody> {
-    match runtime.handle(req, config, Stderr::Inherit).await {
+    match runtime.handle(req, config, stderr).await {
         Ok((response, _, _task)) => response,
         Err(e) => {
             eprintln!("Error handling request: {e:#}");

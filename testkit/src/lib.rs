@@ -73,6 +73,11 @@ pub struct Issued {
 }
 
 impl Issued {
+    /// Write `<stem>.pem` (certificate) and `<stem>.key` (private key) into `dir`.
+    pub fn write_pem_files(&self, dir: &std::path::Path, stem: &str) -> std::io::Result<()> {
+        std::fs::write(dir.join(format!("{stem}.pem")), self.pem())?;
+        std::fs::write(dir.join(format!("{stem}.key")), &self.key_pem)
+    }
     pub fn pem(&self) -> String {
         encode::pem(&self.der)
     }
@@ -95,7 +100,9 @@ pub struct LeafOptions {
     pub dns_names: Vec<String>,
     pub uris: Vec<String>,
     pub emails: Vec<String>,
+    pub ip_addresses: Vec<std::net::IpAddr>,
     pub client_auth: bool,
+    pub server_auth: bool,
     pub serial: Option<Vec<u8>>,
 }
 
@@ -111,7 +118,9 @@ impl Default for LeafOptions {
             dns_names: vec![],
             uris: vec![],
             emails: vec![],
+            ip_addresses: vec![],
             client_auth: true,
+            server_auth: false,
             serial: None,
         }
     }
@@ -150,6 +159,19 @@ impl LeafOptions {
     }
     pub fn email(mut self, email: &str) -> Self {
         self.emails.push(email.into());
+        self
+    }
+    /// A TLS server certificate for `localhost` and 127.0.0.1 (for test terminators).
+    pub fn server(mut self) -> Self {
+        self.client_auth = false;
+        self.server_auth = true;
+        self.dns_names.push("localhost".into());
+        self.ip_addresses
+            .push(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        self
+    }
+    pub fn without_client_auth(mut self) -> Self {
+        self.client_auth = false;
         self
     }
     /// A realistic large certificate: RSA-4096 and a hundred DNS names (about 6 KB of DER).
@@ -221,7 +243,14 @@ impl Ca {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         if options.client_auth {
-            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            params
+                .extended_key_usages
+                .push(ExtendedKeyUsagePurpose::ClientAuth);
+        }
+        if options.server_auth {
+            params
+                .extended_key_usages
+                .push(ExtendedKeyUsagePurpose::ServerAuth);
         }
         for d in &options.dns_names {
             params
@@ -232,6 +261,9 @@ impl Ca {
             params
                 .subject_alt_names
                 .push(SanType::URI(u.clone().try_into().expect("URI")));
+        }
+        for ip in &options.ip_addresses {
+            params.subject_alt_names.push(SanType::IpAddress(*ip));
         }
         for e in &options.emails {
             params
