@@ -69,6 +69,20 @@ pub fn authenticate(
         Ok(c) => c,
         Err(refusal) => return Err(deny(refusal, certificate)),
     };
+    if forwarded.inline_chain {
+        let mut issuer = &certificate.issuer;
+        for (i, next) in chain.iter().enumerate() {
+            if &next.subject != issuer {
+                let detail = format!(
+                    "certificate {} in the header value is not the issuer of the one before it: \
+                     several certificates in one value must be a chain, leaf first",
+                    i + 2
+                );
+                return Err(deny(Refusal::ambiguous(detail), certificate));
+            }
+            issuer = &next.issuer;
+        }
+    }
 
     let skew = i64::try_from(config.clock_skew_seconds).unwrap_or(0);
     if now.saturating_add(skew) < certificate.not_before {
@@ -333,6 +347,15 @@ mod tests {
         assert!(rsa_b64.len() > 512);
         let small = config(&rsa.sha256_hex(), &[(var::MAX_HEADER_BYTES, "512")]);
         assert_eq!(reason(&small, &rsa_b64), Reason::CertificateTooLarge);
+        // Two leaves in one value (a client copy merged with the terminator's) are not a
+        // chain: refused, whichever comes first.
+        let bob = ca.issue(&LeafOptions::named("bob"));
+        let merged = format!("{b64},{}", encode::base64_der(&bob.der));
+        assert_eq!(reason(&cfg, &merged), Reason::CertificateAmbiguous);
+        let merged_pem = format!("{}{}", encode::pem(&leaf.der), encode::pem(&bob.der));
+        assert_eq!(reason(&cfg, &merged_pem), Reason::CertificateAmbiguous);
+        let in_order = format!("{b64},{}", encode::base64_der(&ca.certificate.der));
+        assert_eq!(run(&cfg, &in_order).unwrap().chain.len(), 1);
         // A chain certificate that does not decode makes the whole header malformed.
         let bad_chain = format!("{b64},{}", encode::base64_der(b"junk"));
         assert_eq!(reason(&cfg, &bad_chain), Reason::CertificateMalformed);

@@ -101,6 +101,10 @@ pub struct ForwardedCertificate {
     pub chain: Vec<Vec<u8>>,
     /// The format the value was read as (resolved when `auto`).
     pub format: Format,
+    /// Whether several certificates came in one value (a Traefik list, PEM blocks). Such a
+    /// list must be a chain in order, leaf first: the decision checks it, so a client copy
+    /// merged into one line by an intermediary cannot pose as the leaf.
+    pub inline_chain: bool,
 }
 
 /// Values terminators send when there is no client certificate.
@@ -187,6 +191,7 @@ pub fn extract(
         f => f,
     };
 
+    let mut inline_chain = false;
     let (leaf, mut chain) = if format == Format::Xfcc {
         // Several XFCC lines are one comma-separated list.
         let mut joined = String::new();
@@ -229,6 +234,7 @@ pub fn extract(
                 certs.len()
             )));
         }
+        inline_chain = certs.len() > 1;
         let leaf = certs.remove(0);
         (leaf, certs)
     };
@@ -259,6 +265,7 @@ pub fn extract(
         leaf,
         chain,
         format,
+        inline_chain,
     })
 }
 
