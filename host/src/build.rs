@@ -1,9 +1,9 @@
-//! Finding, and if needed building, `certgate.wasm`.
+//! Finding, and if needed building, `certgate.wasm` and its standalone variant.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 /// The workspace root (where `spin.toml` lives).
 pub fn workspace_root() -> PathBuf {
@@ -20,17 +20,21 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// Where `cargo build --target wasm32-wasip2 --release` puts the component.
-pub fn component_path() -> PathBuf {
-    target_dir()
-        .join("wasm32-wasip2")
-        .join("release")
-        .join("certgate.wasm")
+fn release_dir() -> PathBuf {
+    target_dir().join("wasm32-wasip2").join("release")
 }
 
-/// Run `cargo build --target wasm32-wasip2 --release -p certgate` (a no-op when up to
-/// date) and return the component's path.
-pub fn build_component() -> Result<PathBuf> {
+/// Where `cargo build --target wasm32-wasip2 --release` puts the component.
+pub fn component_path() -> PathBuf {
+    release_dir().join("certgate.wasm")
+}
+
+/// Where the composed standalone variant goes.
+pub fn standalone_path() -> PathBuf {
+    release_dir().join("certgate-standalone.wasm")
+}
+
+fn cargo_build_wasm(package: &str) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
@@ -41,16 +45,69 @@ pub fn build_component() -> Result<PathBuf> {
             "wasm32-wasip2",
             "--release",
             "-p",
-            "certgate",
+            package,
         ])
         .status()
-        .context("could not run cargo to build certgate.wasm")?;
+        .with_context(|| format!("could not run cargo to build {package}"))?;
     if !status.success() {
-        bail!("building certgate.wasm failed ({status})");
+        bail!("building {package} for wasm32-wasip2 failed ({status})");
     }
-    let path = component_path();
+    Ok(())
+}
+
+fn existing(path: PathBuf) -> Result<PathBuf> {
     if !path.exists() {
-        bail!("cargo succeeded but {} does not exist", path.display());
+        bail!("the build succeeded but {} does not exist", path.display());
     }
     Ok(path)
+}
+
+/// Run `cargo build --target wasm32-wasip2 --release -p certgate` (a no-op when up to
+/// date) and return the component's path.
+pub fn build_component() -> Result<PathBuf> {
+    cargo_build_wasm("certgate")?;
+    existing(component_path())
+}
+
+/// Find the `wac` CLI (crates.io `wac-cli`) on PATH or in cargo's bin directory.
+fn wac() -> Result<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("wac"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    on_path
+        .into_iter()
+        .chain(cargo_home.map(|h| h.join("bin").join("wac")))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow!("`wac` not found: `cargo install wac-cli --locked` (scripts/test does)")
+        })
+}
+
+/// Build certgate.wasm and the config-env adapter and compose them with `wac plug` into
+/// certgate-standalone.wasm, which needs no `wasi:config` from its host.
+pub fn build_standalone() -> Result<PathBuf> {
+    let certgate = build_component()?;
+    cargo_build_wasm("certgate-config-env")?;
+    let adapter = existing(release_dir().join("certgate_config_env.wasm"))?;
+    let out = standalone_path();
+    let status = Command::new(wac()?)
+        .arg("plug")
+        .arg(&certgate)
+        .arg("--plug")
+        .arg(&adapter)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .context("could not run wac")?;
+    if !status.success() {
+        bail!("wac plug failed ({status})");
+    }
+    existing(out)
 }

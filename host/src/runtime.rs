@@ -129,6 +129,7 @@ pub enum Stderr {
 pub struct Runtime {
     pre: ProxyPre<HostState>,
     component: Component,
+    env: Arc<Vec<(String, String)>>,
 }
 
 /// A fully collected response (tests, benchmarks).
@@ -189,7 +190,17 @@ impl Runtime {
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
-        Ok(Runtime { pre, component })
+        Ok(Runtime {
+            pre,
+            component,
+            env: Arc::new(Vec::new()),
+        })
+    }
+
+    /// Give every instance these environment variables (as `wasmtime serve --env` does).
+    pub fn with_env(mut self, env: Vec<(String, String)>) -> Self {
+        self.env = Arc::new(env);
+        self
     }
 
     pub fn engine(&self) -> &Engine {
@@ -230,6 +241,7 @@ impl Runtime {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let mut wasi = WasiCtx::builder();
+        wasi.envs(&self.env);
         let pipe = match stderr {
             Stderr::Inherit => {
                 wasi.inherit_stderr();
