@@ -5,8 +5,8 @@
 
 use crate::extract::{ExtractionSettings, Format, XfccElements};
 use crate::platform;
+use crate::policy::{optional, Policy};
 use crate::reason::{Reason, Refusal};
-use crate::thumbprint::ThumbprintList;
 
 /// Variable names, as declared in `spin.toml`.
 pub mod var {
@@ -18,9 +18,27 @@ pub mod var {
     pub const XFCC_ELEMENTS: &str = "xfcc_elements";
     pub const CLOCK_SKEW_SECONDS: &str = "clock_skew_seconds";
     pub const MAX_HEADER_BYTES: &str = "max_header_bytes";
+    pub const ALLOWED_KEY_PINS: &str = "allowed_key_pins";
+    pub const PINS: &str = "pins";
+    pub const TRUST_ANCHORS: &str = "trust_anchors";
+    pub const INTERMEDIATES: &str = "intermediates";
+    pub const REQUIRE_CLIENT_AUTH_EKU: &str = "require_client_auth_eku";
+    pub const ALLOWED_NAMES: &str = "allowed_names";
+    pub const REVOKED: &str = "revoked";
+    pub const CRLS: &str = "crls";
+    pub const CRL_WHEN_STALE: &str = "crl_when_stale";
+    pub const MODE: &str = "mode";
+    pub const PROXY_SECRET: &str = "proxy_secret";
+    pub const PROXY_SECRET_HEADER: &str = "proxy_secret_header";
+    pub const PROXY_HMAC_KEY: &str = "proxy_hmac_key";
+    pub const PROXY_SIGNATURE_HEADER: &str = "proxy_signature_header";
+    pub const PROXY_SIGNATURE_MAX_AGE_SECONDS: &str = "proxy_signature_max_age_seconds";
+    pub const TERMINATOR_VERIFY_HEADER: &str = "terminator_verify_header";
+    pub const TERMINATOR_VERIFY_VALUES: &str = "terminator_verify_values";
+    pub const PIN_EXPIRY_WARNING_DAYS: &str = "pin_expiry_warning_days";
 
     /// Every variable certgate reads.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 26] = [
         ALLOWED_THUMBPRINTS,
         PLATFORM,
         CERTIFICATE_HEADER,
@@ -29,6 +47,24 @@ pub mod var {
         XFCC_ELEMENTS,
         CLOCK_SKEW_SECONDS,
         MAX_HEADER_BYTES,
+        ALLOWED_KEY_PINS,
+        PINS,
+        TRUST_ANCHORS,
+        INTERMEDIATES,
+        REQUIRE_CLIENT_AUTH_EKU,
+        ALLOWED_NAMES,
+        REVOKED,
+        CRLS,
+        CRL_WHEN_STALE,
+        MODE,
+        PROXY_SECRET,
+        PROXY_SECRET_HEADER,
+        PROXY_HMAC_KEY,
+        PROXY_SIGNATURE_HEADER,
+        PROXY_SIGNATURE_MAX_AGE_SECONDS,
+        TERMINATOR_VERIFY_HEADER,
+        TERMINATOR_VERIFY_VALUES,
+        PIN_EXPIRY_WARNING_DAYS,
     ];
 }
 
@@ -67,7 +103,7 @@ impl VariableSource for &[(&str, &str)] {
 /// A validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    pub thumbprints: ThumbprintList,
+    pub policy: Policy,
     pub extraction: ExtractionSettings,
     pub clock_skew_seconds: u64,
     /// The preset in force, if any.
@@ -79,27 +115,6 @@ fn config_error(variable: &str, problem: impl std::fmt::Display) -> Refusal {
         Reason::ConfigurationError,
         format!("variable `{variable}`: {problem}"),
     )
-}
-
-/// Read an optional variable; empty or all-white-space counts as unset (Spin variables
-/// need a default, and `""` is how `spin.toml` spells "none").
-fn optional(source: &dyn VariableSource, name: &str) -> Result<Option<String>, Refusal> {
-    match source.get(name) {
-        Ok(Some(v)) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
-        Ok(_) => Ok(None),
-        Err(e) => Err(config_error(
-            name,
-            format_args!("could not be read ({})", first_line(&e)),
-        )),
-    }
-}
-
-fn first_line(s: &str) -> &str {
-    let line = s.lines().next().unwrap_or("");
-    match line.char_indices().nth(120) {
-        Some((i, _)) => &line[..i],
-        None => line,
-    }
 }
 
 /// An HTTP header name: a non-empty RFC 9110 token. Returned lowercase.
@@ -183,27 +198,10 @@ impl Config {
             None => DEFAULT_MAX_HEADER_BYTES,
         };
 
-        let raw_list = match source.get(var::ALLOWED_THUMBPRINTS) {
-            Ok(Some(v)) => v,
-            Ok(None) => return Err(config_error(var::ALLOWED_THUMBPRINTS, "is not set")),
-            Err(e) => {
-                return Err(config_error(
-                    var::ALLOWED_THUMBPRINTS,
-                    format_args!("could not be read ({})", first_line(&e)),
-                ))
-            }
-        };
-        let thumbprints = ThumbprintList::parse(&raw_list)
-            .map_err(|e| config_error(var::ALLOWED_THUMBPRINTS, e))?;
-        if thumbprints.is_empty() {
-            return Err(config_error(
-                var::ALLOWED_THUMBPRINTS,
-                "is empty: nothing would ever be allowed",
-            ));
-        }
+        let policy = Policy::load(source)?;
 
         Ok(Config {
-            thumbprints,
+            policy,
             extraction: ExtractionSettings {
                 header,
                 chain_header,

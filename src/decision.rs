@@ -1,18 +1,46 @@
-//! The decision: from the request's certificate header(s) and the configuration to an
-//! authenticated identity or a refusal with its reason.
+//! The decision: from the request's headers and the configuration to an authenticated
+//! identity or a refusal with its reason. Order: proof the header came from the proxy,
+//! the terminator's verdict, extraction and decoding, validity, revocation, trust (pins,
+//! then chain validation), name rules.
 
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::config::Config;
 use crate::extract::{extract, Format};
+use crate::policy::pins::{self, Pin, PinMatch};
+use crate::policy::revocation::{crl_status, CrlStatus, WhenStale};
 use crate::reason::{Reason, Refusal};
-use crate::thumbprint::Thumbprint;
+use crate::trust::ChainError;
 
-/// Which configured entry let the certificate in.
+/// Read access to the request's header lines.
+pub trait RequestHeaders {
+    /// Every line of the header `name` (lowercase), in order; empty when absent.
+    fn get_all(&self, name: &str) -> Vec<Vec<u8>>;
+}
+
+impl RequestHeaders for &[(&str, &[u8])] {
+    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
+        self.iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.to_vec())
+            .collect()
+    }
+}
+
+impl RequestHeaders for Vec<(String, Vec<u8>)> {
+    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
+        self.iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// What made the certificate trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MatchedPin {
-    /// 1-based position in `allowed_thumbprints`.
-    pub entry: usize,
-    pub thumbprint: Thumbprint,
+pub enum TrustedBy {
+    Pin(Pin),
+    /// A valid path to this configured anchor (RFC 4514 subject).
+    Anchor(String),
 }
 
 /// A successfully authenticated client.
@@ -22,10 +50,13 @@ pub struct Identity {
     /// The rest of the forwarded chain, decoded (leaf excluded).
     pub chain: Vec<ClientCertificate>,
     pub format: Format,
-    pub matched: MatchedPin,
+    pub trusted_by: TrustedBy,
+    /// Things an operator should know (a pin nearing its end, a stale CRL let through).
+    pub warnings: Vec<String>,
 }
 
-/// A refusal, with the certificate when it was decoded (for the decision log).
+/// A refusal, with the certificate when it was decoded (for the decision log and
+/// report-only mode).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Denial {
     pub refusal: Refusal,
@@ -41,34 +72,51 @@ impl From<Refusal> for Denial {
     }
 }
 
-/// Authenticate a request. `cert_lines` are every line of the configured certificate
-/// header, `chain_lines` those of the chain header; `now` is Unix seconds.
+/// Authenticate a request at `now` (Unix seconds).
 pub fn authenticate(
     config: &Config,
-    cert_lines: &[Vec<u8>],
-    chain_lines: &[Vec<u8>],
+    headers: &dyn RequestHeaders,
     now: i64,
 ) -> Result<Identity, Denial> {
-    let forwarded = extract(&config.extraction, cert_lines, chain_lines)?;
+    let policy = &config.policy;
+    let settings = &config.extraction;
+    let cert_lines = headers.get_all(&settings.header);
+    // Proof of origin first: nothing from an unauthenticated sender is parsed.
+    if let Some(secret) = &policy.shared_secret {
+        secret.check(&headers.get_all(&secret.header))?;
+    }
+    if let Some(signature) = &policy.signature {
+        signature.check(
+            &headers.get_all(&signature.header),
+            &cert_lines,
+            now,
+            config.clock_skew_seconds,
+        )?;
+    }
+    if let Some(verdict) = &policy.verdict {
+        verdict.check(&headers.get_all(&verdict.header))?;
+    }
+
+    let chain_lines = match &settings.chain_header {
+        Some(h) => headers.get_all(h),
+        None => Vec::new(),
+    };
+    let forwarded = extract(settings, &cert_lines, &chain_lines)?;
     let certificate = ClientCertificate::from_der(&forwarded.leaf)?;
-    let chain = forwarded
-        .chain
-        .iter()
-        .enumerate()
-        .map(|(i, der)| {
-            ClientCertificate::from_der(der).map_err(|e| {
-                Refusal::malformed(format!("chain certificate {}: {}", i + 1, e.detail))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>();
-    let deny = |refusal: Refusal, certificate: ClientCertificate| Denial {
-        refusal,
+    let deny = |reason: Reason, detail: String, certificate: ClientCertificate| Denial {
+        refusal: Refusal::new(reason, detail),
         certificate: Some(Box::new(certificate)),
     };
-    let chain = match chain {
-        Ok(c) => c,
-        Err(refusal) => return Err(deny(refusal, certificate)),
-    };
+    let mut chain = Vec::with_capacity(forwarded.chain.len());
+    for (i, der) in forwarded.chain.iter().enumerate() {
+        match ClientCertificate::from_der(der) {
+            Ok(c) => chain.push(c),
+            Err(e) => {
+                let detail = format!("chain certificate {}: {}", i + 1, e.detail);
+                return Err(deny(Reason::CertificateMalformed, detail, certificate));
+            }
+        }
+    }
     if forwarded.inline_chain {
         let mut issuer = &certificate.issuer;
         for (i, next) in chain.iter().enumerate() {
@@ -78,7 +126,7 @@ pub fn authenticate(
                      several certificates in one value must be a chain, leaf first",
                     i + 2
                 );
-                return Err(deny(Refusal::ambiguous(detail), certificate));
+                return Err(deny(Reason::CertificateAmbiguous, detail, certificate));
             }
             issuer = &next.issuer;
         }
@@ -87,41 +135,102 @@ pub fn authenticate(
     let skew = i64::try_from(config.clock_skew_seconds).unwrap_or(0);
     if now.saturating_add(skew) < certificate.not_before {
         let detail = format!("not valid before {}", rfc3339(certificate.not_before));
-        return Err(deny(
-            Refusal::new(Reason::CertificateNotYetValid, detail),
-            certificate,
-        ));
+        return Err(deny(Reason::CertificateNotYetValid, detail, certificate));
     }
     if now.saturating_sub(skew) > certificate.not_after {
         let detail = format!("expired at {}", rfc3339(certificate.not_after));
-        return Err(deny(
-            Refusal::new(Reason::CertificateExpired, detail),
-            certificate,
-        ));
+        return Err(deny(Reason::CertificateExpired, detail, certificate));
     }
 
-    let Some((index, thumbprint)) = config
-        .thumbprints
-        .find(&certificate.sha1, &certificate.sha256)
-    else {
-        let detail = format!(
-            "no configured thumbprint matches (sha256 {})",
-            certificate.sha256_hex()
-        );
-        return Err(deny(
-            Refusal::new(Reason::CertificateNotAllowed, detail),
-            certificate,
-        ));
+    let mut warnings = Vec::new();
+    if let Some(detail) = policy.denylist.check(&certificate) {
+        return Err(deny(Reason::CertificateRevoked, detail, certificate));
+    }
+    match crl_status(&policy.crls, &certificate, now) {
+        CrlStatus::Revoked(detail) => {
+            return Err(deny(Reason::CertificateRevoked, detail, certificate))
+        }
+        CrlStatus::Stale(detail) if policy.when_stale == WhenStale::Deny => {
+            return Err(deny(Reason::RevocationListStale, detail, certificate))
+        }
+        CrlStatus::Stale(detail) => {
+            warnings.push(format!("{detail}; allowed by crl_when_stale = allow"))
+        }
+        CrlStatus::Good | CrlStatus::NoList => {}
+    }
+
+    let trusted_by = match pins::find(&policy.pins, &certificate, now) {
+        PinMatch::Active(pin) => {
+            if let Some(end) = pin.not_after {
+                if end - now <= policy.pin_warning_seconds {
+                    warnings.push(format!("{} ends at {}", pin.describe(), rfc3339(end)));
+                }
+            }
+            TrustedBy::Pin(pin.clone())
+        }
+        unmatched if !policy.trust.is_empty() => {
+            // Within the skew the chain is judged at a time inside the leaf's own window.
+            let at = now.clamp(certificate.not_before, certificate.not_after);
+            match policy
+                .trust
+                .verify(&forwarded.leaf, &forwarded.chain, at, policy.eku)
+            {
+                Ok(anchor) => {
+                    if certificate.digital_signature_allowed == Some(false) {
+                        let detail = "keyUsage does not allow digitalSignature".to_string();
+                        return Err(deny(Reason::CertificateWrongUsage, detail, certificate));
+                    }
+                    TrustedBy::Anchor(anchor)
+                }
+                Err(e) => {
+                    let (reason, mut detail) = match e {
+                        ChainError::Revoked => (
+                            Reason::CertificateRevoked,
+                            "revoked by a configured CRL".to_string(),
+                        ),
+                        ChainError::WrongUsage(d) => (Reason::CertificateWrongUsage, d),
+                        ChainError::Untrusted(d) => (Reason::CertificateUntrusted, d),
+                        ChainError::Expired => (
+                            Reason::CertificateUntrusted,
+                            "a certificate on the path has expired".into(),
+                        ),
+                        ChainError::NotYetValid => (
+                            Reason::CertificateUntrusted,
+                            "a certificate on the path is not valid yet".into(),
+                        ),
+                    };
+                    if let PinMatch::Inactive(pin) = unmatched {
+                        detail.push_str(&format!("; {}", pins::inactive_detail(pin, now)));
+                    }
+                    return Err(deny(reason, detail, certificate));
+                }
+            }
+        }
+        PinMatch::Inactive(pin) => {
+            let detail = pins::inactive_detail(pin, now);
+            return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
+        }
+        PinMatch::None => {
+            let detail = format!(
+                "no configured pin matches (sha256 {})",
+                certificate.sha256_hex()
+            );
+            return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
+        }
     };
-    let matched = MatchedPin {
-        entry: index + 1,
-        thumbprint: thumbprint.clone(),
-    };
+
+    if !policy.names.is_empty() && !policy.names.iter().any(|rule| rule.matches(&certificate)) {
+        let detail =
+            "no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID"
+                .to_string();
+        return Err(deny(Reason::CertificateNameNotAllowed, detail, certificate));
+    }
     Ok(Identity {
         certificate,
         chain,
         format: forwarded.format,
-        matched,
+        trusted_by,
+        warnings,
     })
 }
 
@@ -145,8 +254,42 @@ mod tests {
         Config::load(&vars.as_slice()).unwrap()
     }
 
+    fn lines(config: &Config, cert: &[Vec<u8>], chain: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
+        let mut h: Vec<(String, Vec<u8>)> = cert
+            .iter()
+            .map(|l| (config.extraction.header.clone(), l.clone()))
+            .collect();
+        if let Some(ch) = &config.extraction.chain_header {
+            h.extend(chain.iter().map(|l| (ch.clone(), l.clone())));
+        }
+        h
+    }
+
+    fn authenticate_lines(
+        config: &Config,
+        cert: &[Vec<u8>],
+        chain: &[Vec<u8>],
+        now: i64,
+    ) -> Result<Identity, Denial> {
+        authenticate(config, &lines(config, cert, chain), now)
+    }
+
     fn run(config: &Config, value: &str) -> Result<Identity, Denial> {
-        authenticate(config, &[value.as_bytes().to_vec()], &[], now())
+        authenticate_lines(config, &[value.as_bytes().to_vec()], &[], now())
+    }
+
+    fn pin_of(id: &Identity) -> &Pin {
+        match &id.trusted_by {
+            TrustedBy::Pin(p) => p,
+            other => panic!("trusted by {other:?}"),
+        }
+    }
+
+    fn thumbprint_algorithm(id: &Identity) -> crate::thumbprint::Algorithm {
+        match &pin_of(id).value {
+            crate::policy::pins::PinValue::Thumbprint(t) => t.algorithm,
+            other => panic!("{other:?}"),
+        }
     }
 
     fn reason(config: &Config, value: &str) -> Reason {
@@ -202,7 +345,7 @@ mod tests {
                     assert_eq!(id.certificate.sha256_hex(), leaf.sha256_hex());
                     assert_eq!(id.certificate.dns_names, vec!["svc.example"]);
                     assert_eq!(id.certificate.uris, vec!["spiffe://t/ns/a"]);
-                    assert_eq!(id.matched.entry, 1);
+                    assert_eq!(pin_of(&id).entry, 1);
                 }
             }
         }
@@ -230,9 +373,9 @@ mod tests {
         assert_eq!(id.certificate.serial_hex, "0abcde");
         assert_eq!(id.certificate.emails, vec!["alice@example.com"]);
         assert_eq!(id.certificate.sha1_hex(), leaf.sha1_hex());
-        assert_eq!(id.matched.entry, 2);
+        assert_eq!(pin_of(&id).entry, 2);
         assert_eq!(
-            id.matched.thumbprint.algorithm,
+            thumbprint_algorithm(&id),
             crate::thumbprint::Algorithm::Sha1
         );
         assert!(id.certificate.not_before < now() && now() < id.certificate.not_after);
@@ -332,7 +475,7 @@ mod tests {
         );
         assert_eq!(reason(&cfg, ""), Reason::CertificateMissing);
         assert_eq!(reason(&cfg, "(null)"), Reason::CertificateMissing);
-        let twice = authenticate(
+        let twice = authenticate_lines(
             &cfg,
             &[b64.clone().into_bytes(), b64.clone().into_bytes()],
             &[],
@@ -391,14 +534,14 @@ mod tests {
             good.clone().into_bytes(),
         ];
         assert_eq!(
-            authenticate(&cfg, &lines, &[], now())
+            authenticate_lines(&cfg, &lines, &[], now())
                 .unwrap_err()
                 .refusal
                 .reason,
             Reason::CertificateAmbiguous
         );
         assert_eq!(
-            authenticate(&last, &lines, &[], now())
+            authenticate_lines(&last, &lines, &[], now())
                 .unwrap()
                 .certificate
                 .sha256_hex(),
@@ -417,7 +560,7 @@ mod tests {
             encode::rfc9440(&inter.certificate.der),
             encode::rfc9440(&ca.certificate.der)
         );
-        let id = authenticate(
+        let id = authenticate_lines(
             &cfg,
             &[encode::rfc9440(&leaf.der).into_bytes()],
             &[chain.into_bytes()],
@@ -426,7 +569,7 @@ mod tests {
         .unwrap();
         assert_eq!(id.chain.len(), 2);
         let dup = [b":AQID:".to_vec(), b":AQID:".to_vec()];
-        let denial = authenticate(
+        let denial = authenticate_lines(
             &cfg,
             &[encode::rfc9440(&leaf.der).into_bytes()],
             &dup,

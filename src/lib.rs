@@ -10,9 +10,11 @@ pub mod decision;
 pub mod extract;
 pub mod log;
 pub mod platform;
+pub mod policy;
 pub mod reason;
 pub mod service;
 pub mod thumbprint;
+pub mod trust;
 
 pub use reason::{Reason, Refusal};
 

@@ -18,8 +18,24 @@ pub enum Reason {
     CertificateExpired,
     /// notBefore (minus the allowed clock skew) is still in the future.
     CertificateNotYetValid,
-    /// The certificate decodes and is in its validity window but matches no pin.
+    /// The certificate decodes and is in its validity window but matches no pin (and no
+    /// trust anchor is configured).
     CertificateNotAllowed,
+    /// On the denylist, or revoked by a configured CRL.
+    CertificateRevoked,
+    /// No valid path to a configured trust anchor (unknown issuer, bad signature, name or
+    /// path-length constraint violated).
+    CertificateUntrusted,
+    /// Chains to an anchor but is not for client authentication (EKU, keyUsage, a CA).
+    CertificateWrongUsage,
+    /// Trusted, but no name rule (CN, DNS, email, URI, SPIFFE ID) allows it.
+    CertificateNameNotAllowed,
+    /// The CRL for the certificate's issuer is past its nextUpdate (and the policy fails closed).
+    RevocationListStale,
+    /// The proxy's shared secret or signature is missing or wrong.
+    ProxyUnauthenticated,
+    /// The terminator's verification header does not say the certificate verified.
+    TerminatorRejected,
     /// The deployment's configuration is missing or invalid: everything is refused.
     ConfigurationError,
     /// Authenticated, but no such route.
@@ -30,14 +46,21 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in documentation order.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 17] = [
+        Reason::ProxyUnauthenticated,
+        Reason::TerminatorRejected,
         Reason::CertificateMissing,
         Reason::CertificateMalformed,
         Reason::CertificateAmbiguous,
         Reason::CertificateTooLarge,
         Reason::CertificateExpired,
         Reason::CertificateNotYetValid,
+        Reason::CertificateRevoked,
+        Reason::RevocationListStale,
         Reason::CertificateNotAllowed,
+        Reason::CertificateUntrusted,
+        Reason::CertificateWrongUsage,
+        Reason::CertificateNameNotAllowed,
         Reason::ConfigurationError,
         Reason::NotFound,
         Reason::MethodNotAllowed,
@@ -53,6 +76,13 @@ impl Reason {
             Reason::CertificateExpired => "certificate_expired",
             Reason::CertificateNotYetValid => "certificate_not_yet_valid",
             Reason::CertificateNotAllowed => "certificate_not_allowed",
+            Reason::CertificateRevoked => "certificate_revoked",
+            Reason::CertificateUntrusted => "certificate_untrusted",
+            Reason::CertificateWrongUsage => "certificate_wrong_usage",
+            Reason::CertificateNameNotAllowed => "certificate_name_not_allowed",
+            Reason::RevocationListStale => "revocation_list_stale",
+            Reason::ProxyUnauthenticated => "proxy_unauthenticated",
+            Reason::TerminatorRejected => "terminator_rejected",
             Reason::ConfigurationError => "configuration_error",
             Reason::NotFound => "not_found",
             Reason::MethodNotAllowed => "method_not_allowed",
@@ -81,6 +111,19 @@ impl Reason {
             Reason::CertificateExpired => "The client certificate has expired",
             Reason::CertificateNotYetValid => "The client certificate is not valid yet",
             Reason::CertificateNotAllowed => "The client certificate is not allowed",
+            Reason::CertificateRevoked => "The client certificate is revoked",
+            Reason::CertificateUntrusted => "The client certificate does not chain to a trusted CA",
+            Reason::CertificateWrongUsage => {
+                "The client certificate is not for client authentication"
+            }
+            Reason::CertificateNameNotAllowed => "The client certificate's names are not allowed",
+            Reason::RevocationListStale => {
+                "The revocation list for the client certificate is out of date"
+            }
+            Reason::ProxyUnauthenticated => "The request did not come through the trusted proxy",
+            Reason::TerminatorRejected => {
+                "The TLS terminator did not verify the client certificate"
+            }
             Reason::ConfigurationError => "The service is not configured correctly",
             Reason::NotFound => "Not found",
             Reason::MethodNotAllowed => "Method not allowed",

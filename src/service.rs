@@ -4,34 +4,14 @@
 
 use serde_json::{json, Value};
 
+use crate::certificate::{rfc3339, ClientCertificate};
 use crate::config::{Config, VariableSource};
-use crate::decision::{authenticate, Denial, Identity};
+use crate::decision::{authenticate, Denial, Identity, TrustedBy};
 use crate::log::LogLine;
+use crate::policy::pins::PinValue;
 use crate::reason::{Reason, Refusal};
 
-/// Read access to the request's header lines.
-pub trait RequestHeaders {
-    /// Every line of the header `name` (lowercase), in order; empty when absent.
-    fn get_all(&self, name: &str) -> Vec<Vec<u8>>;
-}
-
-impl RequestHeaders for &[(&str, &[u8])] {
-    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.to_vec())
-            .collect()
-    }
-}
-
-impl RequestHeaders for Vec<(String, Vec<u8>)> {
-    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
+pub use crate::decision::RequestHeaders;
 
 /// A response to write.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +40,8 @@ pub struct Outcome {
 pub const HEALTH_PATH: &str = "/healthz";
 pub const VALUES_PATH: &str = "/api/values";
 pub const WHOAMI_PATH: &str = "/api/whoami";
+/// Set on responses let through by report-only mode that enforcement would refuse.
+pub const REPORT_ONLY_HEADER: &str = "certgate-report-only";
 const ALLOW: &str = "GET, HEAD";
 
 /// The protected sample document.
@@ -99,32 +81,75 @@ fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
 const CONFIGURATION_DETAIL: &str =
     "certgate's configuration is missing or invalid; see the service log";
 
-fn whoami(identity: &Identity, config: &Config) -> Value {
-    let c = &identity.certificate;
-    json!({
+fn certificate_json(c: &ClientCertificate) -> serde_json::Map<String, Value> {
+    let value = json!({
         "subject": c.subject,
         "issuer": c.issuer,
         "serial": c.serial_hex,
         "thumbprint_sha1": c.sha1_hex(),
         "thumbprint_sha256": c.sha256_hex(),
-        "not_before": crate::certificate::rfc3339(c.not_before),
-        "not_after": crate::certificate::rfc3339(c.not_after),
+        "key_sha256": hex::encode(c.spki_sha256),
+        "not_before": rfc3339(c.not_before),
+        "not_after": rfc3339(c.not_after),
         "dns_names": c.dns_names,
         "uris": c.uris,
         "emails": c.emails,
-        "matched": {
-            "entry": identity.matched.entry,
-            "algorithm": identity.matched.thumbprint.algorithm.name(),
-            "thumbprint": identity.matched.thumbprint.hex(),
-        },
-        "format": identity.format.name(),
-        "platform": config.platform,
-        "chain": identity.chain.iter().map(|cert| json!({
-            "subject": cert.subject,
-            "issuer": cert.issuer,
-            "thumbprint_sha256": cert.sha256_hex(),
-        })).collect::<Vec<_>>(),
-    })
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn matched_json(trusted_by: &TrustedBy) -> Value {
+    match trusted_by {
+        TrustedBy::Pin(pin) => {
+            let mut m = json!({
+                "kind": pin.kind(),
+                "source": pin.source,
+                "entry": pin.entry,
+                "label": pin.label,
+            });
+            match &pin.value {
+                PinValue::Thumbprint(t) => {
+                    m["algorithm"] = json!(t.algorithm.name());
+                    m["thumbprint"] = json!(t.hex());
+                }
+                PinValue::KeySha256(k) => m["key_sha256"] = json!(hex::encode(k)),
+            }
+            m
+        }
+        TrustedBy::Anchor(subject) => json!({ "kind": "trust_anchor", "anchor": subject }),
+    }
+}
+
+fn whoami(identity: &Identity, config: &Config) -> Value {
+    let mut body = certificate_json(&identity.certificate);
+    body.insert("matched".into(), matched_json(&identity.trusted_by));
+    body.insert("format".into(), json!(identity.format.name()));
+    body.insert("platform".into(), json!(config.platform));
+    body.insert(
+        "chain".into(),
+        identity
+            .chain
+            .iter()
+            .map(|cert| json!({"subject": cert.subject, "issuer": cert.issuer, "thumbprint_sha256": cert.sha256_hex()}))
+            .collect(),
+    );
+    Value::Object(body)
+}
+
+/// `whoami` for a request that report-only mode let through.
+fn whoami_report_only(denial: &Denial, config: &Config) -> Value {
+    let mut body = denial
+        .certificate
+        .as_deref()
+        .map(certificate_json)
+        .unwrap_or_default();
+    body.insert("authenticated".into(), json!(false));
+    body.insert("would_deny".into(), json!(denial.refusal.reason.code()));
+    body.insert("platform".into(), json!(config.platform));
+    Value::Object(body)
 }
 
 fn path_of(path_with_query: &str) -> &str {
@@ -145,6 +170,27 @@ fn configuration_log(now: i64, refusal: &Refusal) -> LogLine {
     LogLine::new("error", "configuration_error", now)
         .with("reason", Reason::ConfigurationError.code())
         .with_text("problem", &refusal.detail)
+}
+
+fn with_certificate(line: LogLine, c: Option<&ClientCertificate>) -> LogLine {
+    match c {
+        Some(c) => line
+            .with("thumbprint_sha256", c.sha256_hex())
+            .with_text("subject", &c.subject),
+        None => line,
+    }
+}
+
+/// Route an authenticated (or report-only) request.
+fn route(path: &str, is_read: bool, whoami_body: impl FnOnce() -> Value) -> HttpResponse {
+    match (path, is_read) {
+        (VALUES_PATH, true) => json_response(200, "application/json", &protected_values()),
+        (WHOAMI_PATH, true) => json_response(200, "application/json", &whoami_body()),
+        (VALUES_PATH | WHOAMI_PATH, false) => {
+            problem(405, Reason::MethodNotAllowed, "use GET or HEAD")
+        }
+        _ => problem(404, Reason::NotFound, "no such resource"),
+    }
 }
 
 /// Handle one request.
@@ -181,55 +227,49 @@ pub fn handle(
                 );
                 response
             }
-            Ok(config) => {
-                let cert_lines = headers.get_all(&config.extraction.header);
-                let chain_lines = match &config.extraction.chain_header {
-                    Some(h) => headers.get_all(h),
-                    None => Vec::new(),
-                };
-                match authenticate(config, &cert_lines, &chain_lines, now) {
-                    Err(Denial {
-                        refusal,
-                        certificate,
-                    }) => {
-                        let response =
-                            problem(refusal.reason.status(), refusal.reason, &refusal.detail);
-                        let mut line = decision_log(now, method, path, response.status)
-                            .with("outcome", "deny")
-                            .with("reason", refusal.reason.code())
-                            .with_text("detail", &refusal.detail);
-                        if let Some(c) = certificate {
-                            line = line
-                                .with("thumbprint_sha256", c.sha256_hex())
-                                .with_text("subject", &c.subject);
-                        }
-                        logs.push(line);
-                        response
+            Ok(config) => match authenticate(config, headers, now) {
+                Ok(identity) => {
+                    let response = route(path, is_read, || whoami(&identity, config));
+                    let mut line = decision_log(now, method, path, response.status)
+                        .with("outcome", "allow")
+                        .with("matched", matched_json(&identity.trusted_by));
+                    line = with_certificate(line, Some(&identity.certificate));
+                    if !identity.warnings.is_empty() {
+                        line = line
+                            .with("level", "warn")
+                            .with("warnings", identity.warnings.clone());
                     }
-                    Ok(identity) => {
-                        let response = match (path, is_read) {
-                            (VALUES_PATH, true) => {
-                                json_response(200, "application/json", &protected_values())
-                            }
-                            (WHOAMI_PATH, true) => {
-                                json_response(200, "application/json", &whoami(&identity, config))
-                            }
-                            (VALUES_PATH | WHOAMI_PATH, false) => {
-                                problem(405, Reason::MethodNotAllowed, "use GET or HEAD")
-                            }
-                            _ => problem(404, Reason::NotFound, "no such resource"),
-                        };
-                        logs.push(
-                            decision_log(now, method, path, response.status)
-                                .with("outcome", "allow")
-                                .with("thumbprint_sha256", identity.certificate.sha256_hex())
-                                .with_text("subject", &identity.certificate.subject)
-                                .with("matched_entry", identity.matched.entry),
-                        );
-                        response
-                    }
+                    logs.push(line);
+                    response
                 }
-            }
+                Err(denial) if config.policy.report_only => {
+                    let mut response = route(path, is_read, || whoami_report_only(&denial, config));
+                    let code = denial.refusal.reason.code();
+                    response
+                        .headers
+                        .push((REPORT_ONLY_HEADER, format!("would-deny; reason={code}")));
+                    let line = decision_log(now, method, path, response.status)
+                        .with("level", "warn")
+                        .with("outcome", "report_only")
+                        .with("reason", code)
+                        .with_text("detail", &denial.refusal.detail);
+                    logs.push(with_certificate(line, denial.certificate.as_deref()));
+                    response
+                }
+                Err(Denial {
+                    refusal,
+                    certificate,
+                }) => {
+                    let response =
+                        problem(refusal.reason.status(), refusal.reason, &refusal.detail);
+                    let line = decision_log(now, method, path, response.status)
+                        .with("outcome", "deny")
+                        .with("reason", refusal.reason.code())
+                        .with_text("detail", &refusal.detail);
+                    logs.push(with_certificate(line, certificate.as_deref()));
+                    response
+                }
+            },
         }
     };
     if method == "HEAD" {

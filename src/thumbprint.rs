@@ -68,7 +68,7 @@ impl fmt::Display for ListError {
 }
 
 /// Characters that are invisible or pure formatting, dropped from an entry.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
@@ -76,6 +76,20 @@ fn is_invisible(c: char) -> bool {
 
 fn is_entry_separator(c: char) -> bool {
     matches!(c, ',' | ';' | '\n' | '\r')
+}
+
+/// Split a list on `,` `;` and line breaks into its meaningful entries, each with its
+/// 1-based position; pieces that are empty or only white space / invisible marks are
+/// skipped. Shared by every list-valued variable.
+pub fn split_entries(raw: &str) -> impl Iterator<Item = (usize, &str)> {
+    raw.split(is_entry_separator)
+        .enumerate()
+        .filter(|(_, piece)| {
+            piece
+                .chars()
+                .any(|c| !c.is_whitespace() && !is_invisible(c))
+        })
+        .map(|(i, piece)| (i + 1, piece))
 }
 
 /// Parse a single entry (already split from its list).
@@ -128,17 +142,8 @@ impl ThumbprintList {
     /// caller decides whether that is acceptable.
     pub fn parse(raw: &str) -> Result<Self, ListError> {
         let mut entries = Vec::new();
-        for (index, piece) in raw.split(is_entry_separator).enumerate() {
-            let meaningful = piece
-                .chars()
-                .any(|c| !c.is_whitespace() && !is_invisible(c));
-            if !meaningful {
-                continue;
-            }
-            let thumbprint = parse_entry(piece).map_err(|problem| ListError {
-                entry: index + 1,
-                problem,
-            })?;
+        for (entry, piece) in split_entries(raw) {
+            let thumbprint = parse_entry(piece).map_err(|problem| ListError { entry, problem })?;
             entries.push(thumbprint);
         }
         Ok(ThumbprintList { entries })

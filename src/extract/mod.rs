@@ -9,6 +9,7 @@ mod rfc9440;
 mod xfcc;
 
 pub use base64_der::decode_base64;
+pub use pem::decode_pem_blocks;
 pub use percent::percent_decode;
 pub use xfcc::{parse_xfcc, XfccElement};
 

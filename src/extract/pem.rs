@@ -4,11 +4,16 @@
 use super::base64_der::decode_base64;
 use crate::reason::Refusal;
 
-const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-const END: &str = "-----END CERTIFICATE-----";
-
 /// Decode every `CERTIFICATE` block, in order. Only white space may stand between blocks.
 pub fn decode_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, Refusal> {
+    decode_pem_blocks(text, "CERTIFICATE", super::MAX_CERTIFICATES)
+}
+
+/// Decode every block with this label (at most `limit` of them), in order. Only white
+/// space may stand between blocks.
+pub fn decode_pem_blocks(text: &str, label: &str, limit: usize) -> Result<Vec<Vec<u8>>, Refusal> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end_marker = format!("-----END {label}-----");
     let mut out = Vec::new();
     let mut rest = text;
     loop {
@@ -16,29 +21,26 @@ pub fn decode_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, Refusal> {
         if trimmed.is_empty() {
             break;
         }
-        let Some(body_and_more) = trimmed.strip_prefix(BEGIN) else {
-            return Err(Refusal::malformed("expected `-----BEGIN CERTIFICATE-----`"));
+        let Some(body_and_more) = trimmed.strip_prefix(begin.as_str()) else {
+            return Err(Refusal::malformed(format!("expected `{begin}`")));
         };
-        let Some(end) = body_and_more.find(END) else {
-            return Err(Refusal::malformed(
-                "PEM block has no `-----END CERTIFICATE-----`",
-            ));
+        let Some(end) = body_and_more.find(end_marker.as_str()) else {
+            return Err(Refusal::malformed(format!(
+                "PEM block has no `{end_marker}`"
+            )));
         };
         let body = &body_and_more[..end];
         if body.contains("-----") {
             return Err(Refusal::malformed("PEM block contains another armour line"));
         }
-        if out.len() >= super::MAX_CERTIFICATES {
-            return Err(Refusal::too_large(format!(
-                "more than {} certificates in one header",
-                super::MAX_CERTIFICATES
-            )));
+        if out.len() >= limit {
+            return Err(Refusal::too_large(format!("more than {limit} PEM blocks")));
         }
         out.push(decode_base64(body)?);
-        rest = &body_and_more[end + END.len()..];
+        rest = &body_and_more[end + end_marker.len()..];
     }
     if out.is_empty() {
-        return Err(Refusal::malformed("no PEM certificate"));
+        return Err(Refusal::malformed(format!("no `{label}` PEM block")));
     }
     Ok(out)
 }

@@ -7,8 +7,9 @@ pub mod encode;
 use std::sync::OnceLock;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, NameConstraints, RevokedCertParams, SanType, SerialNumber, SignatureAlgorithm,
 };
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -55,7 +56,7 @@ impl KeyKind {
     pub fn key_pair(self) -> KeyPair {
         match self {
             KeyKind::Rsa2048 | KeyKind::Rsa4096 => {
-                let bits = if self == KeyKind::Rsa2048 { 2048 } else { 4096 };
+                let bits = if self == KeyKind::Rsa4096 { 4096 } else { 2048 };
                 let der = cached_rsa(bits);
                 KeyPair::from_pkcs8_der_and_sign_algo(&der.to_vec().into(), self.algorithm())
                     .expect("RSA key")
@@ -104,6 +105,10 @@ pub struct LeafOptions {
     pub client_auth: bool,
     pub server_auth: bool,
     pub serial: Option<Vec<u8>>,
+    /// Reuse this private key (PEM), as a renewal with the same key does.
+    pub key_pem: Option<String>,
+    /// Omit the extendedKeyUsage extension entirely.
+    pub no_eku: bool,
 }
 
 impl Default for LeafOptions {
@@ -122,6 +127,8 @@ impl Default for LeafOptions {
             client_auth: true,
             server_auth: false,
             serial: None,
+            key_pem: None,
+            no_eku: false,
         }
     }
 }
@@ -174,6 +181,17 @@ impl LeafOptions {
         self.client_auth = false;
         self
     }
+    /// serverAuth only: the wrong extended key usage for a client.
+    pub fn server_only(mut self) -> Self {
+        self.client_auth = false;
+        self.server_auth = true;
+        self
+    }
+    /// Renew: same key as `previous`.
+    pub fn same_key_as(mut self, previous: &Issued) -> Self {
+        self.key_pem = Some(previous.key_pem.clone());
+        self
+    }
     /// A realistic large certificate: RSA-4096 and a hundred DNS names (about 6 KB of DER).
     pub fn large(mut self) -> Self {
         self.key = KeyKind::Rsa4096;
@@ -213,6 +231,56 @@ impl Ca {
         }
     }
 
+    /// A CRL from this CA revoking `serials`, valid from `this_update` to `next_update`.
+    pub fn crl(
+        &self,
+        serials: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> String {
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(s),
+                    revocation_time: this_update,
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params
+            .signed_by(&self.issuer)
+            .expect("CRL")
+            .pem()
+            .expect("CRL PEM")
+    }
+
+    /// An intermediate CA signed by this one, allowed to issue only for names under
+    /// `permitted_dns` (a name-constrained CA).
+    pub fn constrained_intermediate(&self, name: &str, permitted_dns: &str) -> Ca {
+        let key = KeyKind::EcdsaP256.key_pair();
+        let mut params = ca_params(name);
+        params.name_constraints = Some(NameConstraints {
+            permitted_subtrees: vec![GeneralSubtree::DnsName(permitted_dns.to_string())],
+            excluded_subtrees: vec![],
+        });
+        let cert = params.signed_by(&key, &self.issuer).expect("intermediate");
+        let key_pem = key.serialize_pem();
+        Ca {
+            issuer: Issuer::new(params, key),
+            certificate: Issued {
+                der: cert.der().to_vec(),
+                key_pem,
+            },
+        }
+    }
+
     /// An intermediate CA signed by this one.
     pub fn intermediate(&self, name: &str) -> Ca {
         let key = KeyKind::EcdsaP256.key_pair();
@@ -230,7 +298,10 @@ impl Ca {
 
     /// Issue a leaf certificate.
     pub fn issue(&self, options: &LeafOptions) -> Issued {
-        let key = options.key.key_pair();
+        let key = match &options.key_pem {
+            Some(pem) => KeyPair::from_pem(pem).expect("reused key"),
+            None => options.key.key_pair(),
+        };
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, options.common_name.as_str());

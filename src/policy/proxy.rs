@@ -1,0 +1,275 @@
+//! Proof that the certificate header came from the terminator, checked before any
+//! certificate parsing: a shared secret the proxy sets in a header (compared in constant
+//! time), and/or an HMAC-SHA256 over a timestamp and the forwarded certificate header.
+//! Also the terminator's own verdict header (`ssl-client-verify: SUCCESS`, ...).
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::reason::{Reason, Refusal};
+
+pub const DEFAULT_SECRET_HEADER: &str = "x-certgate-proxy-secret";
+pub const DEFAULT_SIGNATURE_HEADER: &str = "x-certgate-signature";
+pub const DEFAULT_SIGNATURE_MAX_AGE: u64 = 300;
+/// Shortest secret or HMAC key accepted: guessing must be hopeless.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// The shared-secret check.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SharedSecret {
+    pub header: String,
+    digest: [u8; 32],
+}
+
+impl std::fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSecret")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedSecret {
+    pub fn new(header: String, secret: &str) -> Result<Self, String> {
+        if secret.len() < MIN_SECRET_LEN {
+            return Err(format!("must be at least {MIN_SECRET_LEN} characters"));
+        }
+        Ok(SharedSecret {
+            header,
+            digest: Sha256::digest(secret.as_bytes()).into(),
+        })
+    }
+
+    /// Check the header lines. Comparing digests keeps the comparison constant-time and
+    /// independent of the presented value's length.
+    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), Refusal> {
+        let [value] = lines else {
+            let detail = if lines.is_empty() {
+                "the proxy secret header is missing"
+            } else {
+                "the proxy secret header occurs more than once"
+            };
+            return Err(Refusal::new(Reason::ProxyUnauthenticated, detail));
+        };
+        let presented: [u8; 32] = Sha256::digest(value).into();
+        if bool::from(presented.ct_eq(&self.digest)) {
+            Ok(())
+        } else {
+            Err(Refusal::new(
+                Reason::ProxyUnauthenticated,
+                "the proxy secret does not match",
+            ))
+        }
+    }
+}
+
+/// The HMAC check. The proxy sends `<header>: t=<unix seconds>,v1=<hex HMAC-SHA256>`, the
+/// MAC taken over `<t>.<value of the certificate header>` (empty when there is none).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub header: String,
+    pub max_age_seconds: u64,
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("header", &self.header)
+            .field("max_age_seconds", &self.max_age_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compute the signature header value a proxy would send (for tests and proxy code).
+pub fn sign(key: &[u8], timestamp: i64, certificate_header: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(certificate_header);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+impl Signature {
+    pub fn new(header: String, key: &str, max_age_seconds: u64) -> Result<Self, String> {
+        if key.len() < MIN_SECRET_LEN {
+            return Err(format!("must be at least {MIN_SECRET_LEN} characters"));
+        }
+        Ok(Signature {
+            header,
+            max_age_seconds,
+            key: key.as_bytes().to_vec(),
+        })
+    }
+
+    pub fn check(
+        &self,
+        lines: &[Vec<u8>],
+        certificate_lines: &[Vec<u8>],
+        now: i64,
+        skew: u64,
+    ) -> Result<(), Refusal> {
+        let fail = |d: &str| Err(Refusal::new(Reason::ProxyUnauthenticated, d.to_string()));
+        let [value] = lines else {
+            return fail(if lines.is_empty() {
+                "the proxy signature header is missing"
+            } else {
+                "the proxy signature header occurs more than once"
+            });
+        };
+        let Ok(value) = std::str::from_utf8(value) else {
+            return fail("the proxy signature is not text");
+        };
+        let (mut timestamp, mut mac_hex) = (None, None);
+        for part in value.split(',') {
+            match part.trim().split_once('=') {
+                Some(("t", t)) if timestamp.is_none() => timestamp = t.parse::<i64>().ok(),
+                Some(("v1", v)) if mac_hex.is_none() => mac_hex = Some(v),
+                _ => return fail("the proxy signature is not `t=<unix seconds>,v1=<hex>`"),
+            }
+        }
+        let (Some(timestamp), Some(mac_hex)) = (timestamp, mac_hex) else {
+            return fail("the proxy signature is not `t=<unix seconds>,v1=<hex>`");
+        };
+        let Ok(presented) = hex::decode(mac_hex) else {
+            return fail("the proxy signature MAC is not hex");
+        };
+        let age = now.saturating_sub(timestamp);
+        if age > i64::try_from(self.max_age_seconds).unwrap_or(i64::MAX) {
+            return fail("the proxy signature is too old");
+        }
+        if -age > i64::try_from(skew).unwrap_or(0) {
+            return fail("the proxy signature is dated in the future");
+        }
+        let certificate: &[u8] = match certificate_lines {
+            [] => b"",
+            [one] => one,
+            _ => return fail("the certificate header occurs more than once"),
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
+            .map_err(|_| Refusal::configuration("bad HMAC key"))?;
+        mac.update(format!("{timestamp}.").as_bytes());
+        mac.update(certificate);
+        // verify_slice compares in constant time.
+        mac.verify_slice(&presented)
+            .or_else(|_| fail("the proxy signature does not match"))
+    }
+}
+
+/// The terminator's verdict: a header that must carry one of the accepted values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub header: String,
+    pub accepted: Vec<String>,
+}
+
+impl Verdict {
+    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), Refusal> {
+        let [value] = lines else {
+            let detail = if lines.is_empty() {
+                format!("the terminator sent no `{}` verdict", self.header)
+            } else {
+                format!("the `{}` verdict occurs more than once", self.header)
+            };
+            return Err(Refusal::new(Reason::TerminatorRejected, detail));
+        };
+        let value = String::from_utf8_lossy(value);
+        let value = value.trim();
+        if self.accepted.iter().any(|a| a.eq_ignore_ascii_case(value)) {
+            Ok(())
+        } else {
+            let shown: String = value.chars().take(80).collect();
+            Err(Refusal::new(
+                Reason::TerminatorRejected,
+                format!("the terminator's verdict is `{shown}`"),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_secret() {
+        let s = SharedSecret::new("x".into(), "correct horse battery staple").unwrap();
+        assert!(s.check(&[b"correct horse battery staple".to_vec()]).is_ok());
+        assert!(s.check(&[b"correct horse battery stapl".to_vec()]).is_err());
+        assert!(s.check(&[]).is_err());
+        assert!(s
+            .check(&[b"correct horse battery staple".to_vec(), b"x".to_vec()])
+            .is_err());
+        assert!(SharedSecret::new("x".into(), "short").is_err());
+        assert!(
+            !format!("{s:?}").contains("horse"),
+            "Debug never shows the secret"
+        );
+    }
+
+    #[test]
+    fn hmac_signature() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let s = Signature::new("x".into(), key, 300).unwrap();
+        let cert = b"MIIBcert".to_vec();
+        let now = 1_800_000_000;
+        let good = sign(key.as_bytes(), now - 10, &cert).into_bytes();
+        assert!(s.check(&[good.clone()], &[cert.clone()], now, 60).is_ok());
+        assert!(
+            s.check(&[good.clone()], &[b"MIIBother".to_vec()], now, 60)
+                .is_err(),
+            "bound to the certificate"
+        );
+        assert!(
+            s.check(&[good], &[cert.clone()], now + 400, 60).is_err(),
+            "too old"
+        );
+        let future = sign(key.as_bytes(), now + 120, &cert).into_bytes();
+        assert!(
+            s.check(&[future], &[cert.clone()], now, 60).is_err(),
+            "from the future"
+        );
+        let none = sign(key.as_bytes(), now, b"").into_bytes();
+        assert!(
+            s.check(&[none], &[], now, 60).is_ok(),
+            "no certificate signs the empty string"
+        );
+        let other_key = sign(b"another key of enough length!!", now, &cert).into_bytes();
+        assert!(s.check(&[other_key], &[cert.clone()], now, 60).is_err());
+        for bad in [
+            "",
+            "t=1",
+            "v1=00",
+            "t=x,v1=00",
+            "t=1,v1=zz",
+            "t=1,v1=00,t=2",
+        ] {
+            assert!(
+                s.check(&[bad.as_bytes().to_vec()], &[cert.clone()], now, 60)
+                    .is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn verdict() {
+        let v = Verdict {
+            header: "ssl-client-verify".into(),
+            accepted: vec!["SUCCESS".into()],
+        };
+        assert!(v.check(&[b"SUCCESS".to_vec()]).is_ok());
+        assert!(v.check(&[b"success".to_vec()]).is_ok());
+        assert_eq!(
+            v.check(&[b"FAILED:certificate has expired".to_vec()])
+                .unwrap_err()
+                .reason,
+            Reason::TerminatorRejected
+        );
+        assert!(v.check(&[b"NONE".to_vec()]).is_err());
+        assert!(v.check(&[]).is_err());
+    }
+}

@@ -1,0 +1,701 @@
+//! Native tests of the trust policy, through the whole HTTP contract (`service::handle`),
+//! with certificates, chains and CRLs generated here.
+
+use certgate_testkit::{encode, Ca, Duration, Issued, KeyKind, LeafOptions, OffsetDateTime};
+use serde_json::Value;
+
+use crate::config::var;
+use crate::service::{handle, Outcome};
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+struct Req {
+    vars: Vec<(String, String)>,
+    headers: Vec<(String, Vec<u8>)>,
+    path: &'static str,
+}
+
+fn req(vars: &[(&str, &str)]) -> Req {
+    Req {
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        headers: vec![],
+        path: "/api/whoami",
+    }
+}
+
+impl Req {
+    fn cert(mut self, c: &Issued) -> Self {
+        self.headers.push((
+            "x-arr-clientcert".into(),
+            encode::base64_der(&c.der).into_bytes(),
+        ));
+        self
+    }
+    fn chain(mut self, leaf: &Issued, chain: &[&Issued]) -> Self {
+        let mut certs: Vec<&[u8]> = vec![&leaf.der];
+        certs.extend(chain.iter().map(|c| c.der.as_slice()));
+        self.headers.push((
+            "x-arr-clientcert".into(),
+            encode::traefik_chain(&certs).into_bytes(),
+        ));
+        self
+    }
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.as_bytes().to_vec()));
+        self
+    }
+    fn send_at(self, at: i64) -> Outcome {
+        let vars: std::collections::HashMap<String, String> = self.vars.into_iter().collect();
+        handle("GET", self.path, &self.headers, &vars, at)
+    }
+    fn send(self) -> Outcome {
+        self.send_at(now())
+    }
+}
+
+fn reason(o: &Outcome) -> String {
+    let body: Value = serde_json::from_slice(&o.response.body).unwrap_or_default();
+    if o.response.status == 200 {
+        return "ok".into();
+    }
+    body["reason"].as_str().unwrap_or("?").to_string()
+}
+
+fn body(o: &Outcome) -> Value {
+    serde_json::from_slice(&o.response.body).unwrap()
+}
+
+#[test]
+fn key_pins_survive_renewal_with_the_same_key() {
+    let ca = Ca::new("Root");
+    let old = ca.issue(&LeafOptions::named("svc"));
+    let renewed = ca.issue(&LeafOptions::named("svc").same_key_as(&old));
+    let rekeyed = ca.issue(&LeafOptions::named("svc"));
+    assert_ne!(old.sha256_hex(), renewed.sha256_hex());
+    let key_pin = {
+        let o = req(&[(var::ALLOWED_THUMBPRINTS, &old.sha256_hex())])
+            .cert(&old)
+            .send();
+        body(&o)["key_sha256"].as_str().unwrap().to_string()
+    };
+    let b64 = encode::base64_der(&hex::decode(&key_pin).unwrap());
+    for pin in [key_pin.clone(), b64.clone(), format!("sha256/{b64}")] {
+        let vars = [(var::ALLOWED_KEY_PINS, pin.as_str())];
+        assert_eq!(reason(&req(&vars).cert(&renewed).send()), "ok", "{pin}");
+        assert_eq!(
+            reason(&req(&vars).cert(&rekeyed).send()),
+            "certificate_not_allowed"
+        );
+    }
+    let o = req(&[(var::ALLOWED_KEY_PINS, &key_pin)])
+        .cert(&renewed)
+        .send();
+    assert_eq!(body(&o)["matched"]["kind"], "key");
+    assert_eq!(body(&o)["matched"]["key_sha256"], key_pin);
+}
+
+#[test]
+fn chains_to_a_private_ca() {
+    let root = Ca::new("Private Root");
+    let inter = root.intermediate("Private Issuing CA");
+    let leaf = inter.issue(&LeafOptions::named("client").key(KeyKind::Rsa2048));
+    let anchors = root.certificate.pem();
+    // Forwarded chain supplies the intermediate.
+    let o = req(&[(var::TRUST_ANCHORS, &anchors)])
+        .chain(&leaf, &[&inter.certificate])
+        .send();
+    assert_eq!(
+        reason(&o),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&o.response.body)
+    );
+    assert_eq!(
+        body(&o)["matched"],
+        serde_json::json!({"kind": "trust_anchor", "anchor": "CN=Private Root"})
+    );
+    // Or configuration does.
+    let inters = inter.certificate.pem();
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::TRUST_ANCHORS, &anchors),
+                (var::INTERMEDIATES, &inters)
+            ])
+            .cert(&leaf)
+            .send()
+        ),
+        "ok"
+    );
+    // Without the intermediate there is no path.
+    assert_eq!(
+        reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&leaf).send()),
+        "certificate_untrusted"
+    );
+    // A certificate from another CA with the same names does not chain.
+    let impostor_root = Ca::new("Private Root");
+    let impostor = impostor_root
+        .intermediate("Private Issuing CA")
+        .issue(&LeafOptions::named("client"));
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::TRUST_ANCHORS, &anchors),
+                (var::INTERMEDIATES, &inters)
+            ])
+            .cert(&impostor)
+            .send()
+        ),
+        "certificate_untrusted"
+    );
+    // Other key kinds along the path.
+    for kind in [KeyKind::EcdsaP384, KeyKind::Ed25519, KeyKind::EcdsaP256] {
+        let ca = Ca::with_key("Root", kind);
+        let leaf = ca.issue(&LeafOptions::named("x").key(kind));
+        assert_eq!(
+            reason(
+                &req(&[(var::TRUST_ANCHORS, &ca.certificate.pem())])
+                    .cert(&leaf)
+                    .send()
+            ),
+            "ok",
+            "{kind:?}"
+        );
+    }
+    let rsa_ca = Ca::with_key("RSA Root", KeyKind::Rsa2048);
+    let leaf = rsa_ca.issue(&LeafOptions::named("x"));
+    assert_eq!(
+        reason(
+            &req(&[(var::TRUST_ANCHORS, &rsa_ca.certificate.pem())])
+                .cert(&leaf)
+                .send()
+        ),
+        "ok"
+    );
+}
+
+#[test]
+fn client_auth_eku_is_required_by_default_and_switchable() {
+    let root = Ca::new("Root");
+    let server_only = root.issue(&LeafOptions::named("web").server_only());
+    let mut no_eku = LeafOptions::named("legacy");
+    no_eku.no_eku = true;
+    let no_eku = root.issue(&no_eku);
+    let anchors = root.certificate.pem();
+    assert_eq!(
+        reason(
+            &req(&[(var::TRUST_ANCHORS, &anchors)])
+                .cert(&server_only)
+                .send()
+        ),
+        "certificate_wrong_usage"
+    );
+    assert_eq!(
+        reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&no_eku).send()),
+        "ok",
+        "no EKU means any (RFC 5280)"
+    );
+    let relaxed = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::REQUIRE_CLIENT_AUTH_EKU, "false"),
+    ];
+    assert_eq!(reason(&req(&relaxed).cert(&server_only).send()), "ok");
+    // A CA certificate is not a client certificate.
+    assert_eq!(
+        reason(
+            &req(&[(var::TRUST_ANCHORS, &anchors)])
+                .cert(&root.certificate)
+                .send()
+        ),
+        "certificate_wrong_usage"
+    );
+}
+
+#[test]
+fn name_constraints_on_the_path_are_enforced() {
+    let root = Ca::new("Root");
+    let team = root.constrained_intermediate("Team CA", "team.example");
+    let inside = team.issue(&LeafOptions::named("a").dns("api.team.example"));
+    let outside = team.issue(&LeafOptions::named("b").dns("bank.example"));
+    let vars = [(var::TRUST_ANCHORS, root.certificate.pem())];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        reason(&req(&vars).chain(&inside, &[&team.certificate]).send()),
+        "ok"
+    );
+    assert_eq!(
+        reason(&req(&vars).chain(&outside, &[&team.certificate]).send()),
+        "certificate_untrusted"
+    );
+}
+
+#[test]
+fn name_rules_with_chain_validation() {
+    let root = Ca::new("Root");
+    let pay =
+        root.issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api"));
+    let web = root.issue(&LeafOptions::named("web").uri("spiffe://prod.example/ns/web/sa/web"));
+    let anchors = root.certificate.pem();
+    let vars = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::ALLOWED_NAMES, "spiffe://prod.example/ns/payments/*"),
+    ];
+    assert_eq!(reason(&req(&vars).cert(&pay).send()), "ok");
+    assert_eq!(
+        reason(&req(&vars).cert(&web).send()),
+        "certificate_name_not_allowed"
+    );
+    let by_cn = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::ALLOWED_NAMES, "cn:web; dns:nothing.example"),
+    ];
+    assert_eq!(reason(&req(&by_cn).cert(&web).send()), "ok");
+    // Names never replace trust: a matching name from an unknown CA is still untrusted.
+    let other = Ca::new("Other")
+        .issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api"));
+    assert_eq!(
+        reason(&req(&vars).cert(&other).send()),
+        "certificate_untrusted"
+    );
+}
+
+#[test]
+fn denylist_and_crls() {
+    let root = Ca::new("Root");
+    let good = root.issue(&LeafOptions::named("good"));
+    let mut bad_opts = LeafOptions::named("bad");
+    bad_opts.serial = Some(vec![0x0b, 0xad]);
+    let bad = root.issue(&bad_opts);
+    let anchors = root.certificate.pem();
+    let pins = format!("{};{}", good.sha256_hex(), bad.sha256_hex());
+
+    // Denylist by serial and by thumbprint, even for pinned certificates.
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::ALLOWED_THUMBPRINTS, &pins),
+                (var::REVOKED, "serial:0B:AD")
+            ])
+            .cert(&bad)
+            .send()
+        ),
+        "certificate_revoked"
+    );
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::ALLOWED_THUMBPRINTS, &pins),
+                (var::REVOKED, &bad.sha1_hex())
+            ])
+            .cert(&bad)
+            .send()
+        ),
+        "certificate_revoked"
+    );
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::ALLOWED_THUMBPRINTS, &pins),
+                (var::REVOKED, "serial:0B:AD")
+            ])
+            .cert(&good)
+            .send()
+        ),
+        "ok"
+    );
+
+    let t = OffsetDateTime::now_utc();
+    let fresh = root.crl(
+        &[&[0x0b, 0xad]],
+        t - Duration::hours(1),
+        t + Duration::days(7),
+    );
+    let vars = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::CRLS, fresh.as_str()),
+    ];
+    assert_eq!(reason(&req(&vars).cert(&bad).send()), "certificate_revoked");
+    assert_eq!(reason(&req(&vars).cert(&good).send()), "ok");
+    // A pinned certificate revoked by its issuer's CRL is refused too.
+    let pinned = [
+        (var::ALLOWED_THUMBPRINTS, pins.as_str()),
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::CRLS, fresh.as_str()),
+    ];
+    assert_eq!(
+        reason(&req(&pinned).cert(&bad).send()),
+        "certificate_revoked"
+    );
+
+    // Stale: fail closed by default, fail open when chosen (with a warning in the log).
+    let stale = root.crl(&[], t - Duration::days(10), t - Duration::days(1));
+    let closed = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::CRLS, stale.as_str()),
+    ];
+    assert_eq!(
+        reason(&req(&closed).cert(&good).send()),
+        "revocation_list_stale"
+    );
+    let open = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::CRLS, stale.as_str()),
+        (var::CRL_WHEN_STALE, "allow"),
+    ];
+    let o = req(&open).cert(&good).send();
+    assert_eq!(reason(&o), "ok");
+    assert!(o.logs[0].get("warnings").is_some(), "{:?}", o.logs);
+
+    // A CRL signed by someone else, or from an issuer not configured, is a configuration error.
+    let forged = Ca::new("Root").crl(&[], t - Duration::hours(1), t + Duration::days(7));
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::TRUST_ANCHORS, anchors.as_str()),
+                (var::CRLS, forged.as_str())
+            ])
+            .cert(&good)
+            .send()
+        ),
+        "configuration_error"
+    );
+    let foreign = Ca::new("Elsewhere").crl(&[], t - Duration::hours(1), t + Duration::days(7));
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::TRUST_ANCHORS, anchors.as_str()),
+                (var::CRLS, foreign.as_str())
+            ])
+            .cert(&good)
+            .send()
+        ),
+        "configuration_error"
+    );
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::TRUST_ANCHORS, anchors.as_str()),
+                (var::CRLS, "garbage")
+            ])
+            .cert(&good)
+            .send()
+        ),
+        "configuration_error"
+    );
+}
+
+#[test]
+fn rotation_windows_labels_and_expiry_warnings() {
+    let ca = Ca::new("Root");
+    let current = ca.issue(&LeafOptions::named("svc"));
+    let next = ca.issue(&LeafOptions::named("svc"));
+    let t = now();
+    let pins = serde_json::json!([
+        {"label": "current", "sha256": current.sha256_hex(), "not_after": crate::certificate::rfc3339(t + 5 * 86_400)},
+        {"label": "next", "sha256": next.sha256_hex(), "not_before": crate::certificate::rfc3339(t + 86_400)},
+    ])
+    .to_string();
+    let o = req(&[(var::PINS, &pins)]).cert(&current).send();
+    assert_eq!(reason(&o), "ok");
+    assert_eq!(body(&o)["matched"]["label"], "current");
+    let warnings = o.logs[0]
+        .get("warnings")
+        .expect("the current pin ends within 14 days")
+        .to_string();
+    assert!(warnings.contains("current"), "{warnings}");
+    let o = req(&[(var::PINS, &pins)]).cert(&next).send();
+    assert_eq!(reason(&o), "certificate_not_allowed");
+    assert!(body(&o)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not active until"));
+    // Two days on, both are active (the overlap); a week on, only "next".
+    assert_eq!(
+        reason(
+            &req(&[(var::PINS, &pins)])
+                .cert(&next)
+                .send_at(t + 2 * 86_400)
+        ),
+        "ok"
+    );
+    assert_eq!(
+        reason(
+            &req(&[(var::PINS, &pins)])
+                .cert(&current)
+                .send_at(t + 2 * 86_400)
+        ),
+        "ok"
+    );
+    let later = req(&[(var::PINS, &pins)])
+        .cert(&current)
+        .send_at(t + 7 * 86_400);
+    assert_eq!(reason(&later), "certificate_not_allowed");
+    assert!(body(&later)["detail"].as_str().unwrap().contains("ended"));
+    // The simple list keeps working alongside.
+    let both = [
+        (var::PINS, pins.as_str()),
+        (var::ALLOWED_THUMBPRINTS, &current.sha1_hex()),
+    ];
+    assert_eq!(
+        reason(&req(&both).cert(&current).send_at(t + 7 * 86_400)),
+        "ok"
+    );
+}
+
+#[test]
+fn report_only_lets_denials_through_and_says_so() {
+    let ca = Ca::new("Root");
+    let stranger = ca.issue(&LeafOptions::named("stranger"));
+    let pin = "ab".repeat(32);
+    let vars = [
+        (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+        (var::MODE, "report-only"),
+    ];
+    let o = req(&vars).cert(&stranger).send();
+    assert_eq!(o.response.status, 200);
+    assert_eq!(
+        o.response.header("certgate-report-only"),
+        Some("would-deny; reason=certificate_not_allowed")
+    );
+    assert_eq!(body(&o)["would_deny"], "certificate_not_allowed");
+    assert_eq!(body(&o)["subject"], "CN=stranger");
+    assert_eq!(o.logs[0].get("outcome").unwrap(), "report_only");
+    let missing = req(&vars).send();
+    assert_eq!(missing.response.status, 200);
+    assert_eq!(body(&missing)["authenticated"], false);
+    let mut values = req(&vars);
+    values.path = "/api/values";
+    assert_eq!(values.send().response.status, 200);
+    // Configuration errors are never let through.
+    let broken = [
+        (var::ALLOWED_THUMBPRINTS, "nope"),
+        (var::MODE, "report-only"),
+    ];
+    assert_eq!(req(&broken).cert(&stranger).send().response.status, 500);
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+                (var::MODE, "audit")
+            ])
+            .send()
+        ),
+        "configuration_error"
+    );
+}
+
+#[test]
+fn proxy_proof_comes_before_any_parsing() {
+    let ca = Ca::new("Root");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let secret = "s3cret-between-proxy-and-certgate";
+    let vars = [
+        (var::ALLOWED_THUMBPRINTS, alice.sha256_hex()),
+        (var::PROXY_SECRET, secret.to_string()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        reason(&req(&vars).cert(&alice).send()),
+        "proxy_unauthenticated"
+    );
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&alice)
+                .header("X-Certgate-Proxy-Secret", "guess-guess-guess-guess")
+                .send()
+        ),
+        "proxy_unauthenticated"
+    );
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .header("X-Certgate-Proxy-Secret", "x")
+                .header("X-ARR-ClientCert", "garbage")
+                .send()
+        ),
+        "proxy_unauthenticated"
+    );
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&alice)
+                .header("X-Certgate-Proxy-Secret", secret)
+                .send()
+        ),
+        "ok"
+    );
+    let custom = [vars[0], vars[1], (var::PROXY_SECRET_HEADER, "X-From-Edge")];
+    assert_eq!(
+        reason(
+            &req(&custom)
+                .cert(&alice)
+                .header("X-From-Edge", secret)
+                .send()
+        ),
+        "ok"
+    );
+    assert_eq!(
+        reason(&req(&[vars[0], (var::PROXY_SECRET, "short")]).send()),
+        "configuration_error"
+    );
+
+    // HMAC over a timestamp and the certificate header.
+    let key = "0123456789abcdef0123456789abcdef";
+    let vars = [
+        (var::ALLOWED_THUMBPRINTS, alice.sha256_hex()),
+        (var::PROXY_HMAC_KEY, key.to_string()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cert_value = encode::base64_der(&alice.der);
+    let t = now();
+    let good = crate::policy::proxy::sign(key.as_bytes(), t, cert_value.as_bytes());
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&alice)
+                .header("X-Certgate-Signature", &good)
+                .send()
+        ),
+        "ok"
+    );
+    let old = crate::policy::proxy::sign(key.as_bytes(), t - 600, cert_value.as_bytes());
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&alice)
+                .header("X-Certgate-Signature", &old)
+                .send()
+        ),
+        "proxy_unauthenticated"
+    );
+    let other = ca.issue(&LeafOptions::named("mallory"));
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&other)
+                .header("X-Certgate-Signature", &good)
+                .send()
+        ),
+        "proxy_unauthenticated",
+        "a signature is bound to its certificate"
+    );
+}
+
+#[test]
+fn terminator_verdict() {
+    let ca = Ca::new("Root");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let vars = [
+        (var::ALLOWED_THUMBPRINTS, alice.sha256_hex()),
+        (
+            var::TERMINATOR_VERIFY_HEADER,
+            "ssl-client-verify".to_string(),
+        ),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&alice)
+                .header("ssl-client-verify", "SUCCESS")
+                .send()
+        ),
+        "ok"
+    );
+    assert_eq!(
+        reason(
+            &req(&vars)
+                .cert(&alice)
+                .header("ssl-client-verify", "FAILED:certificate has expired")
+                .send()
+        ),
+        "terminator_rejected"
+    );
+    assert_eq!(
+        reason(&req(&vars).cert(&alice).send()),
+        "terminator_rejected"
+    );
+    let cf = [
+        vars[0],
+        (var::TERMINATOR_VERIFY_HEADER, "cf-cert-verified"),
+        (var::TERMINATOR_VERIFY_VALUES, "true"),
+    ];
+    assert_eq!(
+        reason(
+            &req(&cf)
+                .cert(&alice)
+                .header("cf-cert-verified", "true")
+                .send()
+        ),
+        "ok"
+    );
+    assert_eq!(
+        reason(
+            &req(&cf)
+                .cert(&alice)
+                .header("cf-cert-verified", "false")
+                .send()
+        ),
+        "terminator_rejected"
+    );
+}
+
+#[test]
+fn rich_configuration_fails_closed() {
+    let pin = "ab".repeat(32);
+    for (name, value) in [
+        (
+            var::TRUST_ANCHORS,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ),
+        (var::TRUST_ANCHORS, "not pem"),
+        (
+            var::INTERMEDIATES,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ),
+        (var::ALLOWED_KEY_PINS, "tooshort"),
+        (var::PINS, "{\"sha256\": 1}"),
+        (var::ALLOWED_NAMES, "ip:10.0.0.1"),
+        (var::REVOKED, "serial:zz"),
+        (var::CRL_WHEN_STALE, "maybe"),
+        (var::REQUIRE_CLIENT_AUTH_EKU, "perhaps"),
+        (var::PROXY_HMAC_KEY, "short"),
+        (var::TERMINATOR_VERIFY_VALUES, "SUCCESS"),
+        (var::PIN_EXPIRY_WARNING_DAYS, "-3"),
+    ] {
+        let o = req(&[(var::ALLOWED_THUMBPRINTS, pin.as_str()), (name, value)]).send();
+        assert_eq!(reason(&o), "configuration_error", "{name}={value}");
+        let problem = o.logs[0]
+            .get("problem")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(problem.contains(name), "{problem}");
+    }
+    // Any one trust source suffices, and one is required.
+    let ca = Ca::new("Root");
+    let leaf = ca.issue(&LeafOptions::named("x"));
+    assert_eq!(
+        reason(
+            &req(&[
+                (var::ALLOWED_THUMBPRINTS, ""),
+                (var::TRUST_ANCHORS, &ca.certificate.pem())
+            ])
+            .cert(&leaf)
+            .send()
+        ),
+        "ok"
+    );
+    assert_eq!(
+        reason(&req(&[(var::ALLOWED_THUMBPRINTS, "")]).cert(&leaf).send()),
+        "configuration_error"
+    );
+}

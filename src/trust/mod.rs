@@ -1,0 +1,245 @@
+//! Chain validation to configured trust anchors with rustls-webpki (path building, basic
+//! constraints, name constraints, validity, EKU, CRLs), with pure-Rust signature checks.
+
+pub mod algorithms;
+
+use std::time::Duration;
+
+use pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
+    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+use x509_cert::der::{Decode, Encode};
+
+/// A CA certificate from configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaCertificate {
+    pub der: Vec<u8>,
+    /// RFC 4514 subject, for reports.
+    pub subject: String,
+    /// DER of the subject Name, for matching CRL issuers.
+    pub subject_der: Vec<u8>,
+}
+
+impl CaCertificate {
+    pub fn from_der(der: Vec<u8>) -> Result<Self, String> {
+        let cert = x509_cert::Certificate::from_der(&der)
+            .map_err(|e| format!("not a DER certificate ({e})"))?;
+        webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+            .map_err(|e| format!("not usable as a CA certificate ({e:?})"))?;
+        let subject_der = cert
+            .tbs_certificate()
+            .subject()
+            .to_der()
+            .map_err(|e| format!("bad subject ({e})"))?;
+        Ok(CaCertificate {
+            subject: cert.tbs_certificate().subject().to_string(),
+            subject_der,
+            der,
+        })
+    }
+}
+
+/// Why a chain did not validate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainError {
+    Revoked,
+    WrongUsage(String),
+    Untrusted(String),
+    Expired,
+    NotYetValid,
+}
+
+/// The extended key usage policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EkuPolicy {
+    /// clientAuth must be allowed: listed, or no EKU extension at all (RFC 5280).
+    ClientAuth,
+    /// Any EKU (public CAs are dropping clientAuth in 2026).
+    Any,
+}
+
+struct AnyEku;
+
+impl ExtendedKeyUsageValidator for AnyEku {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        for purpose in iter {
+            purpose?;
+        }
+        Ok(())
+    }
+}
+
+/// Anchors, extra intermediates and CRLs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustStore {
+    pub anchors: Vec<CaCertificate>,
+    pub intermediates: Vec<CaCertificate>,
+    pub crls: Vec<Vec<u8>>,
+}
+
+impl TrustStore {
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    /// Validate `leaf` (with `forwarded` as untrusted intermediates) at `time`.
+    /// Returns the subject of the anchor the path ends at.
+    pub fn verify(
+        &self,
+        leaf: &[u8],
+        forwarded: &[Vec<u8>],
+        time: i64,
+        eku: EkuPolicy,
+    ) -> Result<String, ChainError> {
+        let anchor_ders: Vec<CertificateDer<'_>> = self
+            .anchors
+            .iter()
+            .map(|a| CertificateDer::from(a.der.as_slice()))
+            .collect();
+        let anchors: Vec<_> = anchor_ders
+            .iter()
+            .filter_map(|d| webpki::anchor_from_trusted_cert(d).ok())
+            .collect();
+        let intermediates: Vec<CertificateDer<'_>> = self
+            .intermediates
+            .iter()
+            .map(|c| CertificateDer::from(c.der.as_slice()))
+            .chain(forwarded.iter().map(|c| CertificateDer::from(c.as_slice())))
+            .collect();
+        let crls: Vec<CertRevocationList<'_>> = self
+            .crls
+            .iter()
+            .filter_map(|d| {
+                OwnedCertRevocationList::from_der(d)
+                    .ok()
+                    .map(CertRevocationList::from)
+            })
+            .collect();
+        let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+            b.with_depth(RevocationCheckDepth::Chain)
+                .with_status_policy(UnknownStatusPolicy::Allow)
+                // Staleness (nextUpdate) is judged by the policy, with its own fail-open choice.
+                .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                .build()
+        });
+        let leaf_der = CertificateDer::from(leaf);
+        let ee = EndEntityCert::try_from(&leaf_der)
+            .map_err(|e| ChainError::Untrusted(format!("{e:?}")))?;
+        let when =
+            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(time).unwrap_or(0)));
+        let algs: &[&dyn SignatureVerificationAlgorithm] = algorithms::ALL;
+        let result = match eku {
+            EkuPolicy::ClientAuth => ee.verify_for_usage(
+                algs,
+                &anchors,
+                &intermediates,
+                when,
+                KeyUsage::client_auth(),
+                revocation,
+                None,
+            ),
+            EkuPolicy::Any => ee.verify_for_usage(
+                algs,
+                &anchors,
+                &intermediates,
+                when,
+                AnyEku,
+                revocation,
+                None,
+            ),
+        };
+        match result {
+            Ok(path) => {
+                let anchor_subject = path.anchor().subject.as_ref();
+                Ok(self
+                    .anchors
+                    .iter()
+                    .find(|a| {
+                        strip_sequence(&a.subject_der) == anchor_subject
+                            || a.subject_der == anchor_subject
+                    })
+                    .map_or_else(String::new, |a| a.subject.clone()))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+fn classify(e: webpki::Error) -> ChainError {
+    use webpki::Error as E;
+    match e {
+        E::CertRevoked => ChainError::Revoked,
+        #[allow(deprecated)]
+        E::RequiredEkuNotFound => ChainError::WrongUsage(
+            "the certificate's extended key usage does not allow clientAuth".into(),
+        ),
+        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => ChainError::WrongUsage(
+            "the certificate's extended key usage does not allow clientAuth".into(),
+        ),
+        E::CertExpired { .. } => ChainError::Expired,
+        E::CertNotValidYet { .. } => ChainError::NotYetValid,
+        E::UnknownIssuer => ChainError::Untrusted("no path to a configured trust anchor".into()),
+        E::InvalidSignatureForPublicKey => {
+            ChainError::Untrusted("a signature on the path does not verify".into())
+        }
+        E::NameConstraintViolation => {
+            ChainError::Untrusted("a CA's name constraints exclude this certificate".into())
+        }
+        E::PathLenConstraintViolated => {
+            ChainError::Untrusted("a CA's path length constraint is exceeded".into())
+        }
+        E::CaUsedAsEndEntity => ChainError::WrongUsage(
+            "a CA certificate was presented as the client certificate".into(),
+        ),
+        E::EndEntityUsedAsCa => ChainError::Untrusted("a non-CA certificate issued another".into()),
+        other => ChainError::Untrusted(format!("chain validation failed ({other:?})")),
+    }
+}
+
+/// The contents of a DER SEQUENCE (its tag and length stripped).
+pub fn strip_sequence(der: &[u8]) -> &[u8] {
+    let Some((&0x30, rest)) = der.split_first() else {
+        return der;
+    };
+    let Some((&len, rest)) = rest.split_first() else {
+        return der;
+    };
+    if len < 0x80 {
+        return rest;
+    }
+    let n = usize::from(len & 0x7f);
+    if n == 0 || n > 4 || rest.len() < n {
+        return der;
+    }
+    &rest[n..]
+}
+
+/// Verify a signature over `message` by the key in a DER SubjectPublicKeyInfo with
+/// the algorithm in a DER AlgorithmIdentifier (for CRLs read from configuration).
+pub fn verify_signed(
+    spki_der: &[u8],
+    signature_algorithm_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(spki_der)
+        .map_err(|e| format!("bad key ({e})"))?;
+    let key_alg = spki
+        .algorithm
+        .to_der()
+        .map_err(|e| format!("bad key algorithm ({e})"))?;
+    let key_alg = strip_sequence(&key_alg);
+    let sig_alg = strip_sequence(signature_algorithm_der);
+    let key = spki.subject_public_key.raw_bytes();
+    let alg = algorithms::ALL
+        .iter()
+        .find(|a| {
+            a.public_key_alg_id().as_ref() == key_alg && a.signature_alg_id().as_ref() == sig_alg
+        })
+        .ok_or("unsupported signature algorithm")?;
+    alg.verify_signature(key, message, signature)
+        .map_err(|_| "the signature does not verify".to_string())
+}
