@@ -18,6 +18,9 @@ use certgate_host::runtime::Stderr;
 use certgate_host::server::serve_with;
 use certgate_testkit::{encode, Ca, Issued, LeafOptions};
 
+/// The secret each terminator config sets and certgate requires.
+const PROXY_SECRET: &str = "terminator-test-secret-0123456789";
+
 /// Everything one terminator test needs: certificates on disk and a running certgate.
 struct Fixture {
     dir: PathBuf,
@@ -68,6 +71,7 @@ async fn fixture(name: &str, platform: &str) -> Fixture {
         format!("{};{}", alice.sha256_hex(), expired.sha256_hex()),
     );
     vars.insert("platform".to_string(), platform.to_string());
+    vars.insert("proxy_secret".to_string(), PROXY_SECRET.to_string());
     let listener = certgate_host::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -136,6 +140,7 @@ fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Run
         ("CERTGATE_UPSTREAM", upstream.to_string()),
         ("CERTGATE_TLS_DIR", dir.display().to_string()),
         ("CERTGATE_RUN_DIR", dir.display().to_string()),
+        ("CERTGATE_PROXY_SECRET", PROXY_SECRET.to_string()),
     ];
     let deploy = certgate_host::build::workspace_root().join("deploy");
     let mut command = match name {
@@ -303,12 +308,29 @@ async fn scenario(name: &'static str, platform: &str, header: &'static str) {
         let port = free_port();
         let _terminator = start(name, &dir, upstream, port);
         run_checks(name, &dir, port, header, &alice, &bob);
+        bypass_is_refused(name, upstream, header, &alice);
     })
     .await;
     if let Err(e) = checks {
         std::panic::resume_unwind(e.into_panic());
     }
     let _ = std::fs::remove_dir_all(&fx.dir);
+}
+
+/// Going around the terminator, straight to certgate, with a forged header: refused for
+/// want of the proxy's secret, before the certificate is even read.
+fn bypass_is_refused(name: &str, upstream: SocketAddr, header: &str, alice: &Issued) {
+    let out = Command::new(require("curl"))
+        .args(["-sS", "--max-time", "10", "--noproxy", "*", "-H"])
+        .arg(format!("{header}: {}", encode::base64_der(&alice.der)))
+        .arg(format!("http://{upstream}/api/values"))
+        .output()
+        .expect("curl");
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        body.contains("proxy_unauthenticated"),
+        "{name}: bypass answered {body}"
+    );
 }
 
 fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, bob: &Issued) {
@@ -392,6 +414,16 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
             );
         }
     }
+    // A client cannot replace the proxy's secret with its own guess.
+    let r = curl(
+        dir,
+        port,
+        "/api/values",
+        Some("alice"),
+        &[("X-Certgate-Proxy-Secret", "guess".into())],
+    );
+    assert_eq!(r.status(), Some(200), "{name}: {r:?}");
+
     // bob's own certificate is what was forwarded, not the forged alice.
     let r = curl(
         dir,
