@@ -1,0 +1,500 @@
+//! Generate certgate's published test vectors: `cargo run -p certgate-testkit --bin
+//! make-vectors -- tests/vectors`. Writes `manifest.json` and `inputs/*` (the header
+//! values). Certificates are made fresh each run; validity windows are fixed far from
+//! now (2020 to 2099, or wholly in the past or future), so expectations do not age.
+//!
+//! Each vector: the Spin variables, the request headers (values in files), and the
+//! expected status and reason. tests/vectors.rs runs every vector against the native
+//! code and against certgate.wasm in wasmtime.
+
+use std::path::{Path, PathBuf};
+
+use certgate_testkit::{encode, Ca, Issued, LeafOptions, OffsetDateTime};
+use serde_json::{json, Value};
+
+struct Writer {
+    dir: PathBuf,
+    vectors: Vec<Value>,
+}
+
+impl Writer {
+    fn input(&self, name: &str, index: usize, value: &[u8]) -> String {
+        let file = format!("inputs/{name}.{index}.txt");
+        std::fs::write(self.dir.join(&file), value).expect("write input");
+        file
+    }
+
+    /// Add a vector. `headers`: (header name, value bytes).
+    fn add(
+        &mut self,
+        name: &str,
+        category: &str,
+        format: &str,
+        vars: Value,
+        headers: Vec<(&str, Vec<u8>)>,
+        status: u16,
+        reason: &str,
+    ) {
+        let headers: Vec<Value> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, (h, v))| json!({"name": h, "value_file": self.input(name, i, v)}))
+            .collect();
+        self.vectors.push(json!({
+            "name": name,
+            "category": category,
+            "format": format,
+            "variables": vars,
+            "headers": headers,
+            "expect": {"status": status, "reason": reason},
+        }));
+    }
+}
+
+fn at(year: i32) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(time_year_start(year)).expect("time")
+}
+
+/// Unix time of 1 January of `year` (UTC).
+fn time_year_start(year: i32) -> i64 {
+    let y = i64::from(year) - 1;
+    let days =
+        365 * (y - 1969) + (y / 4 - 1969 / 4) - (y / 100 - 1969 / 100) + (y / 400 - 1969 / 400);
+    days * 86_400
+}
+
+fn leaf(ca: &Ca, name: &str, nb: i32, na: i32) -> Issued {
+    let mut o = LeafOptions::named(name);
+    o.not_before = at(nb);
+    o.not_after = at(na);
+    ca.issue(&o)
+}
+
+fn main() {
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "tests/vectors".into()),
+    );
+    let _ = std::fs::remove_dir_all(dir.join("inputs"));
+    std::fs::create_dir_all(dir.join("inputs")).expect("vectors dir");
+    let mut w = Writer {
+        dir: dir.clone(),
+        vectors: Vec::new(),
+    };
+
+    let ca = Ca::new("certgate vectors root");
+    let alice = leaf(&ca, "alice", 2020, 2099);
+    let mallory = leaf(&ca, "mallory", 2020, 2099);
+    let expired = leaf(&ca, "expired", 2020, 2021);
+    let future = leaf(&ca, "future", 2098, 2099);
+    let mut server_opts = LeafOptions::named("web-server").server_only();
+    server_opts.not_before = at(2020);
+    server_opts.not_after = at(2099);
+    let server_only = ca.issue(&server_opts);
+    // Same subject as alice, self-made: a forgery that only a pin or chain check catches.
+    let forger = Ca::new("certgate vectors root");
+    let forged = leaf(&forger, "alice", 2020, 2099);
+
+    let pins = format!(
+        "{};{};{}",
+        alice.sha256_hex(),
+        expired.sha256_hex(),
+        future.sha256_hex()
+    );
+    let encoders: [(&str, &str, fn(&[u8]) -> String); 5] = [
+        ("base64-der", "X-ARR-ClientCert", encode::base64_der),
+        ("pem", "X-ARR-ClientCert", encode::pem_apache),
+        ("url-pem", "X-ARR-ClientCert", encode::url_pem_nginx),
+        ("rfc9440", "X-ARR-ClientCert", encode::rfc9440),
+        ("xfcc", "X-ARR-ClientCert", |d: &[u8]| {
+            encode::xfcc_element(d, &[], "CN=x")
+        }),
+    ];
+    for (format, header, enc) in encoders {
+        let vars = json!({"allowed_thumbprints": pins, "certificate_format": format});
+        let v = |c: &Issued| enc(&c.der).into_bytes();
+        w.add(
+            &format!("{format}-valid"),
+            "valid",
+            format,
+            vars.clone(),
+            vec![(header, v(&alice))],
+            200,
+            "",
+        );
+        w.add(
+            &format!("{format}-not-allowed"),
+            "forged",
+            format,
+            vars.clone(),
+            vec![(header, v(&mallory))],
+            403,
+            "certificate_not_allowed",
+        );
+        w.add(
+            &format!("{format}-forged-same-subject"),
+            "forged",
+            format,
+            vars.clone(),
+            vec![(header, v(&forged))],
+            403,
+            "certificate_not_allowed",
+        );
+        w.add(
+            &format!("{format}-expired"),
+            "expired",
+            format,
+            vars.clone(),
+            vec![(header, v(&expired))],
+            403,
+            "certificate_expired",
+        );
+        w.add(
+            &format!("{format}-not-yet-valid"),
+            "not-yet-valid",
+            format,
+            vars.clone(),
+            vec![(header, v(&future))],
+            403,
+            "certificate_not_yet_valid",
+        );
+        // Two lines of one header: refused, even when identical (XFCC lines join into two elements).
+        w.add(
+            &format!("{format}-duplicated"),
+            "duplicated",
+            format,
+            vars.clone(),
+            vec![(header, v(&alice)), (header, v(&alice))],
+            403,
+            "certificate_ambiguous",
+        );
+        let full = enc(&alice.der);
+        let truncated = full[..full.len() * 2 / 3].to_string();
+        w.add(
+            &format!("{format}-truncated"),
+            "truncated",
+            format,
+            vars.clone(),
+            vec![(header, truncated.into_bytes())],
+            403,
+            "certificate_malformed",
+        );
+        let small = json!({"allowed_thumbprints": pins, "certificate_format": format, "max_header_bytes": "512"});
+        w.add(
+            &format!("{format}-oversized"),
+            "oversized",
+            format,
+            small,
+            vec![(header, v(&alice))],
+            403,
+            "certificate_too_large",
+        );
+        let huge = format!("{full}{}", " ".repeat(40_000));
+        w.add(
+            &format!("{format}-oversized-default"),
+            "oversized",
+            format,
+            vars.clone(),
+            vec![(header, huge.into_bytes())],
+            403,
+            "certificate_too_large",
+        );
+        let double = encode::url_pem_nginx(full.as_bytes());
+        w.add(
+            &format!("{format}-double-encoded"),
+            "double-encoded",
+            format,
+            vars.clone(),
+            vec![(header, double.into_bytes())],
+            403,
+            "certificate_malformed",
+        );
+        let eku = json!({"allowed_thumbprints": "", "trust_anchors": ca.certificate.pem(), "certificate_format": format});
+        w.add(
+            &format!("{format}-wrong-eku"),
+            "wrong-eku",
+            format,
+            eku,
+            vec![(header, v(&server_only))],
+            403,
+            "certificate_wrong_usage",
+        );
+        w.add(
+            &format!("{format}-empty"),
+            "missing",
+            format,
+            vars.clone(),
+            vec![(header, Vec::new())],
+            403,
+            "certificate_missing",
+        );
+    }
+    // Padding and wrong-format values.
+    let b64 = encode::base64_der(&alice.der);
+    let vars = json!({"allowed_thumbprints": pins});
+    w.add(
+        "base64-der-padded-extra",
+        "padded",
+        "base64-der",
+        vars.clone(),
+        vec![("X-ARR-ClientCert", format!("{b64}==").into_bytes())],
+        403,
+        "certificate_malformed",
+    );
+    w.add(
+        "base64-der-whitespace-padded",
+        "padded",
+        "base64-der",
+        vars.clone(),
+        vec![("X-ARR-ClientCert", format!("  {b64}\t").into_bytes())],
+        200,
+        "",
+    );
+    w.add(
+        "base64-der-unpadded",
+        "padded",
+        "base64-der",
+        vars.clone(),
+        vec![(
+            "X-ARR-ClientCert",
+            b64.trim_end_matches('=').as_bytes().to_vec(),
+        )],
+        200,
+        "",
+    );
+    w.add(
+        "base64-der-trailing-garbage",
+        "padded",
+        "base64-der",
+        vars.clone(),
+        vec![(
+            "X-ARR-ClientCert",
+            encode::base64_der(&[alice.der.clone(), vec![0]].concat()).into_bytes(),
+        )],
+        403,
+        "certificate_malformed",
+    );
+    let as_pem = json!({"allowed_thumbprints": pins, "certificate_format": "pem"});
+    w.add(
+        "wrong-format-base64-as-pem",
+        "wrong-format",
+        "pem",
+        as_pem,
+        vec![("X-ARR-ClientCert", b64.clone().into_bytes())],
+        403,
+        "certificate_malformed",
+    );
+    let as_rfc = json!({"allowed_thumbprints": pins, "certificate_format": "rfc9440"});
+    w.add(
+        "wrong-format-pem-as-rfc9440",
+        "wrong-format",
+        "rfc9440",
+        as_rfc,
+        vec![(
+            "X-ARR-ClientCert",
+            encode::pem(&alice.der).replace('\n', " ").into_bytes(),
+        )],
+        403,
+        "certificate_malformed",
+    );
+    w.add(
+        "not-utf8",
+        "malformed",
+        "auto",
+        vars.clone(),
+        vec![("X-ARR-ClientCert", vec![0xff, 0xfe, 0x4d, 0x49])],
+        403,
+        "certificate_malformed",
+    );
+    w.add(
+        "apache-null",
+        "missing",
+        "pem",
+        json!({"allowed_thumbprints": pins, "platform": "apache"}),
+        vec![("X-SSL-Client-Cert", b"(null)".to_vec())],
+        403,
+        "certificate_missing",
+    );
+    w.add(
+        "caddy-placeholder",
+        "missing",
+        "base64-der",
+        json!({"allowed_thumbprints": pins, "platform": "caddy"}),
+        vec![(
+            "X-Client-Cert",
+            b"{http.request.tls.client.certificate_der_base64}".to_vec(),
+        )],
+        403,
+        "certificate_missing",
+    );
+    w.add(
+        "merged-lines",
+        "duplicated",
+        "base64-der",
+        vars.clone(),
+        vec![(
+            "X-ARR-ClientCert",
+            format!("{},{b64}", encode::base64_der(&mallory.der)).into_bytes(),
+        )],
+        403,
+        "certificate_ambiguous",
+    );
+    // XFCC multi-element values.
+    let envoy = json!({"allowed_thumbprints": pins, "platform": "envoy"});
+    let two = format!(
+        "{},{}",
+        encode::xfcc_element(&mallory.der, &[], "CN=mallory"),
+        encode::xfcc_element(&alice.der, &[], "CN=alice")
+    );
+    w.add(
+        "xfcc-two-elements",
+        "multi-element-xfcc",
+        "xfcc",
+        envoy.clone(),
+        vec![("X-Forwarded-Client-Cert", two.clone().into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
+    let last = json!({"allowed_thumbprints": pins, "platform": "envoy", "xfcc_elements": "last"});
+    w.add(
+        "xfcc-two-elements-last",
+        "multi-element-xfcc",
+        "xfcc",
+        last.clone(),
+        vec![("X-Forwarded-Client-Cert", two.into_bytes())],
+        200,
+        "",
+    );
+    let spoof_last = format!(
+        "{},{}",
+        encode::xfcc_element(&alice.der, &[], "CN=alice"),
+        encode::xfcc_element(&mallory.der, &[], "CN=mallory")
+    );
+    w.add(
+        "xfcc-client-element-first",
+        "multi-element-xfcc",
+        "xfcc",
+        last,
+        vec![("X-Forwarded-Client-Cert", spoof_last.into_bytes())],
+        403,
+        "certificate_not_allowed",
+    );
+    let hash_only = format!("By=spiffe://a;Hash={}", alice.sha256_hex());
+    w.add(
+        "xfcc-hash-only",
+        "forged",
+        "xfcc",
+        envoy.clone(),
+        vec![("X-Forwarded-Client-Cert", hash_only.into_bytes())],
+        403,
+        "certificate_missing",
+    );
+    let dup_cert = format!(
+        "Cert=\"{}\";Cert=\"{}\"",
+        encode::url_pem_envoy(&alice.der),
+        encode::url_pem_envoy(&mallory.der)
+    );
+    w.add(
+        "xfcc-repeated-cert-key",
+        "multi-element-xfcc",
+        "xfcc",
+        envoy.clone(),
+        vec![("X-Forwarded-Client-Cert", dup_cert.into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
+    let many = vec!["Hash=00"; 40].join(",");
+    w.add(
+        "xfcc-too-many-elements",
+        "oversized",
+        "xfcc",
+        envoy.clone(),
+        vec![("X-Forwarded-Client-Cert", many.into_bytes())],
+        403,
+        "certificate_too_large",
+    );
+    let unterminated = format!("Cert=\"{}", encode::url_pem_envoy(&alice.der));
+    w.add(
+        "xfcc-unterminated-quote",
+        "truncated",
+        "xfcc",
+        envoy,
+        vec![("X-Forwarded-Client-Cert", unterminated.into_bytes())],
+        403,
+        "certificate_malformed",
+    );
+    // Proxy proof: a perfect forged certificate header without the proxy's secret.
+    let secret =
+        json!({"allowed_thumbprints": pins, "proxy_secret": "vectors-shared-secret-0123456789"});
+    w.add(
+        "forged-without-proxy-secret",
+        "forged",
+        "base64-der",
+        secret.clone(),
+        vec![("X-ARR-ClientCert", b64.clone().into_bytes())],
+        403,
+        "proxy_unauthenticated",
+    );
+    w.add(
+        "with-proxy-secret",
+        "valid",
+        "base64-der",
+        secret,
+        vec![
+            ("X-ARR-ClientCert", b64.clone().into_bytes()),
+            (
+                "X-Certgate-Proxy-Secret",
+                b"vectors-shared-secret-0123456789".to_vec(),
+            ),
+        ],
+        200,
+        "",
+    );
+    // Configuration that must fail closed.
+    w.add(
+        "config-missing-list",
+        "configuration",
+        "auto",
+        json!({}),
+        vec![("X-ARR-ClientCert", b64.clone().into_bytes())],
+        500,
+        "configuration_error",
+    );
+    w.add(
+        "config-bad-entry",
+        "configuration",
+        "auto",
+        json!({"allowed_thumbprints": format!("{};not-a-thumbprint", alice.sha256_hex())}),
+        vec![("X-ARR-ClientCert", b64.clone().into_bytes())],
+        500,
+        "configuration_error",
+    );
+    w.add(
+        "config-unknown-platform",
+        "configuration",
+        "auto",
+        json!({"allowed_thumbprints": pins, "platform": "iis"}),
+        vec![("X-ARR-ClientCert", b64.into_bytes())],
+        500,
+        "configuration_error",
+    );
+
+    let manifest = json!({
+        "description": "certgate test vectors: forwarded client-certificate headers and their expected outcome. \
+                        Request: GET /api/values with the listed headers (values in the files) and Spin variables.",
+        "generator": "cargo run -p certgate-testkit --bin make-vectors -- tests/vectors",
+        "ca_pem": ca.certificate.pem(),
+        "vectors": w.vectors,
+    });
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).expect("json") + "\n",
+    )
+    .expect("manifest");
+    println!(
+        "wrote {} vectors to {}",
+        manifest["vectors"].as_array().map_or(0, Vec::len),
+        Path::new(&dir).display()
+    );
+}
