@@ -11,8 +11,7 @@ use x509_cert::Certificate;
 use crate::reason::Refusal;
 
 /// The commonName attribute.
-const COMMON_NAME: x509_cert::der::oid::ObjectIdentifier =
-    x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
+const COMMON_NAME: x509_cert::der::oid::ObjectIdentifier = x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
 
 /// A decoded client certificate: what the policy looks at and what `whoami` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,16 +48,8 @@ fn attribute_text(value: &x509_cert::der::Any) -> Option<String> {
     value
         .decode_as::<Utf8StringRef<'_>>()
         .map(|s| s.as_str().to_string())
-        .or_else(|_| {
-            value
-                .decode_as::<PrintableStringRef<'_>>()
-                .map(|s| s.as_str().to_string())
-        })
-        .or_else(|_| {
-            value
-                .decode_as::<Ia5StringRef<'_>>()
-                .map(|s| s.as_str().to_string())
-        })
+        .or_else(|_| value.decode_as::<PrintableStringRef<'_>>().map(|s| s.as_str().to_string()))
+        .or_else(|_| value.decode_as::<Ia5StringRef<'_>>().map(|s| s.as_str().to_string()))
         .ok()
 }
 
@@ -66,8 +57,8 @@ impl ClientCertificate {
     /// Decode and summarise a DER certificate. Trailing bytes, bad encodings and
     /// undecodable subjectAltName or keyUsage extensions are refused as malformed.
     pub fn from_der(der: &[u8]) -> Result<Self, Refusal> {
-        let cert = Certificate::from_der(der)
-            .map_err(|e| Refusal::malformed(format!("not a DER X.509 certificate: {e}")))?;
+        let cert =
+            Certificate::from_der(der).map_err(|e| Refusal::malformed(format!("not a DER X.509 certificate: {e}")))?;
         let tbs = cert.tbs_certificate();
         let validity = tbs.validity();
 
@@ -147,10 +138,7 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let s = t.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())
-            .flatten()
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok()).flatten()
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -173,10 +161,7 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     let offset = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6
-            && (rest.starts_with('+') || rest.starts_with('-'))
-            && &rest[3..4] == ":" =>
-        {
+        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
             let h: i64 = rest[1..3].parse().ok()?;
             let m: i64 = rest[4..6].parse().ok()?;
             let sign = if rest.starts_with('-') { -1 } else { 1 };
@@ -184,10 +169,7 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    Some(
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)
-            - offset,
-    )
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset)
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -226,12 +208,7 @@ pub fn rfc3339(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -253,14 +230,8 @@ mod tests {
         for t in [0, 951_782_400, 1_795_651_199, 253_402_300_799, -86_400] {
             assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
         }
-        assert_eq!(
-            parse_rfc3339("2026-11-25T23:59:59.123Z"),
-            Some(1_795_651_199)
-        );
-        assert_eq!(
-            parse_rfc3339("2026-11-26T01:59:59+02:00"),
-            Some(1_795_651_199)
-        );
+        assert_eq!(parse_rfc3339("2026-11-25T23:59:59.123Z"), Some(1_795_651_199));
+        assert_eq!(parse_rfc3339("2026-11-26T01:59:59+02:00"), Some(1_795_651_199));
         for bad in [
             "",
             "2026-11-25",
@@ -277,16 +248,8 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed() {
-        for der in [
-            &b""[..],
-            b"\x30\x03\x02\x01\x01",
-            b"\x30\x82\xff\xff",
-            &[0x30; 64],
-        ] {
-            assert_eq!(
-                ClientCertificate::from_der(der).unwrap_err().reason,
-                crate::Reason::CertificateMalformed
-            );
+        for der in [&b""[..], b"\x30\x03\x02\x01\x01", b"\x30\x82\xff\xff", &[0x30; 64]] {
+            assert_eq!(ClientCertificate::from_der(der).unwrap_err().reason, crate::Reason::CertificateMalformed);
         }
     }
 }

@@ -76,10 +76,7 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     }
     let response = OutgoingResponse::new(response_headers);
     let _ = response.set_status_code(outcome.response.status);
-    if let Err(e) = response_out
-        .set_with_body(response, outcome.response.body)
-        .await
-    {
+    if let Err(e) = response_out.set_with_body(response, outcome.response.body).await {
         eprintln!(
             "{}",
             crate::log::LogLine::new("error", "response_write_failed", unix_now())

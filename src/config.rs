@@ -93,10 +93,7 @@ impl VariableSource for std::collections::HashMap<String, String> {
 
 impl VariableSource for &[(&str, &str)] {
     fn get(&self, name: &str) -> Result<Option<String>, String> {
-        Ok(self
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string()))
+        Ok(self.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
     }
 }
 
@@ -111,28 +108,19 @@ pub struct Config {
 }
 
 fn config_error(variable: &str, problem: impl std::fmt::Display) -> Refusal {
-    Refusal::new(
-        Reason::ConfigurationError,
-        format!("variable `{variable}`: {problem}"),
-    )
+    Refusal::new(Reason::ConfigurationError, format!("variable `{variable}`: {problem}"))
 }
 
 /// An HTTP header name: a non-empty RFC 9110 token. Returned lowercase.
 pub fn parse_header_name(raw: &str) -> Option<String> {
     let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    (!raw.is_empty() && raw.len() <= 256 && raw.bytes().all(is_tchar))
-        .then(|| raw.to_ascii_lowercase())
+    (!raw.is_empty() && raw.len() <= 256 && raw.bytes().all(is_tchar)).then(|| raw.to_ascii_lowercase())
 }
 
 fn parse_number(name: &str, raw: &str, min: u64, max: u64) -> Result<u64, Refusal> {
-    let value: u64 = raw
-        .parse()
-        .map_err(|_| config_error(name, "is not a whole number"))?;
+    let value: u64 = raw.parse().map_err(|_| config_error(name, "is not a whole number"))?;
     if value < min || value > max {
-        return Err(config_error(
-            name,
-            format_args!("must be between {min} and {max}"),
-        ));
+        return Err(config_error(name, format_args!("must be between {min} and {max}")));
     }
     Ok(value)
 }
@@ -142,46 +130,36 @@ impl Config {
     pub fn load(source: &dyn VariableSource) -> Result<Config, Refusal> {
         let preset = match optional(source, var::PLATFORM)? {
             Some(name) => Some(
-                platform::find(&name)
-                    .ok_or_else(|| config_error(var::PLATFORM, "is not a known platform preset"))?,
+                platform::find(&name).ok_or_else(|| config_error(var::PLATFORM, "is not a known platform preset"))?,
             ),
             None => None,
         };
 
         let header = match optional(source, var::CERTIFICATE_HEADER)? {
-            Some(h) => parse_header_name(&h).ok_or_else(|| {
-                config_error(var::CERTIFICATE_HEADER, "is not a valid header name")
-            })?,
-            None => preset
-                .map_or(DEFAULT_HEADER, |p| p.header)
-                .to_ascii_lowercase(),
+            Some(h) => parse_header_name(&h)
+                .ok_or_else(|| config_error(var::CERTIFICATE_HEADER, "is not a valid header name"))?,
+            None => preset.map_or(DEFAULT_HEADER, |p| p.header).to_ascii_lowercase(),
         };
         let chain_header = match optional(source, var::CERTIFICATE_CHAIN_HEADER)? {
-            Some(h) => Some(parse_header_name(&h).ok_or_else(|| {
-                config_error(var::CERTIFICATE_CHAIN_HEADER, "is not a valid header name")
-            })?),
-            None => preset
-                .and_then(|p| p.chain_header)
-                .map(str::to_ascii_lowercase),
+            Some(h) => Some(
+                parse_header_name(&h)
+                    .ok_or_else(|| config_error(var::CERTIFICATE_CHAIN_HEADER, "is not a valid header name"))?,
+            ),
+            None => preset.and_then(|p| p.chain_header).map(str::to_ascii_lowercase),
         };
         if chain_header.as_deref() == Some(header.as_str()) {
-            return Err(config_error(
-                var::CERTIFICATE_CHAIN_HEADER,
-                "must differ from the certificate header",
-            ));
+            return Err(config_error(var::CERTIFICATE_CHAIN_HEADER, "must differ from the certificate header"));
         }
         let format = match optional(source, var::CERTIFICATE_FORMAT)? {
             Some(f) => Format::parse(&f).ok_or_else(|| {
-                config_error(
-                    var::CERTIFICATE_FORMAT,
-                    "must be one of auto, base64-der, pem, url-pem, rfc9440, xfcc",
-                )
+                config_error(var::CERTIFICATE_FORMAT, "must be one of auto, base64-der, pem, url-pem, rfc9440, xfcc")
             })?,
             None => preset.map_or(Format::Auto, |p| p.format),
         };
         let xfcc_elements = match optional(source, var::XFCC_ELEMENTS)? {
-            Some(v) => XfccElements::parse(&v)
-                .ok_or_else(|| config_error(var::XFCC_ELEMENTS, "must be `single` or `last`"))?,
+            Some(v) => {
+                XfccElements::parse(&v).ok_or_else(|| config_error(var::XFCC_ELEMENTS, "must be `single` or `last`"))?
+            }
             None => XfccElements::Single,
         };
         let clock_skew_seconds = match optional(source, var::CLOCK_SKEW_SECONDS)? {
@@ -189,12 +167,10 @@ impl Config {
             None => DEFAULT_CLOCK_SKEW_SECONDS,
         };
         let max_header_bytes = match optional(source, var::MAX_HEADER_BYTES)? {
-            Some(v) => parse_number(
-                var::MAX_HEADER_BYTES,
-                &v,
-                MIN_MAX_HEADER_BYTES as u64,
-                MAX_MAX_HEADER_BYTES as u64,
-            )? as usize,
+            Some(v) => {
+                parse_number(var::MAX_HEADER_BYTES, &v, MIN_MAX_HEADER_BYTES as u64, MAX_MAX_HEADER_BYTES as u64)?
+                    as usize
+            }
             None => DEFAULT_MAX_HEADER_BYTES,
         };
 
@@ -202,13 +178,7 @@ impl Config {
 
         Ok(Config {
             policy,
-            extraction: ExtractionSettings {
-                header,
-                chain_header,
-                format,
-                xfcc_elements,
-                max_header_bytes,
-            },
+            extraction: ExtractionSettings { header, chain_header, format, xfcc_elements, max_header_bytes },
             clock_skew_seconds,
             platform: preset.map(|p| p.name),
         })
@@ -259,17 +229,9 @@ mod tests {
         assert_eq!(c.extraction.header, "x-my-cert");
         assert_eq!(c.extraction.format, Format::Pem);
         let c = load(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::PLATFORM, "rfc9440")]).unwrap();
-        assert_eq!(
-            c.extraction.chain_header.as_deref(),
-            Some("client-cert-chain")
-        );
+        assert_eq!(c.extraction.chain_header.as_deref(), Some("client-cert-chain"));
         // Empty optional variables mean "unset".
-        let c = load(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::PLATFORM, ""),
-            (var::CERTIFICATE_HEADER, " "),
-        ])
-        .unwrap();
+        let c = load(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::PLATFORM, ""), (var::CERTIFICATE_HEADER, " ")]).unwrap();
         assert_eq!(c.extraction.header, "x-arr-clientcert");
     }
 
@@ -280,40 +242,13 @@ mod tests {
         assert!(problem(&[(var::ALLOWED_THUMBPRINTS, " ; \n")]).contains("empty"));
         let p = problem(&[(var::ALLOWED_THUMBPRINTS, &format!("{PIN};secretvalue"))]);
         assert!(p.contains("entry 2") && !p.contains("secretvalue"), "{p}");
-        assert!(
-            problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::PLATFORM, "iis")])
-                .contains("platform")
-        );
-        assert!(problem(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::CERTIFICATE_FORMAT, "der")
-        ])
-        .contains("format"));
-        assert!(problem(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::CERTIFICATE_HEADER, "bad header")
-        ])
-        .contains("header"));
-        assert!(problem(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::CLOCK_SKEW_SECONDS, "-1")
-        ])
-        .contains("clock"));
-        assert!(problem(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::CLOCK_SKEW_SECONDS, "999999")
-        ])
-        .contains("between"));
-        assert!(problem(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::MAX_HEADER_BYTES, "10")
-        ])
-        .contains("between"));
-        assert!(problem(&[
-            (var::ALLOWED_THUMBPRINTS, PIN),
-            (var::XFCC_ELEMENTS, "first")
-        ])
-        .contains("xfcc"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::PLATFORM, "iis")]).contains("platform"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::CERTIFICATE_FORMAT, "der")]).contains("format"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::CERTIFICATE_HEADER, "bad header")]).contains("header"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::CLOCK_SKEW_SECONDS, "-1")]).contains("clock"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::CLOCK_SKEW_SECONDS, "999999")]).contains("between"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::MAX_HEADER_BYTES, "10")]).contains("between"));
+        assert!(problem(&[(var::ALLOWED_THUMBPRINTS, PIN), (var::XFCC_ELEMENTS, "first")]).contains("xfcc"));
         assert!(problem(&[
             (var::ALLOWED_THUMBPRINTS, PIN),
             (var::CERTIFICATE_HEADER, "A"),

@@ -19,19 +19,13 @@ pub trait RequestHeaders {
 
 impl RequestHeaders for &[(&str, &[u8])] {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.to_vec())
-            .collect()
+        self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_vec()).collect()
     }
 }
 
 impl RequestHeaders for Vec<(String, Vec<u8>)> {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
     }
 }
 
@@ -65,19 +59,12 @@ pub struct Denial {
 
 impl From<Refusal> for Denial {
     fn from(refusal: Refusal) -> Self {
-        Denial {
-            refusal,
-            certificate: None,
-        }
+        Denial { refusal, certificate: None }
     }
 }
 
 /// Authenticate a request at `now` (Unix seconds).
-pub fn authenticate(
-    config: &Config,
-    headers: &dyn RequestHeaders,
-    now: i64,
-) -> Result<Identity, Denial> {
+pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> Result<Identity, Denial> {
     let policy = &config.policy;
     let settings = &config.extraction;
     let cert_lines = headers.get_all(&settings.header);
@@ -86,12 +73,7 @@ pub fn authenticate(
         secret.check(&headers.get_all(&secret.header))?;
     }
     if let Some(signature) = &policy.signature {
-        signature.check(
-            &headers.get_all(&signature.header),
-            &cert_lines,
-            now,
-            config.clock_skew_seconds,
-        )?;
+        signature.check(&headers.get_all(&signature.header), &cert_lines, now, config.clock_skew_seconds)?;
     }
     if let Some(verdict) = &policy.verdict {
         verdict.check(&headers.get_all(&verdict.header))?;
@@ -147,15 +129,11 @@ pub fn authenticate(
         return Err(deny(Reason::CertificateRevoked, detail, certificate));
     }
     match crl_status(&policy.crls, &certificate, now) {
-        CrlStatus::Revoked(detail) => {
-            return Err(deny(Reason::CertificateRevoked, detail, certificate))
-        }
+        CrlStatus::Revoked(detail) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
         CrlStatus::Stale(detail) if policy.when_stale == WhenStale::Deny => {
             return Err(deny(Reason::RevocationListStale, detail, certificate))
         }
-        CrlStatus::Stale(detail) => {
-            warnings.push(format!("{detail}; allowed by crl_when_stale = allow"))
-        }
+        CrlStatus::Stale(detail) => warnings.push(format!("{detail}; allowed by crl_when_stale = allow")),
         CrlStatus::Good | CrlStatus::NoList => {}
     }
 
@@ -171,10 +149,7 @@ pub fn authenticate(
         unmatched if !policy.trust.is_empty() => {
             // Within the skew the chain is judged at a time inside the leaf's own window.
             let at = now.clamp(certificate.not_before, certificate.not_after);
-            match policy
-                .trust
-                .verify(&forwarded.leaf, &forwarded.chain, at, policy.eku)
-            {
+            match policy.trust.verify(&forwarded.leaf, &forwarded.chain, at, policy.eku) {
                 Ok(anchor) => {
                     if certificate.digital_signature_allowed == Some(false) {
                         let detail = "keyUsage does not allow digitalSignature".to_string();
@@ -184,20 +159,15 @@ pub fn authenticate(
                 }
                 Err(e) => {
                     let (reason, mut detail) = match e {
-                        ChainError::Revoked => (
-                            Reason::CertificateRevoked,
-                            "revoked by a configured CRL".to_string(),
-                        ),
+                        ChainError::Revoked => (Reason::CertificateRevoked, "revoked by a configured CRL".to_string()),
                         ChainError::WrongUsage(d) => (Reason::CertificateWrongUsage, d),
                         ChainError::Untrusted(d) => (Reason::CertificateUntrusted, d),
-                        ChainError::Expired => (
-                            Reason::CertificateUntrusted,
-                            "a certificate on the path has expired".into(),
-                        ),
-                        ChainError::NotYetValid => (
-                            Reason::CertificateUntrusted,
-                            "a certificate on the path is not valid yet".into(),
-                        ),
+                        ChainError::Expired => {
+                            (Reason::CertificateUntrusted, "a certificate on the path has expired".into())
+                        }
+                        ChainError::NotYetValid => {
+                            (Reason::CertificateUntrusted, "a certificate on the path is not valid yet".into())
+                        }
                     };
                     if let PinMatch::Inactive(pin) = unmatched {
                         detail.push_str(&format!("; {}", pins::inactive_detail(pin, now)));
@@ -211,27 +181,16 @@ pub fn authenticate(
             return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
         }
         PinMatch::None => {
-            let detail = format!(
-                "no configured pin matches (sha256 {})",
-                certificate.sha256_hex()
-            );
+            let detail = format!("no configured pin matches (sha256 {})", certificate.sha256_hex());
             return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
         }
     };
 
     if !policy.names.is_empty() && !policy.names.iter().any(|rule| rule.matches(&certificate)) {
-        let detail =
-            "no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID"
-                .to_string();
+        let detail = "no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID".to_string();
         return Err(deny(Reason::CertificateNameNotAllowed, detail, certificate));
     }
-    Ok(Identity {
-        certificate,
-        chain,
-        format: forwarded.format,
-        trusted_by,
-        warnings,
-    })
+    Ok(Identity { certificate, chain, format: forwarded.format, trusted_by, warnings })
 }
 
 #[cfg(test)]
@@ -242,10 +201,7 @@ mod tests {
     use certgate_testkit::{encode, Ca, Issued, KeyKind, LeafOptions};
 
     fn now() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
     }
 
     fn config(pins: &str, extra: &[(&str, &str)]) -> Config {
@@ -255,22 +211,15 @@ mod tests {
     }
 
     fn lines(config: &Config, cert: &[Vec<u8>], chain: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
-        let mut h: Vec<(String, Vec<u8>)> = cert
-            .iter()
-            .map(|l| (config.extraction.header.clone(), l.clone()))
-            .collect();
+        let mut h: Vec<(String, Vec<u8>)> =
+            cert.iter().map(|l| (config.extraction.header.clone(), l.clone())).collect();
         if let Some(ch) = &config.extraction.chain_header {
             h.extend(chain.iter().map(|l| (ch.clone(), l.clone())));
         }
         h
     }
 
-    fn authenticate_lines(
-        config: &Config,
-        cert: &[Vec<u8>],
-        chain: &[Vec<u8>],
-        now: i64,
-    ) -> Result<Identity, Denial> {
+    fn authenticate_lines(config: &Config, cert: &[Vec<u8>], chain: &[Vec<u8>], now: i64) -> Result<Identity, Denial> {
         authenticate(config, &lines(config, cert, chain), now)
     }
 
@@ -299,25 +248,12 @@ mod tests {
     #[test]
     fn every_format_and_key_kind_authenticates() {
         let ca = Ca::new("Test Root");
-        for kind in [
-            KeyKind::Rsa2048,
-            KeyKind::EcdsaP256,
-            KeyKind::EcdsaP384,
-            KeyKind::Ed25519,
-        ] {
-            let leaf = ca.issue(
-                &LeafOptions::named("svc")
-                    .key(kind)
-                    .dns("svc.example")
-                    .uri("spiffe://t/ns/a"),
-            );
+        for kind in [KeyKind::Rsa2048, KeyKind::EcdsaP256, KeyKind::EcdsaP384, KeyKind::Ed25519] {
+            let leaf = ca.issue(&LeafOptions::named("svc").key(kind).dns("svc.example").uri("spiffe://t/ns/a"));
             let cfg = config(&leaf.sha256_hex(), &[]);
             let encodings: Vec<(String, Format)> = vec![
                 (encode::base64_der(&leaf.der), Format::Base64Der),
-                (
-                    format!("\"{}\"", encode::base64_der(&leaf.der)),
-                    Format::Base64Der,
-                ),
+                (format!("\"{}\"", encode::base64_der(&leaf.der)), Format::Base64Der),
                 (encode::pem(&leaf.der), Format::Pem),
                 (encode::pem_apache(&leaf.der), Format::Pem),
                 (encode::pem_tab_continued(&leaf.der), Format::Pem),
@@ -325,22 +261,12 @@ mod tests {
                 (encode::url_pem_alb(&leaf.der), Format::UrlPem),
                 (encode::rfc9440(&leaf.der), Format::Rfc9440),
                 (encode::xfcc_element(&leaf.der, &[], "CN=svc"), Format::Xfcc),
-                (
-                    encode::traefik_chain(&[&leaf.der, &ca.certificate.der]),
-                    Format::Base64Der,
-                ),
+                (encode::traefik_chain(&[&leaf.der, &ca.certificate.der]), Format::Base64Der),
             ];
             for (value, format) in encodings {
                 // Auto-detected and explicitly configured.
-                for cfg in [
-                    cfg.clone(),
-                    config(
-                        &leaf.sha256_hex(),
-                        &[(var::CERTIFICATE_FORMAT, format.name())],
-                    ),
-                ] {
-                    let id =
-                        run(&cfg, &value).unwrap_or_else(|e| panic!("{kind:?} {format:?}: {e:?}"));
+                for cfg in [cfg.clone(), config(&leaf.sha256_hex(), &[(var::CERTIFICATE_FORMAT, format.name())])] {
+                    let id = run(&cfg, &value).unwrap_or_else(|e| panic!("{kind:?} {format:?}: {e:?}"));
                     assert_eq!(id.format, format);
                     assert_eq!(id.certificate.sha256_hex(), leaf.sha256_hex());
                     assert_eq!(id.certificate.dns_names, vec!["svc.example"]);
@@ -354,19 +280,10 @@ mod tests {
     #[test]
     fn identity_fields() {
         let ca = Ca::new("Test Root");
-        let mut opts = LeafOptions::named("alice")
-            .email("alice@example.com")
-            .dns("a.example");
+        let mut opts = LeafOptions::named("alice").email("alice@example.com").dns("a.example");
         opts.serial = Some(vec![0x0a, 0xbc, 0xde]);
         let leaf = ca.issue(&opts);
-        let cfg = config(
-            &format!(
-                "{};sha1:{}",
-                "00".repeat(32),
-                leaf.sha1_hex().to_uppercase()
-            ),
-            &[],
-        );
+        let cfg = config(&format!("{};sha1:{}", "00".repeat(32), leaf.sha1_hex().to_uppercase()), &[]);
         let id = run(&cfg, &encode::base64_der(&leaf.der)).unwrap();
         assert_eq!(id.certificate.subject, "CN=alice");
         assert_eq!(id.certificate.issuer, "CN=Test Root");
@@ -374,10 +291,7 @@ mod tests {
         assert_eq!(id.certificate.emails, vec!["alice@example.com"]);
         assert_eq!(id.certificate.sha1_hex(), leaf.sha1_hex());
         assert_eq!(pin_of(&id).entry, 2);
-        assert_eq!(
-            thumbprint_algorithm(&id),
-            crate::thumbprint::Algorithm::Sha1
-        );
+        assert_eq!(thumbprint_algorithm(&id), crate::thumbprint::Algorithm::Sha1);
         assert!(id.certificate.not_before < now() && now() < id.certificate.not_after);
     }
 
@@ -390,44 +304,23 @@ mod tests {
         let cfg = config(&pins, &[]);
         let denial = run(&cfg, &encode::base64_der(&expired.der)).unwrap_err();
         assert_eq!(denial.refusal.reason, Reason::CertificateExpired);
-        assert!(
-            denial.certificate.is_some(),
-            "the log gets the thumbprint of a decoded certificate"
-        );
-        assert_eq!(
-            reason(&cfg, &encode::base64_der(&future.der)),
-            Reason::CertificateNotYetValid
-        );
+        assert!(denial.certificate.is_some(), "the log gets the thumbprint of a decoded certificate");
+        assert_eq!(reason(&cfg, &encode::base64_der(&future.der)), Reason::CertificateNotYetValid);
         // Expired beats not-allowed: the reason says what is wrong with the certificate itself.
         let cfg_other = config(&"ab".repeat(32), &[]);
-        assert_eq!(
-            reason(&cfg_other, &encode::base64_der(&expired.der)),
-            Reason::CertificateExpired
-        );
+        assert_eq!(reason(&cfg_other, &encode::base64_der(&expired.der)), Reason::CertificateExpired);
         // Skew: a certificate that expired (or starts) an hour away passes with a day of
         // tolerance and fails with the default minute.
         let mut opts = LeafOptions::named("edge");
-        opts.not_after =
-            certgate_testkit::OffsetDateTime::now_utc() - certgate_testkit::Duration::hours(1);
+        opts.not_after = certgate_testkit::OffsetDateTime::now_utc() - certgate_testkit::Duration::hours(1);
         let just_expired = ca.issue(&opts);
         let mut opts = LeafOptions::named("edge");
-        opts.not_before =
-            certgate_testkit::OffsetDateTime::now_utc() + certgate_testkit::Duration::hours(1);
+        opts.not_before = certgate_testkit::OffsetDateTime::now_utc() + certgate_testkit::Duration::hours(1);
         let almost_valid = ca.issue(&opts);
-        let pins = format!(
-            "{};{}",
-            just_expired.sha256_hex(),
-            almost_valid.sha256_hex()
-        );
+        let pins = format!("{};{}", just_expired.sha256_hex(), almost_valid.sha256_hex());
         let strict = config(&pins, &[]);
-        assert_eq!(
-            reason(&strict, &encode::base64_der(&just_expired.der)),
-            Reason::CertificateExpired
-        );
-        assert_eq!(
-            reason(&strict, &encode::base64_der(&almost_valid.der)),
-            Reason::CertificateNotYetValid
-        );
+        assert_eq!(reason(&strict, &encode::base64_der(&just_expired.der)), Reason::CertificateExpired);
+        assert_eq!(reason(&strict, &encode::base64_der(&almost_valid.der)), Reason::CertificateNotYetValid);
         let lenient = config(&pins, &[(var::CLOCK_SKEW_SECONDS, "86400")]);
         assert!(run(&lenient, &encode::base64_der(&just_expired.der)).is_ok());
         assert!(run(&lenient, &encode::base64_der(&almost_valid.der)).is_ok());
@@ -451,40 +344,17 @@ mod tests {
         let leaf = ca.issue(&LeafOptions::named("a"));
         let cfg = config(&leaf.sha256_hex(), &[]);
         let b64 = encode::base64_der(&leaf.der);
-        assert_eq!(
-            reason(&cfg, &b64[..b64.len() / 2]),
-            Reason::CertificateMalformed,
-            "truncated"
-        );
-        assert_eq!(
-            reason(&cfg, &encode::base64_der(b"not a certificate")),
-            Reason::CertificateMalformed
-        );
+        assert_eq!(reason(&cfg, &b64[..b64.len() / 2]), Reason::CertificateMalformed, "truncated");
+        assert_eq!(reason(&cfg, &encode::base64_der(b"not a certificate")), Reason::CertificateMalformed);
         let mut trailing = leaf.der.clone();
         trailing.push(0);
-        assert_eq!(
-            reason(&cfg, &encode::base64_der(&trailing)),
-            Reason::CertificateMalformed,
-            "trailing byte"
-        );
+        assert_eq!(reason(&cfg, &encode::base64_der(&trailing)), Reason::CertificateMalformed, "trailing byte");
         let double = encode::url_pem_nginx(&leaf.der).replace('%', "%25");
-        assert_eq!(
-            reason(&cfg, &double),
-            Reason::CertificateMalformed,
-            "double-encoded"
-        );
+        assert_eq!(reason(&cfg, &double), Reason::CertificateMalformed, "double-encoded");
         assert_eq!(reason(&cfg, ""), Reason::CertificateMissing);
         assert_eq!(reason(&cfg, "(null)"), Reason::CertificateMissing);
-        let twice = authenticate_lines(
-            &cfg,
-            &[b64.clone().into_bytes(), b64.clone().into_bytes()],
-            &[],
-            now(),
-        );
-        assert_eq!(
-            twice.unwrap_err().refusal.reason,
-            Reason::CertificateAmbiguous
-        );
+        let twice = authenticate_lines(&cfg, &[b64.clone().into_bytes(), b64.clone().into_bytes()], &[], now());
+        assert_eq!(twice.unwrap_err().refusal.reason, Reason::CertificateAmbiguous);
         let rsa = ca.issue(&LeafOptions::named("rsa").key(KeyKind::Rsa2048));
         let rsa_b64 = encode::base64_der(&rsa.der);
         assert!(rsa_b64.len() > 512);
@@ -516,37 +386,18 @@ mod tests {
         assert_eq!(id.chain.len(), 1);
         assert_eq!(id.chain[0].subject, "CN=Test Intermediate");
         // A client-supplied element first, the nearest proxy's last.
-        let two = format!(
-            "{},{}",
-            encode::xfcc_element(&other.der, &[], "CN=spoofed"),
-            good
-        );
+        let two = format!("{},{}", encode::xfcc_element(&other.der, &[], "CN=spoofed"), good);
         assert_eq!(reason(&cfg, &two), Reason::CertificateAmbiguous);
         let mut last = cfg.clone();
         last.extraction.xfcc_elements = XfccElements::Last;
-        assert_eq!(
-            run(&last, &two).unwrap().certificate.sha256_hex(),
-            leaf.sha256_hex()
-        );
+        assert_eq!(run(&last, &two).unwrap().certificate.sha256_hex(), leaf.sha256_hex());
         // Two header lines are one list.
-        let lines = [
-            encode::xfcc_element(&other.der, &[], "CN=x").into_bytes(),
-            good.clone().into_bytes(),
-        ];
+        let lines = [encode::xfcc_element(&other.der, &[], "CN=x").into_bytes(), good.clone().into_bytes()];
         assert_eq!(
-            authenticate_lines(&cfg, &lines, &[], now())
-                .unwrap_err()
-                .refusal
-                .reason,
+            authenticate_lines(&cfg, &lines, &[], now()).unwrap_err().refusal.reason,
             Reason::CertificateAmbiguous
         );
-        assert_eq!(
-            authenticate_lines(&last, &lines, &[], now())
-                .unwrap()
-                .certificate
-                .sha256_hex(),
-            leaf.sha256_hex()
-        );
+        assert_eq!(authenticate_lines(&last, &lines, &[], now()).unwrap().certificate.sha256_hex(), leaf.sha256_hex());
     }
 
     #[test]
@@ -555,27 +406,12 @@ mod tests {
         let inter = ca.intermediate("Test Intermediate");
         let leaf = inter.issue(&LeafOptions::named("a"));
         let cfg = config(&leaf.sha256_hex(), &[(var::PLATFORM, "rfc9440")]);
-        let chain = format!(
-            "{}, {}",
-            encode::rfc9440(&inter.certificate.der),
-            encode::rfc9440(&ca.certificate.der)
-        );
-        let id = authenticate_lines(
-            &cfg,
-            &[encode::rfc9440(&leaf.der).into_bytes()],
-            &[chain.into_bytes()],
-            now(),
-        )
-        .unwrap();
+        let chain = format!("{}, {}", encode::rfc9440(&inter.certificate.der), encode::rfc9440(&ca.certificate.der));
+        let id =
+            authenticate_lines(&cfg, &[encode::rfc9440(&leaf.der).into_bytes()], &[chain.into_bytes()], now()).unwrap();
         assert_eq!(id.chain.len(), 2);
         let dup = [b":AQID:".to_vec(), b":AQID:".to_vec()];
-        let denial = authenticate_lines(
-            &cfg,
-            &[encode::rfc9440(&leaf.der).into_bytes()],
-            &dup,
-            now(),
-        )
-        .unwrap_err();
+        let denial = authenticate_lines(&cfg, &[encode::rfc9440(&leaf.der).into_bytes()], &dup, now()).unwrap_err();
         assert_eq!(denial.refusal.reason, Reason::CertificateAmbiguous);
     }
 
@@ -583,11 +419,7 @@ mod tests {
     fn large_certificate_passes_default_limit_in_every_format() {
         let ca = Ca::new("Test Root");
         let leaf: Issued = ca.issue(&LeafOptions::named("big").large());
-        assert!(
-            leaf.der.len() > 5000,
-            "large certificate is {} bytes",
-            leaf.der.len()
-        );
+        assert!(leaf.der.len() > 5000, "large certificate is {} bytes", leaf.der.len());
         let cfg = config(&leaf.sha256_hex(), &[]);
         for value in [
             encode::base64_der(&leaf.der),

@@ -57,8 +57,7 @@ mod tests {
 
     #[test]
     fn one_line_and_escaped() {
-        let line = LogLine::new("info", "decision", 0)
-            .with_text("subject", "CN=evil\n{\"outcome\":\"allow\"}");
+        let line = LogLine::new("info", "decision", 0).with_text("subject", "CN=evil\n{\"outcome\":\"allow\"}");
         let text = line.render();
         assert!(!text.contains('\n'));
         let parsed: Value = serde_json::from_str(&text).unwrap();

@@ -13,12 +13,7 @@ pub struct Preset {
 }
 
 const fn preset(name: &'static str, header: &'static str, format: Format) -> Preset {
-    Preset {
-        name,
-        header,
-        format,
-        chain_header: None,
-    }
+    Preset { name, header, format, chain_header: None }
 }
 
 /// Every preset, in the order the README documents them.
@@ -27,11 +22,7 @@ pub const PRESETS: &[Preset] = &[
     preset("aspnetcore", "X-Client-Cert", Format::Base64Der),
     preset("azure-app-gateway", "X-Client-Cert", Format::UrlPem),
     preset("aws-alb", "X-Amzn-Mtls-Clientcert-Leaf", Format::UrlPem),
-    preset(
-        "aws-alb-passthrough",
-        "X-Amzn-Mtls-Clientcert",
-        Format::UrlPem,
-    ),
+    preset("aws-alb-passthrough", "X-Amzn-Mtls-Clientcert", Format::UrlPem),
     preset("cloudfront", "CloudFront-Viewer-Cert-Pem", Format::UrlPem),
     preset("envoy", "X-Forwarded-Client-Cert", Format::Xfcc),
     preset("istio", "X-Forwarded-Client-Cert", Format::Xfcc),
@@ -45,12 +36,7 @@ pub const PRESETS: &[Preset] = &[
     preset("gcp", "X-Client-Cert", Format::Rfc9440),
     preset("akamai", "AKAMAI-CC-DER", Format::Rfc9440),
     preset("kong", "X-Client-Cert", Format::UrlPem),
-    Preset {
-        name: "rfc9440",
-        header: "Client-Cert",
-        format: Format::Rfc9440,
-        chain_header: Some("Client-Cert-Chain"),
-    },
+    Preset { name: "rfc9440", header: "Client-Cert", format: Format::Rfc9440, chain_header: Some("Client-Cert-Chain") },
 ];
 
 /// Look a preset up by name (case-insensitive, surrounding white space ignored).
@@ -88,10 +74,7 @@ mod tests {
             assert!(find(name).is_some(), "missing preset {name}");
         }
         assert_eq!(find(" Envoy ").unwrap().format, Format::Xfcc);
-        assert_eq!(
-            find("azure-app-service").unwrap().header,
-            "X-ARR-ClientCert"
-        );
+        assert_eq!(find("azure-app-service").unwrap().header, "X-ARR-ClientCert");
         assert!(find("nginxx").is_none());
     }
 

@@ -105,25 +105,17 @@ impl Reason {
             Reason::CertificateMissing => "No client certificate was forwarded",
             Reason::CertificateMalformed => "The forwarded client certificate could not be decoded",
             Reason::CertificateAmbiguous => "More than one client certificate was forwarded",
-            Reason::CertificateTooLarge => {
-                "The forwarded client certificate is over the size limits"
-            }
+            Reason::CertificateTooLarge => "The forwarded client certificate is over the size limits",
             Reason::CertificateExpired => "The client certificate has expired",
             Reason::CertificateNotYetValid => "The client certificate is not valid yet",
             Reason::CertificateNotAllowed => "The client certificate is not allowed",
             Reason::CertificateRevoked => "The client certificate is revoked",
             Reason::CertificateUntrusted => "The client certificate does not chain to a trusted CA",
-            Reason::CertificateWrongUsage => {
-                "The client certificate is not for client authentication"
-            }
+            Reason::CertificateWrongUsage => "The client certificate is not for client authentication",
             Reason::CertificateNameNotAllowed => "The client certificate's names are not allowed",
-            Reason::RevocationListStale => {
-                "The revocation list for the client certificate is out of date"
-            }
+            Reason::RevocationListStale => "The revocation list for the client certificate is out of date",
             Reason::ProxyUnauthenticated => "The request did not come through the trusted proxy",
-            Reason::TerminatorRejected => {
-                "The TLS terminator did not verify the client certificate"
-            }
+            Reason::TerminatorRejected => "The TLS terminator did not verify the client certificate",
             Reason::ConfigurationError => "The service is not configured correctly",
             Reason::NotFound => "Not found",
             Reason::MethodNotAllowed => "Method not allowed",
@@ -153,10 +145,7 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
-        Refusal {
-            reason,
-            detail: detail.into(),
-        }
+        Refusal { reason, detail: detail.into() }
     }
 
     pub fn missing(detail: impl Into<String>) -> Self {

@@ -23,10 +23,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -78,8 +75,7 @@ fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
 }
 
 /// The client never sees configuration details: they are logged instead.
-const CONFIGURATION_DETAIL: &str =
-    "certgate's configuration is missing or invalid; see the service log";
+const CONFIGURATION_DETAIL: &str = "certgate's configuration is missing or invalid; see the service log";
 
 fn certificate_json(c: &ClientCertificate) -> serde_json::Map<String, Value> {
     let value = json!({
@@ -141,11 +137,7 @@ fn whoami(identity: &Identity, config: &Config) -> Value {
 
 /// `whoami` for a request that report-only mode let through.
 fn whoami_report_only(denial: &Denial, config: &Config) -> Value {
-    let mut body = denial
-        .certificate
-        .as_deref()
-        .map(certificate_json)
-        .unwrap_or_default();
+    let mut body = denial.certificate.as_deref().map(certificate_json).unwrap_or_default();
     body.insert("authenticated".into(), json!(false));
     body.insert("would_deny".into(), json!(denial.refusal.reason.code()));
     body.insert("platform".into(), json!(config.platform));
@@ -153,9 +145,7 @@ fn whoami_report_only(denial: &Denial, config: &Config) -> Value {
 }
 
 fn path_of(path_with_query: &str) -> &str {
-    let end = path_with_query
-        .find(['?', '#'])
-        .unwrap_or(path_with_query.len());
+    let end = path_with_query.find(['?', '#']).unwrap_or(path_with_query.len());
     &path_with_query[..end]
 }
 
@@ -174,9 +164,7 @@ fn configuration_log(now: i64, refusal: &Refusal) -> LogLine {
 
 fn with_certificate(line: LogLine, c: Option<&ClientCertificate>) -> LogLine {
     match c {
-        Some(c) => line
-            .with("thumbprint_sha256", c.sha256_hex())
-            .with_text("subject", &c.subject),
+        Some(c) => line.with("thumbprint_sha256", c.sha256_hex()).with_text("subject", &c.subject),
         None => line,
     }
 }
@@ -186,9 +174,7 @@ fn route(path: &str, is_read: bool, whoami_body: impl FnOnce() -> Value) -> Http
     match (path, is_read) {
         (VALUES_PATH, true) => json_response(200, "application/json", &protected_values()),
         (WHOAMI_PATH, true) => json_response(200, "application/json", &whoami_body()),
-        (VALUES_PATH | WHOAMI_PATH, false) => {
-            problem(405, Reason::MethodNotAllowed, "use GET or HEAD")
-        }
+        (VALUES_PATH | WHOAMI_PATH, false) => problem(405, Reason::MethodNotAllowed, "use GET or HEAD"),
         _ => problem(404, Reason::NotFound, "no such resource"),
     }
 }
@@ -235,9 +221,7 @@ pub fn handle(
                         .with("matched", matched_json(&identity.trusted_by));
                     line = with_certificate(line, Some(&identity.certificate));
                     if !identity.warnings.is_empty() {
-                        line = line
-                            .with("level", "warn")
-                            .with("warnings", identity.warnings.clone());
+                        line = line.with("level", "warn").with("warnings", identity.warnings.clone());
                     }
                     logs.push(line);
                     response
@@ -245,9 +229,7 @@ pub fn handle(
                 Err(denial) if config.policy.report_only => {
                     let mut response = route(path, is_read, || whoami_report_only(&denial, config));
                     let code = denial.refusal.reason.code();
-                    response
-                        .headers
-                        .push((REPORT_ONLY_HEADER, format!("would-deny; reason={code}")));
+                    response.headers.push((REPORT_ONLY_HEADER, format!("would-deny; reason={code}")));
                     let line = decision_log(now, method, path, response.status)
                         .with("level", "warn")
                         .with("outcome", "report_only")
@@ -256,12 +238,8 @@ pub fn handle(
                     logs.push(with_certificate(line, denial.certificate.as_deref()));
                     response
                 }
-                Err(Denial {
-                    refusal,
-                    certificate,
-                }) => {
-                    let response =
-                        problem(refusal.reason.status(), refusal.reason, &refusal.detail);
+                Err(Denial { refusal, certificate }) => {
+                    let response = problem(refusal.reason.status(), refusal.reason, &refusal.detail);
                     let line = decision_log(now, method, path, response.status)
                         .with("outcome", "deny")
                         .with("reason", refusal.reason.code())

@@ -84,30 +84,17 @@ fn is_entry_separator(c: char) -> bool {
 pub fn split_entries(raw: &str) -> impl Iterator<Item = (usize, &str)> {
     raw.split(is_entry_separator)
         .enumerate()
-        .filter(|(_, piece)| {
-            piece
-                .chars()
-                .any(|c| !c.is_whitespace() && !is_invisible(c))
-        })
+        .filter(|(_, piece)| piece.chars().any(|c| !c.is_whitespace() && !is_invisible(c)))
         .map(|(i, piece)| (i + 1, piece))
 }
 
 /// Parse a single entry (already split from its list).
 pub fn parse_entry(raw: &str) -> Result<Thumbprint, &'static str> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
-        .collect();
+    let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && !is_invisible(*c)).collect();
     let lower = cleaned.to_ascii_lowercase();
-    let (claimed, rest) = if let Some(rest) = lower
-        .strip_prefix("sha256:")
-        .or_else(|| lower.strip_prefix("sha-256:"))
-    {
+    let (claimed, rest) = if let Some(rest) = lower.strip_prefix("sha256:").or_else(|| lower.strip_prefix("sha-256:")) {
         (Some(Algorithm::Sha256), rest)
-    } else if let Some(rest) = lower
-        .strip_prefix("sha1:")
-        .or_else(|| lower.strip_prefix("sha-1:"))
-    {
+    } else if let Some(rest) = lower.strip_prefix("sha1:").or_else(|| lower.strip_prefix("sha-1:")) {
         (Some(Algorithm::Sha1), rest)
     } else {
         (None, lower.as_str())
@@ -164,13 +151,10 @@ impl ThumbprintList {
     /// Find the first entry matching either digest of a certificate; returns its
     /// 0-based position in the list.
     pub fn find(&self, sha1: &[u8; 20], sha256: &[u8; 32]) -> Option<(usize, &Thumbprint)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .find(|(_, t)| match t.algorithm {
-                Algorithm::Sha1 => t.digest.as_slice() == sha1,
-                Algorithm::Sha256 => t.digest.as_slice() == sha256,
-            })
+        self.entries.iter().enumerate().find(|(_, t)| match t.algorithm {
+            Algorithm::Sha1 => t.digest.as_slice() == sha1,
+            Algorithm::Sha256 => t.digest.as_slice() == sha256,
+        })
     }
 }
 
@@ -200,11 +184,7 @@ mod tests {
             format!("  sha-1:{SHA1}\t"),
             format!("{}\u{200B}{}", &SHA1[..10], &SHA1[10..]),
         ] {
-            assert_eq!(
-                parse_entry(&spelling).unwrap(),
-                canonical,
-                "spelling {spelling:?}"
-            );
+            assert_eq!(parse_entry(&spelling).unwrap(), canonical, "spelling {spelling:?}");
         }
         let t = parse_entry(&format!("sha256:{}", SHA256.to_uppercase())).unwrap();
         assert_eq!(t.algorithm, Algorithm::Sha256);
@@ -233,10 +213,7 @@ mod tests {
         assert!(ThumbprintList::parse(" ;, \n").unwrap().is_empty());
         let err = ThumbprintList::parse(&format!("{SHA1};nope;{SHA256}")).unwrap_err();
         assert_eq!(err.entry, 2);
-        assert!(
-            !err.to_string().contains("nope"),
-            "error must not echo the value"
-        );
+        assert!(!err.to_string().contains("nope"), "error must not echo the value");
     }
 
     #[test]

@@ -30,29 +30,15 @@ fn pki() -> &'static Pki {
 #[test]
 fn imports_only_standard_wasi_and_the_draft_config_store() {
     let imports = support::runtime().imports();
-    assert!(
-        imports.contains(&"wasi:config/store@0.2.0-draft-2024-09-27".to_string()),
-        "{imports:?}"
-    );
+    assert!(imports.contains(&"wasi:config/store@0.2.0-draft-2024-09-27".to_string()), "{imports:?}");
     for name in &imports {
         assert!(name.starts_with("wasi:"), "non-standard import {name}");
-        assert!(
-            !name.contains("fermyon") && !name.contains("spin"),
-            "Spin-specific import {name}"
-        );
+        assert!(!name.contains("fermyon") && !name.contains("spin"), "Spin-specific import {name}");
     }
-    let configs: Vec<_> = imports
-        .iter()
-        .filter(|n| n.starts_with("wasi:config/"))
-        .collect();
+    let configs: Vec<_> = imports.iter().filter(|n| n.starts_with("wasi:config/")).collect();
     assert_eq!(configs.len(), 1, "{configs:?}");
     let exports = support::runtime().exports();
-    assert!(
-        exports
-            .iter()
-            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")),
-        "{exports:?}"
-    );
+    assert!(exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")), "{exports:?}");
 }
 
 #[tokio::test]
@@ -64,16 +50,10 @@ async fn healthz_reports_configuration_state() {
 
     let bad = get("/healthz").send().await;
     assert_problem(&bad, 503, "configuration_error");
-    let head = request("HEAD", "/healthz")
-        .pins(&pki().alice.sha256_hex())
-        .send()
-        .await;
+    let head = request("HEAD", "/healthz").pins(&pki().alice.sha256_hex()).send().await;
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
-    let post = request("POST", "/healthz")
-        .pins(&pki().alice.sha256_hex())
-        .send()
-        .await;
+    let post = request("POST", "/healthz").pins(&pki().alice.sha256_hex()).send().await;
     assert_problem(&post, 405, "method_not_allowed");
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
 }
@@ -86,67 +66,35 @@ async fn values_with_an_allowed_certificate() {
         .header("X-ARR-ClientCert", encode::base64_der(&alice.der))
         .send()
         .await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
     assert_eq!(response.header("content-type"), Some("application/json"));
     assert_eq!(response.header("cache-control"), Some("no-store"));
-    assert_eq!(
-        response.json().unwrap(),
-        serde_json::json!(["value1", "value2"])
-    );
+    assert_eq!(response.json().unwrap(), serde_json::json!(["value1", "value2"]));
     let log = decision_line(&response);
     assert_eq!(log["outcome"], "allow");
     assert_eq!(log["path"], "/api/values");
     assert_eq!(log["thumbprint_sha256"], alice.sha256_hex());
     assert_eq!(log["subject"], "CN=alice");
-    assert!(
-        !response
-            .stderr
-            .contains(&encode::base64_der(&alice.der)[..40]),
-        "the certificate is never logged"
-    );
+    assert!(!response.stderr.contains(&encode::base64_der(&alice.der)[..40]), "the certificate is never logged");
 }
 
 #[tokio::test]
 async fn whoami_reports_the_identity() {
     let alice = &pki().alice;
-    let pins = format!(
-        "{};sha256:{}",
-        pki().bob.sha256_hex(),
-        alice.sha256_hex().to_uppercase()
-    );
-    let response = get("/api/whoami")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", encode::base64_der(&alice.der))
-        .send()
-        .await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    let pins = format!("{};sha256:{}", pki().bob.sha256_hex(), alice.sha256_hex().to_uppercase());
+    let response =
+        get("/api/whoami").pins(&pins).header("X-ARR-ClientCert", encode::base64_der(&alice.der)).send().await;
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
     let me = response.json().unwrap();
     assert_eq!(me["subject"], "CN=alice");
     assert_eq!(me["issuer"], "CN=certgate test root");
     assert_eq!(me["thumbprint_sha1"], alice.sha1_hex());
     assert_eq!(me["thumbprint_sha256"], alice.sha256_hex());
-    assert!(me["serial"]
-        .as_str()
-        .unwrap()
-        .chars()
-        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(me["serial"].as_str().unwrap().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     assert!(me["not_before"].as_str().unwrap().ends_with('Z'));
     assert!(me["not_after"].as_str().unwrap() > me["not_before"].as_str().unwrap());
     assert_eq!(me["dns_names"], serde_json::json!(["alice.example"]));
-    assert_eq!(
-        me["uris"],
-        serde_json::json!(["spiffe://prod.example/ns/payments/sa/alice"])
-    );
+    assert_eq!(me["uris"], serde_json::json!(["spiffe://prod.example/ns/payments/sa/alice"]));
     assert_eq!(me["emails"], serde_json::json!(["alice@example.com"]));
     assert_eq!(me["matched"]["entry"], 2);
     assert_eq!(me["matched"]["algorithm"], "sha256");
@@ -159,65 +107,25 @@ async fn every_platform_format_through_the_component() {
     let alice = &pki().alice;
     let der = &alice.der;
     let cases: Vec<(&str, &str, String)> = vec![
-        (
-            "azure-app-service",
-            "X-ARR-ClientCert",
-            encode::base64_der(der),
-        ),
+        ("azure-app-service", "X-ARR-ClientCert", encode::base64_der(der)),
         ("aspnetcore", "X-Client-Cert", encode::base64_der(der)),
-        (
-            "haproxy",
-            "X-SSL-Client-Cert",
-            format!("\"{}\"", encode::base64_der(der)),
-        ),
+        ("haproxy", "X-SSL-Client-Cert", format!("\"{}\"", encode::base64_der(der))),
         ("caddy", "X-Client-Cert", encode::base64_der(der)),
-        (
-            "cloudflare",
-            "Cf-Client-Cert-Der-Base64",
-            encode::base64_der(der),
-        ),
-        (
-            "traefik",
-            "X-Forwarded-Tls-Client-Cert",
-            encode::traefik_chain(&[der, &ca.certificate.der]),
-        ),
+        ("cloudflare", "Cf-Client-Cert-Der-Base64", encode::base64_der(der)),
+        ("traefik", "X-Forwarded-Tls-Client-Cert", encode::traefik_chain(&[der, &ca.certificate.der])),
         ("apache", "X-SSL-Client-Cert", encode::pem_apache(der)),
         ("nginx", "X-SSL-Client-Cert", encode::url_pem_nginx(der)),
-        (
-            "ingress-nginx",
-            "ssl-client-cert",
-            encode::url_pem_nginx(der),
-        ),
-        (
-            "azure-app-gateway",
-            "X-Client-Cert",
-            encode::url_pem_nginx(der),
-        ),
+        ("ingress-nginx", "ssl-client-cert", encode::url_pem_nginx(der)),
+        ("azure-app-gateway", "X-Client-Cert", encode::url_pem_nginx(der)),
         ("kong", "X-Client-Cert", encode::url_pem_nginx(der)),
-        (
-            "cloudfront",
-            "CloudFront-Viewer-Cert-Pem",
-            encode::url_pem_nginx(der),
-        ),
-        (
-            "aws-alb",
-            "X-Amzn-Mtls-Clientcert-Leaf",
-            encode::url_pem_alb(der),
-        ),
+        ("cloudfront", "CloudFront-Viewer-Cert-Pem", encode::url_pem_nginx(der)),
+        ("aws-alb", "X-Amzn-Mtls-Clientcert-Leaf", encode::url_pem_alb(der)),
         (
             "aws-alb-passthrough",
             "X-Amzn-Mtls-Clientcert",
-            format!(
-                "{}{}",
-                encode::url_pem_alb(der),
-                encode::url_pem_alb(&ca.certificate.der)
-            ),
+            format!("{}{}", encode::url_pem_alb(der), encode::url_pem_alb(&ca.certificate.der)),
         ),
-        (
-            "envoy",
-            "X-Forwarded-Client-Cert",
-            encode::xfcc_element(der, &[&ca.certificate.der], "CN=alice"),
-        ),
+        ("envoy", "X-Forwarded-Client-Cert", encode::xfcc_element(der, &[&ca.certificate.der], "CN=alice")),
         ("gcp", "X-Client-Cert", encode::rfc9440(der)),
         ("akamai", "AKAMAI-CC-DER", encode::rfc9440(der)),
         ("rfc9440", "Client-Cert", encode::rfc9440(der)),
@@ -229,27 +137,13 @@ async fn every_platform_format_through_the_component() {
             .header(header, value.clone())
             .send()
             .await;
-        assert_eq!(
-            response.status,
-            200,
-            "{platform}: {}",
-            String::from_utf8_lossy(&response.body)
-        );
+        assert_eq!(response.status, 200, "{platform}: {}", String::from_utf8_lossy(&response.body));
         let me = response.json().unwrap();
         assert_eq!(me["thumbprint_sha256"], alice.sha256_hex(), "{platform}");
         assert_eq!(me["platform"], platform);
         // The same value under the default header, auto-detected.
-        let auto = get("/api/values")
-            .pins(&alice.sha256_hex())
-            .header("X-ARR-ClientCert", value)
-            .send()
-            .await;
-        assert_eq!(
-            auto.status,
-            200,
-            "auto for {platform}: {}",
-            String::from_utf8_lossy(&auto.body)
-        );
+        let auto = get("/api/values").pins(&alice.sha256_hex()).header("X-ARR-ClientCert", value).send().await;
+        assert_eq!(auto.status, 200, "auto for {platform}: {}", String::from_utf8_lossy(&auto.body));
     }
 }
 
@@ -265,12 +159,7 @@ async fn explicit_header_and_format_override_the_preset() {
         .header("X-Forwarded-Client-Cert", "garbage")
         .send()
         .await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
     // The configured format is enforced, not guessed: base64 under `pem` is malformed.
     let wrong = get("/api/values")
         .pins(&alice.sha256_hex())
@@ -293,29 +182,13 @@ async fn every_refusal_reason() {
 
     let missing = get("/api/values").pins(&pins).send().await;
     assert_problem(&missing, 403, "certificate_missing");
-    let null = get("/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", "(null)")
-        .send()
-        .await;
+    let null = get("/api/values").pins(&pins).header("X-ARR-ClientCert", "(null)").send().await;
     assert_problem(&null, 403, "certificate_missing");
-    let malformed = get("/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", "bm90IGEgY2VydA==")
-        .send()
-        .await;
+    let malformed = get("/api/values").pins(&pins).header("X-ARR-ClientCert", "bm90IGEgY2VydA==").send().await;
     assert_problem(&malformed, 403, "certificate_malformed");
-    let truncated = get("/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", &b64[..b64.len() - 8])
-        .send()
-        .await;
+    let truncated = get("/api/values").pins(&pins).header("X-ARR-ClientCert", &b64[..b64.len() - 8]).send().await;
     assert_problem(&truncated, 403, "certificate_malformed");
-    let binary = get("/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", &b"\xff\xfe\x80"[..])
-        .send()
-        .await;
+    let binary = get("/api/values").pins(&pins).header("X-ARR-ClientCert", &b"\xff\xfe\x80"[..]).send().await;
     assert_problem(&binary, 403, "certificate_malformed");
     let twice = get("/api/values")
         .pins(&pins)
@@ -351,23 +224,14 @@ async fn every_refusal_reason() {
         .send()
         .await;
     assert_problem(&big, 403, "certificate_too_large");
-    let old = get("/api/values")
-        .pins(&all_pins)
-        .header("X-ARR-ClientCert", encode::base64_der(&expired.der))
-        .send()
-        .await;
+    let old =
+        get("/api/values").pins(&all_pins).header("X-ARR-ClientCert", encode::base64_der(&expired.der)).send().await;
     assert_problem(&old, 403, "certificate_expired");
-    let early = get("/api/values")
-        .pins(&all_pins)
-        .header("X-ARR-ClientCert", encode::base64_der(&future.der))
-        .send()
-        .await;
+    let early =
+        get("/api/values").pins(&all_pins).header("X-ARR-ClientCert", encode::base64_der(&future.der)).send().await;
     assert_problem(&early, 403, "certificate_not_yet_valid");
-    let stranger = get("/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", encode::base64_der(&pki().bob.der))
-        .send()
-        .await;
+    let stranger =
+        get("/api/values").pins(&pins).header("X-ARR-ClientCert", encode::base64_der(&pki().bob.der)).send().await;
     assert_problem(&stranger, 403, "certificate_not_allowed");
     let log = decision_line(&stranger);
     assert_eq!(log["outcome"], "deny");
@@ -387,16 +251,8 @@ async fn key_kinds_and_a_large_certificate() {
     ] {
         let leaf = ca.issue(&options);
         for (platform, header, value) in [
-            (
-                "nginx",
-                "X-SSL-Client-Cert",
-                encode::url_pem_nginx(&leaf.der),
-            ),
-            (
-                "envoy",
-                "X-Forwarded-Client-Cert",
-                encode::xfcc_element(&leaf.der, &[&ca.certificate.der], "CN=x"),
-            ),
+            ("nginx", "X-SSL-Client-Cert", encode::url_pem_nginx(&leaf.der)),
+            ("envoy", "X-Forwarded-Client-Cert", encode::xfcc_element(&leaf.der, &[&ca.certificate.der], "CN=x")),
         ] {
             let response = get("/api/whoami")
                 .pins(&leaf.sha256_hex())
@@ -424,22 +280,10 @@ async fn configuration_errors_fail_closed_and_reveal_nothing() {
         vec![],
         vec![("allowed_thumbprints", String::new())],
         vec![("allowed_thumbprints", " ; ".into())],
-        vec![(
-            "allowed_thumbprints",
-            format!("{};{secret_looking}", alice.sha256_hex()),
-        )],
-        vec![
-            ("allowed_thumbprints", alice.sha256_hex()),
-            ("platform", "iis".into()),
-        ],
-        vec![
-            ("allowed_thumbprints", alice.sha256_hex()),
-            ("certificate_format", "der".into()),
-        ],
-        vec![
-            ("allowed_thumbprints", alice.sha256_hex()),
-            ("max_header_bytes", "lots".into()),
-        ],
+        vec![("allowed_thumbprints", format!("{};{secret_looking}", alice.sha256_hex()))],
+        vec![("allowed_thumbprints", alice.sha256_hex()), ("platform", "iis".into())],
+        vec![("allowed_thumbprints", alice.sha256_hex()), ("certificate_format", "der".into())],
+        vec![("allowed_thumbprints", alice.sha256_hex()), ("max_header_bytes", "lots".into())],
     ];
     for vars in cases {
         let mut req = get("/api/values").header("X-ARR-ClientCert", b64.clone());
@@ -449,27 +293,11 @@ async fn configuration_errors_fail_closed_and_reveal_nothing() {
         let response = req.send().await;
         let body = assert_problem(&response, 500, "configuration_error");
         let text = body.to_string();
-        assert!(
-            !text.contains(secret_looking) && !text.contains(&alice.sha256_hex()),
-            "{text}"
-        );
-        let config_line = response
-            .log_lines()
-            .into_iter()
-            .find(|l| l["event"] == "configuration_error");
-        let config_line = config_line
-            .unwrap_or_else(|| panic!("no configuration_error log line: {}", response.stderr));
-        assert!(
-            config_line["problem"]
-                .as_str()
-                .unwrap()
-                .contains("variable"),
-            "{config_line}"
-        );
-        assert!(
-            !response.stderr.contains(secret_looking),
-            "the log names the entry, not its value"
-        );
+        assert!(!text.contains(secret_looking) && !text.contains(&alice.sha256_hex()), "{text}");
+        let config_line = response.log_lines().into_iter().find(|l| l["event"] == "configuration_error");
+        let config_line = config_line.unwrap_or_else(|| panic!("no configuration_error log line: {}", response.stderr));
+        assert!(config_line["problem"].as_str().unwrap().contains("variable"), "{config_line}");
+        assert!(!response.stderr.contains(secret_looking), "the log names the entry, not its value");
     }
 }
 
@@ -478,33 +306,17 @@ async fn routing_methods_and_head() {
     let alice = &pki().alice;
     let pins = alice.sha256_hex();
     let cert = encode::base64_der(&alice.der);
-    let unknown = get("/nope")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", cert.clone())
-        .send()
-        .await;
+    let unknown = get("/nope").pins(&pins).header("X-ARR-ClientCert", cert.clone()).send().await;
     assert_problem(&unknown, 404, "not_found");
     let unauthenticated = get("/nope").pins(&pins).send().await;
     assert_problem(&unauthenticated, 403, "certificate_missing");
-    let post = request("POST", "/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", cert.clone())
-        .send()
-        .await;
+    let post = request("POST", "/api/values").pins(&pins).header("X-ARR-ClientCert", cert.clone()).send().await;
     assert_problem(&post, 405, "method_not_allowed");
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
-    let head = request("HEAD", "/api/values")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", cert.clone())
-        .send()
-        .await;
+    let head = request("HEAD", "/api/values").pins(&pins).header("X-ARR-ClientCert", cert.clone()).send().await;
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-type"), Some("application/json"));
     assert!(head.body.is_empty());
-    let query = get("/api/values?x=1")
-        .pins(&pins)
-        .header("X-ARR-ClientCert", cert)
-        .send()
-        .await;
+    let query = get("/api/values?x=1").pins(&pins).header("X-ARR-ClientCert", cert).send().await;
     assert_eq!(query.status, 200);
 }

@@ -34,8 +34,7 @@ fn pki() -> &'static Pki {
         Pki {
             client: ca.issue(&LeafOptions::named("client")),
             next: ca.issue(&LeafOptions::named("client-next")),
-            payments: ca
-                .issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api")),
+            payments: ca.issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api")),
             web: ca.issue(&LeafOptions::named("web").uri("spiffe://prod.example/ns/web/sa/web")),
             lost: with_serial("lost-laptop", &[0x1a, 0x57]),
             crl_revoked: with_serial("stolen", &[0x5f, 0x01]),
@@ -49,31 +48,17 @@ fn pki() -> &'static Pki {
 
 /// The cookbook blocks of README.md: name -> (variable -> value as written).
 fn recipes() -> BTreeMap<String, BTreeMap<String, String>> {
-    let readme =
-        std::fs::read_to_string(certgate_host::build::workspace_root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(certgate_host::build::workspace_root().join("README.md")).unwrap();
     let mut out = BTreeMap::new();
     for block in readme.split("```toml\n").skip(1) {
         let block = block.split("```").next().unwrap();
-        let Some(name) = block
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# cookbook: "))
-        else {
+        let Some(name) = block.lines().next().and_then(|l| l.strip_prefix("# cookbook: ")) else {
             continue;
         };
-        let table: toml::Table = block
-            .parse()
-            .unwrap_or_else(|e| panic!("recipe {name} is not valid TOML: {e}"));
+        let table: toml::Table = block.parse().unwrap_or_else(|e| panic!("recipe {name} is not valid TOML: {e}"));
         let vars = table
             .into_iter()
-            .map(|(k, v)| {
-                (
-                    k,
-                    v.as_str()
-                        .unwrap_or_else(|| panic!("{name}: values are strings"))
-                        .to_string(),
-                )
-            })
+            .map(|(k, v)| (k, v.as_str().unwrap_or_else(|| panic!("{name}: values are strings")).to_string()))
             .collect();
         out.insert(name.trim().to_string(), vars);
     }
@@ -89,14 +74,8 @@ fn fill(text: &str, crl: &str) -> String {
         .replace("<contents of ca.pem>", &p.ca.certificate.pem())
         .replace("<serial of lost-laptop.pem>", "1A:57")
         .replace("<contents of crl.pem>", crl)
-        .replace(
-            "<in 30 days>",
-            &certgate::certificate::rfc3339(t + 30 * 86_400),
-        )
-        .replace(
-            "<in 20 days>",
-            &certgate::certificate::rfc3339(t + 20 * 86_400),
-        )
+        .replace("<in 30 days>", &certgate::certificate::rfc3339(t + 30 * 86_400))
+        .replace("<in 20 days>", &certgate::certificate::rfc3339(t + 20 * 86_400))
         .replace("<a long random secret>", &p.secret);
     assert!(!filled.contains('<'), "unfilled placeholder in {text}");
     filled
@@ -104,19 +83,13 @@ fn fill(text: &str, crl: &str) -> String {
 
 fn fresh_crl() -> String {
     let t = OffsetDateTime::now_utc();
-    pki().ca.crl(
-        &[&[0x5f, 0x01]],
-        t - Duration::hours(1),
-        t + Duration::days(7),
-    )
+    pki().ca.crl(&[&[0x5f, 0x01]], t - Duration::hours(1), t + Duration::days(7))
 }
 
 /// A request configured by one recipe.
 fn with_recipe(name: &str, path: &str, crl: &str) -> support::Req {
     let recipes = recipes();
-    let vars = recipes
-        .get(name)
-        .unwrap_or_else(|| panic!("README has no cookbook recipe `{name}`"));
+    let vars = recipes.get(name).unwrap_or_else(|| panic!("README has no cookbook recipe `{name}`"));
     let mut req = get(path);
     for (k, v) in vars {
         req = req.var(k, &fill(v, crl));
@@ -147,24 +120,18 @@ fn the_readme_has_all_six_recipes() {
 #[tokio::test]
 async fn pin_one_certificate() {
     let p = pki();
-    let ok = with_recipe("pin-one-certificate", "/api/values", "")
-        .header("X-ARR-ClientCert", b64(&p.client))
-        .send()
-        .await;
+    let ok =
+        with_recipe("pin-one-certificate", "/api/values", "").header("X-ARR-ClientCert", b64(&p.client)).send().await;
     assert_eq!(ok.status, 200);
-    let other = with_recipe("pin-one-certificate", "/api/values", "")
-        .header("X-ARR-ClientCert", b64(&p.next))
-        .send()
-        .await;
+    let other =
+        with_recipe("pin-one-certificate", "/api/values", "").header("X-ARR-ClientCert", b64(&p.next)).send().await;
     assert_problem(&other, 403, "certificate_not_allowed");
 }
 
 #[tokio::test]
 async fn private_ca_and_spiffe() {
     let p = pki();
-    let r = |c: &Issued| {
-        with_recipe("private-ca-and-spiffe", "/api/whoami", "").header("X-ARR-ClientCert", b64(c))
-    };
+    let r = |c: &Issued| with_recipe("private-ca-and-spiffe", "/api/whoami", "").header("X-ARR-ClientCert", b64(c));
     let ok = r(&p.payments).send().await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
     assert_eq!(ok.json().unwrap()["matched"]["anchor"], "CN=Cookbook Root");
@@ -177,71 +144,42 @@ async fn ca_with_denylist_and_crl() {
     let p = pki();
     let crl = fresh_crl();
     let r = |c: &Issued, crl: &str| {
-        with_recipe("ca-with-denylist-and-crl", "/api/values", crl)
-            .header("X-ARR-ClientCert", b64(c))
+        with_recipe("ca-with-denylist-and-crl", "/api/values", crl).header("X-ARR-ClientCert", b64(c))
     };
     assert_eq!(r(&p.client, &crl).send().await.status, 200);
     assert_problem(&r(&p.lost, &crl).send().await, 403, "certificate_revoked");
-    assert_problem(
-        &r(&p.crl_revoked, &crl).send().await,
-        403,
-        "certificate_revoked",
-    );
+    assert_problem(&r(&p.crl_revoked, &crl).send().await, 403, "certificate_revoked");
     let t = OffsetDateTime::now_utc();
     let stale = p.ca.crl(&[], t - Duration::days(9), t - Duration::days(2));
-    assert_problem(
-        &r(&p.client, &stale).send().await,
-        403,
-        "revocation_list_stale",
-    );
+    assert_problem(&r(&p.client, &stale).send().await, 403, "revocation_list_stale");
     // A CRL that is not from the configured CA is refused when read.
     let forged = Ca::new("Cookbook Root").crl(&[], t - Duration::hours(1), t + Duration::days(7));
-    assert_problem(
-        &r(&p.client, &forged).send().await,
-        500,
-        "configuration_error",
-    );
+    assert_problem(&r(&p.client, &forged).send().await, 500, "configuration_error");
 }
 
 #[tokio::test]
 async fn rotation() {
     let p = pki();
-    let current = with_recipe("rotation", "/api/whoami", "")
-        .header("X-ARR-ClientCert", b64(&p.client))
-        .send()
-        .await;
+    let current = with_recipe("rotation", "/api/whoami", "").header("X-ARR-ClientCert", b64(&p.client)).send().await;
     assert_eq!(current.status, 200);
     assert_eq!(current.json().unwrap()["matched"]["label"], "current");
-    let early = with_recipe("rotation", "/api/whoami", "")
-        .header("X-ARR-ClientCert", b64(&p.next))
-        .send()
-        .await;
+    let early = with_recipe("rotation", "/api/whoami", "").header("X-ARR-ClientCert", b64(&p.next)).send().await;
     let body = assert_problem(&early, 403, "certificate_not_allowed");
-    assert!(
-        body["detail"].as_str().unwrap().contains("\"next\""),
-        "{body}"
-    );
+    assert!(body["detail"].as_str().unwrap().contains("\"next\""), "{body}");
 }
 
 #[tokio::test]
 async fn report_only_rollout() {
     let p = pki();
-    let r = with_recipe("report-only-rollout", "/api/values", "")
-        .header("X-ARR-ClientCert", b64(&p.outsider))
-        .send()
-        .await;
+    let r =
+        with_recipe("report-only-rollout", "/api/values", "").header("X-ARR-ClientCert", b64(&p.outsider)).send().await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("certgate-report-only"),
-        Some("would-deny; reason=certificate_untrusted")
-    );
+    assert_eq!(r.header("certgate-report-only"), Some("would-deny; reason=certificate_untrusted"));
     let log = support::decision_line(&r);
     assert_eq!(log["outcome"], "report_only");
     assert_eq!(log["reason"], "certificate_untrusted");
-    let good = with_recipe("report-only-rollout", "/api/values", "")
-        .header("X-ARR-ClientCert", b64(&p.client))
-        .send()
-        .await;
+    let good =
+        with_recipe("report-only-rollout", "/api/values", "").header("X-ARR-ClientCert", b64(&p.client)).send().await;
     assert_eq!(good.status, 200);
     assert_eq!(good.header("certgate-report-only"), None);
 }
@@ -249,37 +187,16 @@ async fn report_only_rollout() {
 #[tokio::test]
 async fn behind_cloudflare() {
     let p = pki();
-    let r = || {
-        with_recipe("behind-cloudflare", "/api/values", "")
-            .header("Cf-Client-Cert-Der-Base64", b64(&p.client))
-    };
-    let ok = r()
-        .header("X-Certgate-Proxy-Secret", p.secret.clone())
-        .header("cf-cert-verified", "true")
-        .send()
-        .await;
+    let r = || with_recipe("behind-cloudflare", "/api/values", "").header("Client-Cert", encode::rfc9440(&p.client.der));
+    let verdict = "X-Certgate-Cert-Verified";
+    let ok = r().header("X-Certgate-Proxy-Secret", p.secret.clone()).header(verdict, "true").send().await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
-    assert_problem(
-        &r().header("cf-cert-verified", "true").send().await,
-        403,
-        "proxy_unauthenticated",
-    );
-    let forged = r()
-        .header("X-Certgate-Proxy-Secret", "a-guess-of-sufficient-length")
-        .header("cf-cert-verified", "true")
-        .send()
-        .await;
+    assert_problem(&r().header(verdict, "true").send().await, 403, "proxy_unauthenticated");
+    let forged = r().header("X-Certgate-Proxy-Secret", "a-guess-of-sufficient-length").header(verdict, "true").send().await;
     assert_problem(&forged, 403, "proxy_unauthenticated");
-    let unverified = r()
-        .header("X-Certgate-Proxy-Secret", p.secret.clone())
-        .header("cf-cert-verified", "false")
-        .send()
-        .await;
+    let unverified = r().header("X-Certgate-Proxy-Secret", p.secret.clone()).send().await;
     assert_problem(&unverified, 403, "terminator_rejected");
-    assert!(
-        !unverified.stderr.contains(&p.secret),
-        "the secret is never logged"
-    );
+    assert!(!unverified.stderr.contains(&p.secret), "the secret is never logged");
 }
 
 #[tokio::test]
@@ -287,11 +204,8 @@ async fn wrong_usage_and_key_pins_through_the_component() {
     let p = pki();
     let server_only = p.ca.issue(&LeafOptions::named("web-server").server_only());
     let anchors = p.ca.certificate.pem();
-    let r = get("/api/values")
-        .var("trust_anchors", &anchors)
-        .header("X-ARR-ClientCert", b64(&server_only))
-        .send()
-        .await;
+    let r =
+        get("/api/values").var("trust_anchors", &anchors).header("X-ARR-ClientCert", b64(&server_only)).send().await;
     assert_problem(&r, 403, "certificate_wrong_usage");
     let relaxed = get("/api/values")
         .var("trust_anchors", &anchors)
@@ -300,22 +214,11 @@ async fn wrong_usage_and_key_pins_through_the_component() {
         .send()
         .await;
     assert_eq!(relaxed.status, 200);
-    let renewed =
-        p.ca.issue(&LeafOptions::named("client").same_key_as(&p.client));
-    let me = get("/api/whoami")
-        .pins(&p.client.sha256_hex())
-        .header("X-ARR-ClientCert", b64(&p.client))
-        .send()
-        .await;
-    let key = me.json().unwrap()["key_sha256"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let pinned = get("/api/whoami")
-        .var("allowed_key_pins", &key)
-        .header("X-ARR-ClientCert", b64(&renewed))
-        .send()
-        .await;
+    let renewed = p.ca.issue(&LeafOptions::named("client").same_key_as(&p.client));
+    let me = get("/api/whoami").pins(&p.client.sha256_hex()).header("X-ARR-ClientCert", b64(&p.client)).send().await;
+    let key = me.json().unwrap()["key_sha256"].as_str().unwrap().to_string();
+    let pinned =
+        get("/api/whoami").var("allowed_key_pins", &key).header("X-ARR-ClientCert", b64(&renewed)).send().await;
     assert_eq!(pinned.status, 200);
     assert_eq!(pinned.json().unwrap()["matched"]["kind"], "key");
 }

@@ -21,11 +21,7 @@ fn check(manifest: &Path) -> Result<(), String> {
         .arg(manifest)
         .output()
         .expect("running python3");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(
         !text.contains("No module named check_jsonschema"),
         "check-jsonschema is not installed: run scripts/test, which installs it"
@@ -50,18 +46,11 @@ fn the_schema_refuses_what_kubernetes_strict_validation_refuses() {
     for (what, from, to) in [
         ("misspelt field", "  replicas: 2", "  replica: 2"),
         ("wrong kind", "kind: SpinApp", "kind: SpinApplication"),
-        (
-            "missing image",
-            "  image: ghcr.io/your-org/certgate:0.1.0\n",
-            "",
-        ),
+        ("missing image", "  image: ghcr.io/your-org/certgate:0.1.0\n", ""),
         ("wrong type", "  replicas: 2", "  replicas: two"),
         ("misspelt secret ref", "secretKeyRef:", "secretRef:"),
     ] {
-        assert!(
-            good.contains(from),
-            "{what}: the manifest no longer contains {from:?}"
-        );
+        assert!(good.contains(from), "{what}: the manifest no longer contains {from:?}");
         let bad = dir.join("bad.yaml");
         std::fs::write(&bad, good.replacen(from, to, 1)).unwrap();
         assert!(check(&bad).is_err(), "{what} was accepted");
@@ -72,8 +61,7 @@ fn the_schema_refuses_what_kubernetes_strict_validation_refuses() {
 #[test]
 fn spinapp_binds_only_declared_variables_and_the_required_one() {
     let manifest = std::fs::read_to_string(root().join("deploy/spinkube/spinapp.yaml")).unwrap();
-    let vars =
-        certgate_host::Variables::from_manifest(&root().join("spin.toml"), "certgate").unwrap();
+    let vars = certgate_host::Variables::from_manifest(&root().join("spin.toml"), "certgate").unwrap();
     let bound: Vec<&str> = manifest
         .lines()
         .skip_while(|l| l.trim() != "variables:")
@@ -81,43 +69,24 @@ fn spinapp_binds_only_declared_variables_and_the_required_one() {
         .collect();
     assert!(bound.contains(&"allowed_thumbprints"), "{bound:?}");
     for name in &bound {
-        assert!(
-            vars.declarations().contains_key(*name),
-            "`{name}` is not declared in spin.toml"
-        );
+        assert!(vars.declarations().contains_key(*name), "`{name}` is not declared in spin.toml");
     }
-    let preset = manifest
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("value: "))
-        .unwrap();
-    assert!(
-        certgate::platform::find(preset).is_some(),
-        "unknown preset {preset}"
-    );
+    let preset = manifest.lines().find_map(|l| l.trim().strip_prefix("value: ")).unwrap();
+    assert!(certgate::platform::find(preset).is_some(), "unknown preset {preset}");
 }
 
 #[test]
 fn spin_toml_declares_every_variable_certgate_reads() {
-    let vars =
-        certgate_host::Variables::from_manifest(&root().join("spin.toml"), "certgate").unwrap();
+    let vars = certgate_host::Variables::from_manifest(&root().join("spin.toml"), "certgate").unwrap();
     let resolved = vars.resolve().unwrap();
     for name in certgate::config::var::ALL {
-        assert!(
-            vars.declarations().contains_key(name),
-            "`{name}` is not declared in spin.toml"
-        );
+        assert!(vars.declarations().contains_key(name), "`{name}` is not declared in spin.toml");
         if name != "allowed_thumbprints" {
-            assert!(
-                resolved.contains_key(name),
-                "`{name}` is not mapped into the component"
-            );
+            assert!(resolved.contains_key(name), "`{name}` is not mapped into the component");
         }
     }
     for secret in ["proxy_secret", "proxy_hmac_key"] {
-        assert!(
-            vars.declarations()[secret].secret,
-            "`{secret}` must be a secret variable"
-        );
+        assert!(vars.declarations()[secret].secret, "`{secret}` must be a secret variable");
     }
     assert!(vars.declarations()["allowed_thumbprints"].required);
 }

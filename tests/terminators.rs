@@ -31,10 +31,7 @@ struct Fixture {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -51,11 +48,7 @@ async fn fixture(name: &str, platform: &str) -> Fixture {
     let ca = Ca::new("terminator test CA");
     let server = ca.issue(&LeafOptions::named("localhost").server());
     server.write_pem_files(&dir, "server").unwrap();
-    std::fs::write(
-        dir.join("server-with-key.pem"),
-        format!("{}{}", server.pem(), server.key_pem),
-    )
-    .unwrap();
+    std::fs::write(dir.join("server-with-key.pem"), format!("{}{}", server.pem(), server.key_pem)).unwrap();
     std::fs::write(dir.join("client-ca.pem"), ca.certificate.pem()).unwrap();
     let alice = ca.issue(&LeafOptions::named("alice").dns("alice.example"));
     let bob = ca.issue(&LeafOptions::named("bob"));
@@ -66,33 +59,21 @@ async fn fixture(name: &str, platform: &str) -> Fixture {
 
     // The expired certificate is pinned too: only validity checks may stop it.
     let mut vars = BTreeMap::new();
-    vars.insert(
-        "allowed_thumbprints".to_string(),
-        format!("{};{}", alice.sha256_hex(), expired.sha256_hex()),
-    );
+    vars.insert("allowed_thumbprints".to_string(), format!("{};{}", alice.sha256_hex(), expired.sha256_hex()));
     vars.insert("platform".to_string(), platform.to_string());
     vars.insert("proxy_secret".to_string(), PROXY_SECRET.to_string());
-    let listener = certgate_host::server::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let listener = certgate_host::server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let upstream = listener.local_addr().unwrap();
     let runtime = support::runtime().clone();
     let server = tokio::spawn(async move {
         let _ = serve_with(listener, runtime, Arc::new(vars), Stderr::Capture).await;
     });
-    Fixture {
-        dir,
-        alice,
-        bob,
-        upstream,
-        _server: server,
-    }
+    Fixture { dir, alice, bob, upstream, _server: server }
 }
 
 /// Fill the `${CERTGATE_*}` placeholders of a deploy/ config.
 fn render(template: &Path, out: &Path, vars: &[(&str, String)]) {
-    let mut text =
-        std::fs::read_to_string(template).unwrap_or_else(|e| panic!("{}: {e}", template.display()));
+    let mut text = std::fs::read_to_string(template).unwrap_or_else(|e| panic!("{}: {e}", template.display()));
     for (k, v) in vars {
         text = text.replace(&format!("${{{k}}}"), v);
     }
@@ -108,10 +89,7 @@ struct Running(Child, &'static str);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
@@ -145,56 +123,29 @@ fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Run
     let deploy = certgate_host::build::workspace_root().join("deploy");
     let mut command = match name {
         "nginx" => {
-            render(
-                &deploy.join("nginx/nginx.conf"),
-                &dir.join("nginx.conf"),
-                &vars,
-            );
+            render(&deploy.join("nginx/nginx.conf"), &dir.join("nginx.conf"), &vars);
             let mut c = Command::new(require("nginx"));
-            c.arg("-p")
-                .arg(dir)
-                .arg("-e")
-                .arg(dir.join("nginx-early.log"));
-            c.arg("-c")
-                .arg(dir.join("nginx.conf"))
-                .arg("-g")
-                .arg("daemon off;");
+            c.arg("-p").arg(dir).arg("-e").arg(dir.join("nginx-early.log"));
+            c.arg("-c").arg(dir.join("nginx.conf")).arg("-g").arg("daemon off;");
             c
         }
         "haproxy" => {
-            render(
-                &deploy.join("haproxy/haproxy.cfg"),
-                &dir.join("haproxy.cfg"),
-                &vars,
-            );
+            render(&deploy.join("haproxy/haproxy.cfg"), &dir.join("haproxy.cfg"), &vars);
             let mut c = Command::new(require("haproxy"));
             c.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
             c
         }
         "caddy" => {
-            render(
-                &deploy.join("caddy/Caddyfile"),
-                &dir.join("Caddyfile"),
-                &vars,
-            );
+            render(&deploy.join("caddy/Caddyfile"), &dir.join("Caddyfile"), &vars);
             let mut c = Command::new(require("caddy"));
-            c.args(["run", "--adapter", "caddyfile", "--config"])
-                .arg(dir.join("Caddyfile"));
-            c.env("HOME", dir)
-                .env("XDG_DATA_HOME", dir)
-                .env("XDG_CONFIG_HOME", dir);
+            c.args(["run", "--adapter", "caddyfile", "--config"]).arg(dir.join("Caddyfile"));
+            c.env("HOME", dir).env("XDG_DATA_HOME", dir).env("XDG_CONFIG_HOME", dir);
             c
         }
         "apache" => {
-            render(
-                &deploy.join("apache/apache2.conf"),
-                &dir.join("apache2.conf"),
-                &vars,
-            );
+            render(&deploy.join("apache/apache2.conf"), &dir.join("apache2.conf"), &vars);
             let mut c = Command::new(require("apache2"));
-            c.arg("-f")
-                .arg(dir.join("apache2.conf"))
-                .arg("-DFOREGROUND");
+            c.arg("-f").arg(dir.join("apache2.conf")).arg("-DFOREGROUND");
             if is_root() {
                 c.arg("-DCERTGATE_AS_ROOT");
             }
@@ -215,11 +166,7 @@ fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Run
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
 }
 
 fn wait_for_port(running: &mut Running, port: u16, dir: &Path) {
@@ -228,8 +175,7 @@ fn wait_for_port(running: &mut Running, port: u16, dir: &Path) {
             return;
         }
         if let Ok(Some(status)) = running.0.try_wait() {
-            let out =
-                std::fs::read_to_string(dir.join(format!("{}.out", running.1))).unwrap_or_default();
+            let out = std::fs::read_to_string(dir.join(format!("{}.out", running.1))).unwrap_or_default();
             panic!("{} exited ({status}) before listening:\n{out}", running.1);
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -249,9 +195,7 @@ enum Curl {
 impl Curl {
     fn json(&self) -> serde_json::Value {
         match self {
-            Curl::Response(_, body) => {
-                serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"))
-            }
+            Curl::Response(_, body) => serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}")),
             Curl::Failed(code, err) => panic!("curl failed ({code}): {err}"),
         }
     }
@@ -263,36 +207,21 @@ impl Curl {
     }
 }
 
-fn curl(
-    dir: &Path,
-    port: u16,
-    path: &str,
-    client: Option<&str>,
-    extra_headers: &[(&str, String)],
-) -> Curl {
+fn curl(dir: &Path, port: u16, path: &str, client: Option<&str>, extra_headers: &[(&str, String)]) -> Curl {
     let mut c = Command::new(require("curl"));
-    c.args(["-sS", "--max-time", "10", "--noproxy", "*", "--cacert"])
-        .arg(dir.join("client-ca.pem"));
+    c.args(["-sS", "--max-time", "10", "--noproxy", "*", "--cacert"]).arg(dir.join("client-ca.pem"));
     if let Some(stem) = client {
-        c.arg("--cert")
-            .arg(dir.join(format!("{stem}.pem")))
-            .arg("--key")
-            .arg(dir.join(format!("{stem}.key")));
+        c.arg("--cert").arg(dir.join(format!("{stem}.pem"))).arg("--key").arg(dir.join(format!("{stem}.key")));
     }
     for (name, value) in extra_headers {
         c.arg("-H").arg(format!("{name}: {value}"));
     }
-    c.arg("--resolve")
-        .arg(format!("localhost:{port}:127.0.0.1"));
-    c.args(["-w", "\n%{http_code}"])
-        .arg(format!("https://localhost:{port}{path}"));
+    c.arg("--resolve").arg(format!("localhost:{port}:127.0.0.1"));
+    c.args(["-w", "\n%{http_code}"]).arg(format!("https://localhost:{port}{path}"));
     let out = c.output().expect("running curl");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
-        return Curl::Failed(
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        );
+        return Curl::Failed(out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned());
     }
     let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", &stdout));
     Curl::Response(code.trim().parse().unwrap_or(0), body.to_string())
@@ -327,19 +256,12 @@ fn bypass_is_refused(name: &str, upstream: SocketAddr, header: &str, alice: &Iss
         .output()
         .expect("curl");
     let body = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        body.contains("proxy_unauthenticated"),
-        "{name}: bypass answered {body}"
-    );
+    assert!(body.contains("proxy_unauthenticated"), "{name}: bypass answered {body}");
 }
 
 fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, bob: &Issued) {
     // Health probes pass without a certificate.
-    assert_eq!(
-        curl(dir, port, "/healthz", None, &[]).status(),
-        Some(200),
-        "{name}: /healthz"
-    );
+    assert_eq!(curl(dir, port, "/healthz", None, &[]).status(), Some(200), "{name}: /healthz");
 
     // The allowed certificate: 200 and the right identity.
     let me = curl(dir, port, "/api/whoami", Some("alice"), &[]);
@@ -349,11 +271,7 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
     assert_eq!(me["subject"], "CN=alice");
     assert_eq!(me["dns_names"], serde_json::json!(["alice.example"]));
     let values = curl(dir, port, "/api/values", Some("alice"), &[]);
-    assert_eq!(
-        values.json(),
-        serde_json::json!(["value1", "value2"]),
-        "{name}"
-    );
+    assert_eq!(values.json(), serde_json::json!(["value1", "value2"]), "{name}");
 
     // Another valid certificate from the same CA: certgate refuses it.
     let other = curl(dir, port, "/api/values", Some("bob"), &[]);
@@ -365,10 +283,7 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
     match curl(dir, port, "/api/values", Some("expired"), &[]) {
         Curl::Failed(..) => {}
         Curl::Response(status, body) => {
-            assert_ne!(
-                status, 200,
-                "{name}: expired certificate authenticated: {body}"
-            );
+            assert_ne!(status, 200, "{name}: expired certificate authenticated: {body}");
             if body.contains("\"reason\"") {
                 assert!(body.contains("certificate_expired"), "{name}: {body}");
             }
@@ -388,57 +303,25 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
         encode::pem_apache(&alice.der),
         encode::xfcc_element(&alice.der, &[], "CN=alice"),
     ] {
-        for (client, reason) in [
-            (None, "certificate_missing"),
-            (Some("bob"), "certificate_not_allowed"),
-        ] {
+        for (client, reason) in [(None, "certificate_missing"), (Some("bob"), "certificate_not_allowed")] {
             let r = curl(
                 dir,
                 port,
                 "/api/whoami",
                 client,
-                &[
-                    (header, forged.clone()),
-                    ("X-ARR-ClientCert", forged.clone()),
-                ],
+                &[(header, forged.clone()), ("X-ARR-ClientCert", forged.clone())],
             );
-            assert_eq!(
-                r.status(),
-                Some(403),
-                "{name}: forged header with {client:?}: {r:?}"
-            );
-            assert_eq!(
-                r.json()["reason"],
-                reason,
-                "{name}: forged header with {client:?}"
-            );
+            assert_eq!(r.status(), Some(403), "{name}: forged header with {client:?}: {r:?}");
+            assert_eq!(r.json()["reason"], reason, "{name}: forged header with {client:?}");
         }
     }
     // A client cannot replace the proxy's secret with its own guess.
-    let r = curl(
-        dir,
-        port,
-        "/api/values",
-        Some("alice"),
-        &[("X-Certgate-Proxy-Secret", "guess".into())],
-    );
+    let r = curl(dir, port, "/api/values", Some("alice"), &[("X-Certgate-Proxy-Secret", "guess".into())]);
     assert_eq!(r.status(), Some(200), "{name}: {r:?}");
 
     // bob's own certificate is what was forwarded, not the forged alice.
-    let r = curl(
-        dir,
-        port,
-        "/api/values",
-        Some("bob"),
-        &[(header, encode::base64_der(&alice.der))],
-    );
-    assert!(
-        r.json()["detail"]
-            .as_str()
-            .unwrap_or("")
-            .contains(&bob.sha256_hex()),
-        "{name}: {r:?}"
-    );
+    let r = curl(dir, port, "/api/values", Some("bob"), &[(header, encode::base64_der(&alice.der))]);
+    assert!(r.json()["detail"].as_str().unwrap_or("").contains(&bob.sha256_hex()), "{name}: {r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,9 +22,7 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
     manifest["vectors"]
         .as_array()
         .unwrap()
@@ -42,8 +40,7 @@ fn vectors() -> Vec<Vector> {
                 .unwrap()
                 .iter()
                 .map(|h| {
-                    let value =
-                        std::fs::read(dir().join(h["value_file"].as_str().unwrap())).unwrap();
+                    let value = std::fs::read(dir().join(h["value_file"].as_str().unwrap())).unwrap();
                     (h["name"].as_str().unwrap().to_string(), value)
                 })
                 .collect(),
@@ -57,16 +54,12 @@ fn reason_of(status: u16, body: &[u8]) -> String {
     if status == 200 {
         return String::new();
     }
-    serde_json::from_slice::<Value>(body)
-        .map(|b| b["reason"].as_str().unwrap_or("?").to_string())
-        .unwrap_or_default()
+    serde_json::from_slice::<Value>(body).map(|b| b["reason"].as_str().unwrap_or("?").to_string()).unwrap_or_default()
 }
 
 #[test]
 fn manifest_covers_every_category_and_format() {
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
     let all = manifest["vectors"].as_array().unwrap();
     assert!(all.len() >= 70, "{} vectors", all.len());
     for category in [
@@ -83,10 +76,7 @@ fn manifest_covers_every_category_and_format() {
         "wrong-eku",
         "multi-element-xfcc",
     ] {
-        assert!(
-            all.iter().any(|v| v["category"] == category),
-            "no {category} vector"
-        );
+        assert!(all.iter().any(|v| v["category"] == category), "no {category} vector");
     }
     for format in ["base64-der", "pem", "url-pem", "rfc9440", "xfcc"] {
         for category in [
@@ -100,8 +90,7 @@ fn manifest_covers_every_category_and_format() {
             "wrong-eku",
         ] {
             assert!(
-                all.iter()
-                    .any(|v| v["category"] == category && v["format"] == format),
+                all.iter().any(|v| v["category"] == category && v["format"] == format),
                 "no {category} vector in {format}"
             );
         }
@@ -110,23 +99,14 @@ fn manifest_covers_every_category_and_format() {
 
 #[test]
 fn every_vector_natively() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let mut failures = Vec::new();
     for v in vectors() {
         let vars: HashMap<String, String> = v.variables.iter().cloned().collect();
         let outcome = certgate::service::handle("GET", "/api/values", &v.headers, &vars, now);
-        let got = (
-            outcome.response.status,
-            reason_of(outcome.response.status, &outcome.response.body),
-        );
+        let got = (outcome.response.status, reason_of(outcome.response.status, &outcome.response.body));
         if got != (v.status, v.reason.clone()) {
-            failures.push(format!(
-                "{}: expected {} {}, got {} {}",
-                v.name, v.status, v.reason, got.0, got.1
-            ));
+            failures.push(format!("{}: expected {} {}, got {} {}", v.name, v.status, v.reason, got.0, got.1));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -146,10 +126,7 @@ async fn every_vector_in_wasmtime() {
         let response = req.send().await;
         let got = (response.status, reason_of(response.status, &response.body));
         if got != (v.status, v.reason.clone()) {
-            failures.push(format!(
-                "{}: expected {} {}, got {} {}",
-                v.name, v.status, v.reason, got.0, got.1
-            ));
+            failures.push(format!("{}: expected {} {}, got {} {}", v.name, v.status, v.reason, got.0, got.1));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

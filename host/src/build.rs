@@ -7,10 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 /// The workspace root (where `spin.toml` lives).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn target_dir() -> PathBuf {
@@ -38,15 +35,7 @@ fn cargo_build_wasm(package: &str) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
-        .args([
-            "build",
-            "--quiet",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-            "-p",
-            package,
-        ])
+        .args(["build", "--quiet", "--target", "wasm32-wasip2", "--release", "-p", package])
         .status()
         .with_context(|| format!("could not run cargo to build {package}"))?;
     if !status.success() {
@@ -72,11 +61,7 @@ pub fn build_component() -> Result<PathBuf> {
 /// Find the `wac` CLI (crates.io `wac-cli`) on PATH or in cargo's bin directory.
 fn wac() -> Result<PathBuf> {
     let on_path = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("wac"))
-                .collect::<Vec<_>>()
-        })
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("wac")).collect::<Vec<_>>())
         .unwrap_or_default();
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -85,9 +70,7 @@ fn wac() -> Result<PathBuf> {
         .into_iter()
         .chain(cargo_home.map(|h| h.join("bin").join("wac")))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            anyhow!("`wac` not found: `cargo install wac-cli --locked` (scripts/test does)")
-        })
+        .ok_or_else(|| anyhow!("`wac` not found: `cargo install wac-cli --locked` (scripts/test does)"))
 }
 
 /// Build certgate.wasm and the config-env adapter and compose them with `wac plug` into

@@ -33,14 +33,8 @@ impl DevCertificate {
 
 fn read_pem_der(path: &Path) -> Result<Vec<u8>> {
     let text = std::fs::read_to_string(path)?;
-    let body: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .flat_map(|l| l.trim().chars())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body.as_bytes())
-        .context("client.pem is not PEM")?;
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).flat_map(|l| l.trim().chars()).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).context("client.pem is not PEM")?;
     if der.is_empty() {
         bail!("{} is empty", path.display());
     }
@@ -52,17 +46,11 @@ pub fn load_or_create(dir: &Path) -> Result<DevCertificate> {
     let client = dir.join("client.pem");
     if client.exists() {
         let der = read_pem_der(&client).with_context(|| format!("reading {}", client.display()))?;
-        return Ok(DevCertificate {
-            dir: dir.to_path_buf(),
-            der,
-            created: false,
-        });
+        return Ok(DevCertificate { dir: dir.to_path_buf(), der, created: false });
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let ca = Ca::new("certgate development CA (local use only)");
-    let mut options = LeafOptions::named("certgate-dev-client")
-        .dns("localhost")
-        .email("dev@localhost");
+    let mut options = LeafOptions::named("certgate-dev-client").dns("localhost").email("dev@localhost");
     options.not_before = OffsetDateTime::now_utc() - Duration::hours(1);
     options.not_after = OffsetDateTime::now_utc() + Duration::days(365);
     let leaf = ca.issue(&options);
@@ -75,9 +63,5 @@ pub fn load_or_create(dir: &Path) -> Result<DevCertificate> {
         "Development CA and client certificate made by certgate-host on first run.\n\
          Local use only: never deploy these, never pin them in production.\n",
     )?;
-    Ok(DevCertificate {
-        dir: dir.to_path_buf(),
-        der: leaf.der,
-        created: true,
-    })
+    Ok(DevCertificate { dir: dir.to_path_buf(), der: leaf.der, created: true })
 }

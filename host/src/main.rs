@@ -44,17 +44,11 @@ fn parse_args() -> Result<Args> {
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| anyhow!("{name} needs a value"));
         match arg.as_str() {
-            "--listen" => {
-                args.listen = value("--listen")?
-                    .parse()
-                    .context("--listen takes HOST:PORT")?
-            }
+            "--listen" => args.listen = value("--listen")?.parse().context("--listen takes HOST:PORT")?,
             "--from" | "-f" => args.manifest = PathBuf::from(value("--from")?),
             "--variable" => {
                 let v = value("--variable")?;
-                let (name, val) = v
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!("--variable takes NAME=VALUE"))?;
+                let (name, val) = v.split_once('=').ok_or_else(|| anyhow!("--variable takes NAME=VALUE"))?;
                 args.variables.push((name.to_string(), val.to_string()));
             }
             "--component" => args.component = Some(PathBuf::from(value("--component")?)),
@@ -87,23 +81,12 @@ async fn run() -> Result<()> {
 
     let mut curl_hint = None;
     if variables.value("allowed_thumbprints").is_none() && args.dev_certificate {
-        let dir = args
-            .manifest
-            .parent()
-            .map(|p| p.join(".certgate-dev"))
-            .unwrap_or_else(|| ".certgate-dev".into());
+        let dir = args.manifest.parent().map(|p| p.join(".certgate-dev")).unwrap_or_else(|| ".certgate-dev".into());
         let dev = devpki::load_or_create(&dir)?;
         variables.provide("allowed_thumbprints", &dev.sha256_hex())?;
-        let header = variables
-            .value("certificate_header")
-            .filter(|h| !h.is_empty())
-            .unwrap_or("X-ARR-ClientCert");
-        eprintln!(
-            "################################################################################"
-        );
-        eprintln!(
-            "# DEVELOPMENT CERTIFICATE IN USE: allowed_thumbprints was not set, so this local"
-        );
+        let header = variables.value("certificate_header").filter(|h| !h.is_empty()).unwrap_or("X-ARR-ClientCert");
+        eprintln!("################################################################################");
+        eprintln!("# DEVELOPMENT CERTIFICATE IN USE: allowed_thumbprints was not set, so this local");
         eprintln!(
             "# host {} a development client certificate in {}",
             if dev.created { "created" } else { "reuses" },
@@ -111,9 +94,7 @@ async fn run() -> Result<()> {
         );
         eprintln!("# and allows ONLY that one (sha256 {}).", dev.sha256_hex());
         eprintln!("# Set SPIN_VARIABLE_ALLOWED_THUMBPRINTS (or --variable) for anything real.");
-        eprintln!(
-            "################################################################################"
-        );
+        eprintln!("################################################################################");
         curl_hint = Some(format!(
             "curl -s -H \"{header}: $(grep -v -- ----- {} | tr -d '\\n')\" http://{}/api/values",
             dev.client_pem().display(),
@@ -122,10 +103,7 @@ async fn run() -> Result<()> {
     }
     let missing = variables.missing_required();
     if !missing.is_empty() {
-        bail!(
-            "required variable(s) not set: {} (use SPIN_VARIABLE_<NAME> or --variable)",
-            missing.join(", ")
-        );
+        bail!("required variable(s) not set: {} (use SPIN_VARIABLE_<NAME> or --variable)", missing.join(", "));
     }
     let config = Arc::new(variables.resolve()?);
 
@@ -135,14 +113,9 @@ async fn run() -> Result<()> {
     };
     let started = std::time::Instant::now();
     let runtime = Runtime::new(&component, &RuntimeOptions::default())?;
-    let listener = server::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let listener = server::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!(
-        "Serving http://{addr} (component compiled in {} ms)",
-        started.elapsed().as_millis()
-    );
+    println!("Serving http://{addr} (component compiled in {} ms)", started.elapsed().as_millis());
     println!("Available Routes:");
     println!("  certgate: http://{addr} (wildcard)");
     if let Some(hint) = curl_hint {

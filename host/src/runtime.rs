@@ -41,10 +41,7 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions {
-            pooling: true,
-            max_instances: 64,
-        }
+        RuntimeOptions { pooling: true, max_instances: 64 }
     }
 }
 
@@ -59,20 +56,13 @@ pub struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -82,11 +72,7 @@ impl config_store::Host for HostState {
     }
 
     fn get_all(&mut self) -> Result<Vec<(String, String)>, config_store::Error> {
-        Ok(self
-            .config
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+        Ok(self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 }
 
@@ -104,10 +90,7 @@ impl WasiHttpHooks for DenyOutbound {
                 Output = Result<
                     (
                         http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<
-                            dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>>
-                                + Send,
-                        >,
+                        Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
                     ),
                     wasmtime_wasi_http::Error,
                 >,
@@ -154,10 +137,7 @@ impl Collected {
 
     /// The guest's stderr lines parsed as JSON (lines that are not JSON are skipped).
     pub fn log_lines(&self) -> Vec<serde_json::Value> {
-        self.stderr
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
+        self.stderr.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 }
 
@@ -180,9 +160,8 @@ impl Runtime {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config)?;
-        let component = Component::from_binary(&engine, bytes)
-            .map_err(anyhow::Error::from)
-            .context("compiling the component")?;
+        let component =
+            Component::from_binary(&engine, bytes).map_err(anyhow::Error::from).context("compiling the component")?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -190,11 +169,7 @@ impl Runtime {
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
-        Ok(Runtime {
-            pre,
-            component,
-            env: Arc::new(Vec::new()),
-        })
+        Ok(Runtime { pre, component, env: Arc::new(Vec::new()) })
     }
 
     /// Give every instance these environment variables (as `wasmtime serve --env` does).
@@ -210,17 +185,13 @@ impl Runtime {
     /// The component's import names (e.g. `wasi:config/store@0.2.0-draft-2024-09-27`).
     pub fn imports(&self) -> Vec<String> {
         let ty = self.component.component_type();
-        ty.imports(self.engine())
-            .map(|(name, _)| name.to_string())
-            .collect()
+        ty.imports(self.engine()).map(|(name, _)| name.to_string()).collect()
     }
 
     /// The component's export names.
     pub fn exports(&self) -> Vec<String> {
         let ty = self.component.component_type();
-        ty.exports(self.engine())
-            .map(|(name, _)| name.to_string())
-            .collect()
+        ty.exports(self.engine()).map(|(name, _)| name.to_string()).collect()
     }
 
     /// Run one request in a fresh instance. Returns the response as soon as the guest
@@ -231,11 +202,7 @@ impl Runtime {
         request: hyper::Request<B>,
         config: ConfigValues,
         stderr: Stderr,
-    ) -> Result<(
-        hyper::Response<HyperOutgoingBody>,
-        Option<MemoryOutputPipe>,
-        tokio::task::JoinHandle<Result<()>>,
-    )>
+    ) -> Result<(hyper::Response<HyperOutgoingBody>, Option<MemoryOutputPipe>, tokio::task::JoinHandle<Result<()>>)>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -262,18 +229,12 @@ impl Runtime {
         };
         let mut store = Store::new(self.pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let req = store
-            .data_mut()
-            .http()
-            .new_incoming_request(Scheme::Http, request)?;
+        let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = self.pre.clone();
         let task = tokio::task::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, req, out)
-                .await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await?;
             Ok(())
         });
         match receiver.await {
@@ -282,8 +243,7 @@ impl Runtime {
             Err(_) => {
                 let detail = match task.await {
                     Ok(Ok(())) => anyhow!("the guest never set a response"),
-                    Ok(Err(e)) => anyhow::Error::from(e)
-                        .context("the guest trapped before setting a response"),
+                    Ok(Err(e)) => anyhow::Error::from(e).context("the guest trapped before setting a response"),
                     Err(e) => anyhow!("the guest task failed: {e}"),
                 };
                 Err(detail)
@@ -293,30 +253,13 @@ impl Runtime {
 
     /// Run one request and collect everything (body, the guest's stderr). A trap after
     /// the response was set is an error too.
-    pub async fn call(
-        &self,
-        request: hyper::Request<Full<Bytes>>,
-        config: ConfigValues,
-    ) -> Result<Collected> {
-        let request = request.map(|b| {
-            b.map_err(|never: std::convert::Infallible| -> hyper::Error { match never {} })
-        });
+    pub async fn call(&self, request: hyper::Request<Full<Bytes>>, config: ConfigValues) -> Result<Collected> {
+        let request = request.map(|b| b.map_err(|never: std::convert::Infallible| -> hyper::Error { match never {} }));
         let (response, pipe, task) = self.handle(request, config, Stderr::Capture).await?;
         let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| anyhow!("reading the response body: {e:?}"))?
-            .to_bytes();
+        let body = body.collect().await.map_err(|e| anyhow!("reading the response body: {e:?}"))?.to_bytes();
         task.await.map_err(|e| anyhow!("guest task: {e}"))??;
-        let stderr = pipe
-            .map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
-            .unwrap_or_default();
-        Ok(Collected {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-            stderr,
-        })
+        let stderr = pipe.map(|p| String::from_utf8_lossy(&p.contents()).into_owned()).unwrap_or_default();
+        Ok(Collected { status: parts.status.as_u16(), headers: parts.headers, body, stderr })
     }
 }

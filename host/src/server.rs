@@ -20,12 +20,7 @@ pub async fn serve(listener: TcpListener, runtime: Runtime, config: ConfigValues
 }
 
 /// Serve, choosing where the guest's stderr goes (`Stderr::Capture` discards it).
-pub async fn serve_with(
-    listener: TcpListener,
-    runtime: Runtime,
-    config: ConfigValues,
-    stderr: Stderr,
-) -> Result<()> {
+pub async fn serve_with(listener: TcpListener, runtime: Runtime, config: ConfigValues, stderr: Stderr) -> Result<()> {
     let runtime = Arc::new(runtime);
     loop {
         let (stream, peer) = listener.accept().await?;
@@ -35,14 +30,9 @@ pub async fn serve_with(
             let service = hyper::service::service_fn(move |req| {
                 let runtime = runtime.clone();
                 let config = config.clone();
-                async move {
-                    Ok::<_, std::convert::Infallible>(respond(&runtime, req, config, stderr).await)
-                }
+                async move { Ok::<_, std::convert::Infallible>(respond(&runtime, req, config, stderr).await) }
             });
-            if let Err(e) = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
+            if let Err(e) = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await
             {
                 if !e.is_incomplete_message() {
                     eprintln!("connection from {peer}: {e}");
@@ -62,9 +52,8 @@ async fn respond(
         Ok((response, _, _task)) => response,
         Err(e) => {
             eprintln!("Error handling request: {e:#}");
-            let body = Full::new(Bytes::from_static(b"internal error\n"))
-                .map_err(|never| match never {})
-                .boxed_unsync();
+            let body =
+                Full::new(Bytes::from_static(b"internal error\n")).map_err(|never| match never {}).boxed_unsync();
             let mut response = hyper::Response::new(body);
             *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
             response

@@ -30,9 +30,7 @@ pub struct Variables {
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !name.contains("__")
         && !name.ends_with('_')
 }
@@ -40,8 +38,7 @@ pub fn is_valid_name(name: &str) -> bool {
 impl Variables {
     /// Read `[variables]` and `[component.<component>.variables]` from a manifest.
     pub fn from_manifest(path: &Path, component: &str) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::from_manifest_text(&text, component).with_context(|| format!("in {}", path.display()))
     }
 
@@ -49,45 +46,24 @@ impl Variables {
         let doc: toml::Table = text.parse().context("spin.toml is not valid TOML")?;
         let mut declarations = BTreeMap::new();
         if let Some(vars) = doc.get("variables") {
-            let vars = vars
-                .as_table()
-                .ok_or_else(|| anyhow!("[variables] must be a table"))?;
+            let vars = vars.as_table().ok_or_else(|| anyhow!("[variables] must be a table"))?;
             for (name, decl) in vars {
                 if !is_valid_name(name) {
                     bail!("invalid variable name `{name}`");
                 }
-                let decl = decl
-                    .as_table()
-                    .ok_or_else(|| anyhow!("variable `{name}` must be a table"))?;
+                let decl = decl.as_table().ok_or_else(|| anyhow!("variable `{name}` must be a table"))?;
                 let default = match decl.get("default") {
-                    Some(v) => Some(
-                        v.as_str()
-                            .ok_or_else(|| anyhow!("default of `{name}` must be a string"))?
-                            .to_string(),
-                    ),
+                    Some(v) => {
+                        Some(v.as_str().ok_or_else(|| anyhow!("default of `{name}` must be a string"))?.to_string())
+                    }
                     None => None,
                 };
-                let required = decl
-                    .get("required")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
-                let secret = decl
-                    .get("secret")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
+                let required = decl.get("required").and_then(|v| v.as_bool()).unwrap_or(false);
+                let secret = decl.get("secret").and_then(|v| v.as_bool()).unwrap_or(false);
                 if required == default.is_some() {
-                    bail!(
-                        "variable `{name}` must have exactly one of `default` or `required = true`"
-                    );
+                    bail!("variable `{name}` must have exactly one of `default` or `required = true`");
                 }
-                declarations.insert(
-                    name.clone(),
-                    Declaration {
-                        default,
-                        required,
-                        secret,
-                    },
-                );
+                declarations.insert(name.clone(), Declaration { default, required, secret });
             }
         }
         let mut templates = BTreeMap::new();
@@ -97,21 +73,14 @@ impl Variables {
             .ok_or_else(|| anyhow!("no [component.{component}] in the manifest"))?
             .get("variables");
         if let Some(vars) = component_vars {
-            let vars = vars
-                .as_table()
-                .ok_or_else(|| anyhow!("component variables must be a table"))?;
+            let vars = vars.as_table().ok_or_else(|| anyhow!("component variables must be a table"))?;
             for (name, template) in vars {
-                let template = template
-                    .as_str()
-                    .ok_or_else(|| anyhow!("component variable `{name}` must be a string"))?;
+                let template =
+                    template.as_str().ok_or_else(|| anyhow!("component variable `{name}` must be a string"))?;
                 templates.insert(name.clone(), template.to_string());
             }
         }
-        let vars = Variables {
-            declarations,
-            templates,
-            provided: BTreeMap::new(),
-        };
+        let vars = Variables { declarations, templates, provided: BTreeMap::new() };
         for template in vars.templates.values() {
             for name in template_references(template)? {
                 if !vars.declarations.contains_key(&name) {
@@ -150,11 +119,10 @@ impl Variables {
 
     /// The value an application variable has now, if any.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.provided.get(name).map(String::as_str).or_else(|| {
-            self.declarations
-                .get(name)
-                .and_then(|d| d.default.as_deref())
-        })
+        self.provided
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| self.declarations.get(name).and_then(|d| d.default.as_deref()))
     }
 
     /// Required variables that have no value.
@@ -175,10 +143,7 @@ impl Variables {
             let mut rest = template.as_str();
             while let Some(start) = rest.find("{{") {
                 rendered.push_str(&rest[..start]);
-                let end = rest[start..]
-                    .find("}}")
-                    .ok_or_else(|| anyhow!("unclosed `{{{{` in `{name}`"))?
-                    + start;
+                let end = rest[start..].find("}}").ok_or_else(|| anyhow!("unclosed `{{{{` in `{name}`"))? + start;
                 let reference = rest[start + 2..end].trim();
                 match self.value(reference) {
                     Some(v) => rendered.push_str(v),
@@ -197,10 +162,7 @@ fn template_references(template: &str) -> Result<Vec<String>> {
     let mut names = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| anyhow!("unclosed `{{{{` in a template"))?
-            + start;
+        let end = rest[start..].find("}}").ok_or_else(|| anyhow!("unclosed `{{{{` in a template"))? + start;
         names.push(rest[start + 2..end].trim().to_string());
         rest = &rest[end + 2..];
     }
@@ -228,18 +190,12 @@ platform = "{{platform}}"
     #[test]
     fn manifest_env_and_flags() {
         let mut v = Variables::from_manifest_text(MANIFEST, "c").unwrap();
-        assert_eq!(
-            v.missing_required(),
-            vec!["allowed_thumbprints".to_string()]
-        );
+        assert_eq!(v.missing_required(), vec!["allowed_thumbprints".to_string()]);
         let resolved = v.resolve().unwrap();
         assert_eq!(resolved.get("platform").map(String::as_str), Some(""));
         assert!(!resolved.contains_key("allowed_thumbprints"));
         v.provide_from_env([
-            (
-                "SPIN_VARIABLE_ALLOWED_THUMBPRINTS".to_string(),
-                "aa".to_string(),
-            ),
+            ("SPIN_VARIABLE_ALLOWED_THUMBPRINTS".to_string(), "aa".to_string()),
             ("SPIN_VARIABLE_UNKNOWN".to_string(), "zz".to_string()),
         ]);
         v.provide("platform", "envoy").unwrap();
@@ -252,18 +208,9 @@ platform = "{{platform}}"
 
     #[test]
     fn bad_manifests() {
-        assert!(Variables::from_manifest_text(
-            "[variables]\nA = { default = \"\" }\n[component.c]\n",
-            "c"
-        )
-        .is_err());
-        assert!(
-            Variables::from_manifest_text("[variables]\na = { }\n[component.c]\n", "c").is_err()
-        );
-        assert!(
-            Variables::from_manifest_text("[component.c.variables]\nx = \"{{ y }}\"\n", "c")
-                .is_err()
-        );
+        assert!(Variables::from_manifest_text("[variables]\nA = { default = \"\" }\n[component.c]\n", "c").is_err());
+        assert!(Variables::from_manifest_text("[variables]\na = { }\n[component.c]\n", "c").is_err());
+        assert!(Variables::from_manifest_text("[component.c.variables]\nx = \"{{ y }}\"\n", "c").is_err());
         assert!(Variables::from_manifest_text("[component.d]\n", "c").is_err());
     }
 }

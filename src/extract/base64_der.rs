@@ -19,26 +19,18 @@ const URL_SAFE: GeneralPurpose = GeneralPurpose::new(
 
 /// Decode base64 (standard or URL-safe alphabet, padding optional), ignoring white space.
 pub fn decode_base64(text: &str) -> Result<Vec<u8>, Refusal> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
-        .collect();
+    let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
     if compact.is_empty() {
         return Err(Refusal::malformed("empty base64 value"));
     }
     let url_safe = compact.contains(['-', '_']) && !compact.contains(['+', '/']);
     let engine = if url_safe { &URL_SAFE } else { &STANDARD };
-    engine
-        .decode(compact.as_bytes())
-        .map_err(|e| Refusal::malformed(format!("invalid base64: {e}")))
+    engine.decode(compact.as_bytes()).map_err(|e| Refusal::malformed(format!("invalid base64: {e}")))
 }
 
 /// Strip one pair of surrounding double quotes (HAProxy `%{+Q}`).
 fn unquote(value: &str) -> &str {
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
+    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
 }
 
 /// Decode a value holding one base64 DER certificate or a comma-separated list of them.
@@ -48,10 +40,7 @@ pub fn decode_list(value: &str) -> Result<Vec<Vec<u8>>, Refusal> {
     for (i, piece) in value.split(',').enumerate() {
         let piece = unquote(piece.trim());
         if piece.is_empty() {
-            return Err(Refusal::malformed(format!(
-                "empty certificate at position {}",
-                i + 1
-            )));
+            return Err(Refusal::malformed(format!("empty certificate at position {}", i + 1)));
         }
         if out.len() >= super::MAX_CERTIFICATES {
             return Err(Refusal::too_large(format!(
@@ -60,11 +49,7 @@ pub fn decode_list(value: &str) -> Result<Vec<Vec<u8>>, Refusal> {
             )));
         }
         // Traefik 2.8 to 2.9.1 percent-escaped the base64.
-        let decoded = if piece.contains('%') {
-            decode_base64(&percent_decode(piece)?)?
-        } else {
-            decode_base64(piece)?
-        };
+        let decoded = if piece.contains('%') { decode_base64(&percent_decode(piece)?)? } else { decode_base64(piece)? };
         out.push(decoded);
     }
     Ok(out)
@@ -80,10 +65,7 @@ mod tests {
         assert_eq!(decode_list("\"AQID\"").unwrap(), vec![vec![1, 2, 3]]);
         assert_eq!(decode_list("AQI=").unwrap(), vec![vec![1, 2]]);
         assert_eq!(decode_list("AQI").unwrap(), vec![vec![1, 2]]);
-        assert_eq!(
-            decode_list("AQID,BAUG").unwrap(),
-            vec![vec![1, 2, 3], vec![4, 5, 6]]
-        );
+        assert_eq!(decode_list("AQID,BAUG").unwrap(), vec![vec![1, 2, 3], vec![4, 5, 6]]);
         assert_eq!(decode_list("+/8=").unwrap(), vec![vec![0xfb, 0xff]]);
         assert_eq!(decode_list("-_8=").unwrap(), vec![vec![0xfb, 0xff]]);
         assert_eq!(decode_list("%2B%2F8%3D").unwrap(), vec![vec![0xfb, 0xff]]);
@@ -91,9 +73,6 @@ mod tests {
         assert!(decode_list("A").is_err());
         assert!(decode_list("AQ!D").is_err());
         let many = vec!["AQID"; 17].join(",");
-        assert_eq!(
-            decode_list(&many).unwrap_err().reason,
-            crate::Reason::CertificateTooLarge
-        );
+        assert_eq!(decode_list(&many).unwrap_err().reason, crate::Reason::CertificateTooLarge);
     }
 }

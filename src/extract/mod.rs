@@ -48,17 +48,11 @@ impl Format {
 
     pub fn parse(raw: &str) -> Option<Format> {
         let raw = raw.trim();
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(raw))
-            .map(|(_, f)| *f)
+        Self::NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(raw)).map(|(_, f)| *f)
     }
 
     pub fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map_or("auto", |(n, _)| n)
+        Self::NAMES.iter().find(|(_, f)| *f == self).map_or("auto", |(n, _)| n)
     }
 }
 
@@ -134,9 +128,7 @@ pub fn detect(value: &str) -> Format {
     let head: String = v.chars().take(40).collect::<String>().to_ascii_uppercase();
     // nginx leaves `-` unescaped (`-----BEGIN%20CERTIFICATE-----%0A`); other encoders
     // escape it too (`%2D%2D%2D%2D%2DBEGIN`).
-    if head.starts_with("%2D%2D%2D%2D%2DBEGIN")
-        || (head.starts_with("-----BEGIN%") && v.contains('%'))
-    {
+    if head.starts_with("%2D%2D%2D%2D%2DBEGIN") || (head.starts_with("-----BEGIN%") && v.contains('%')) {
         return Format::UrlPem;
     }
     if v.contains("-----BEGIN") {
@@ -146,15 +138,9 @@ pub fn detect(value: &str) -> Format {
 }
 
 fn header_text(value: &[u8]) -> Result<&str, Refusal> {
-    let text = std::str::from_utf8(value)
-        .map_err(|_| Refusal::malformed("header value is not valid UTF-8"))?;
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\t' && c != '\r' && c != '\n')
-    {
-        return Err(Refusal::malformed(
-            "header value contains control characters",
-        ));
+    let text = std::str::from_utf8(value).map_err(|_| Refusal::malformed("header value is not valid UTF-8"))?;
+    if text.chars().any(|c| c.is_control() && c != '\t' && c != '\r' && c != '\n') {
+        return Err(Refusal::malformed("header value contains control characters"));
     }
     Ok(text)
 }
@@ -162,9 +148,7 @@ fn header_text(value: &[u8]) -> Result<&str, Refusal> {
 fn check_size(lines: &[Vec<u8>], limit: usize, what: &str) -> Result<(), Refusal> {
     let total: usize = lines.iter().map(|l| l.len()).sum();
     if total > limit {
-        return Err(Refusal::too_large(format!(
-            "{what} is {total} bytes; the limit is {limit}"
-        )));
+        return Err(Refusal::too_large(format!("{what} is {total} bytes; the limit is {limit}")));
     }
     Ok(())
 }
@@ -179,11 +163,7 @@ pub fn extract(
     if cert_lines.is_empty() {
         return Err(Refusal::missing(format!("no `{}` header", settings.header)));
     }
-    check_size(
-        cert_lines,
-        settings.max_header_bytes,
-        "the certificate header",
-    )?;
+    check_size(cert_lines, settings.max_header_bytes, "the certificate header")?;
     check_size(chain_lines, settings.max_header_bytes, "the chain header")?;
 
     let first = header_text(&cert_lines[0])?;
@@ -217,10 +197,7 @@ pub fn extract(
         }
         let value = first.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
         if value.is_empty() || is_absent_sentinel(value) {
-            return Err(Refusal::missing(format!(
-                "the `{}` header carries no certificate",
-                settings.header
-            )));
+            return Err(Refusal::missing(format!("the `{}` header carries no certificate", settings.header)));
         }
         let mut certs = match format {
             Format::Base64Der => base64_der::decode_list(value)?,
@@ -249,11 +226,7 @@ pub fn extract(
                     chain.extend(rfc9440::decode_list(value)?);
                 }
             }
-            n => {
-                return Err(Refusal::ambiguous(format!(
-                    "the `{chain_header}` header occurs {n} times"
-                )))
-            }
+            n => return Err(Refusal::ambiguous(format!("the `{chain_header}` header occurs {n} times"))),
         }
     }
     if chain.len() + 1 > MAX_CERTIFICATES {
@@ -262,12 +235,7 @@ pub fn extract(
             chain.len() + 1
         )));
     }
-    Ok(ForwardedCertificate {
-        leaf,
-        chain,
-        format,
-        inline_chain,
-    })
+    Ok(ForwardedCertificate { leaf, chain, format, inline_chain })
 }
 
 #[cfg(test)]
@@ -290,10 +258,7 @@ mod tests {
         assert_eq!(detect("-----BEGIN CERTIFICATE----- MIIB"), Format::Pem);
         assert_eq!(detect("%2D%2D%2D%2D%2DBEGIN%20CERTIFICATE"), Format::UrlPem);
         assert_eq!(detect("%2d%2d%2d%2d%2dBEGIN%20CERTIFICATE"), Format::UrlPem);
-        assert_eq!(
-            detect("-----BEGIN%20CERTIFICATE-----%0AMIIB"),
-            Format::UrlPem
-        );
+        assert_eq!(detect("-----BEGIN%20CERTIFICATE-----%0AMIIB"), Format::UrlPem);
         assert_eq!(detect("By=spiffe://a;Hash=00;Cert=\"x\""), Format::Xfcc);
         assert_eq!(detect("Hash=00"), Format::Xfcc);
         assert_eq!(detect("MIIBszCCAVmgAwIBAgIU"), Format::Base64Der);
@@ -303,20 +268,11 @@ mod tests {
     #[test]
     fn missing_and_sentinels() {
         let s = settings(Format::Auto);
-        for v in [
-            "",
-            "   ",
-            "(null)",
-            "{http.request.tls.client.certificate_der_base64}",
-            "\"\"",
-        ] {
+        for v in ["", "   ", "(null)", "{http.request.tls.client.certificate_der_base64}", "\"\""] {
             let e = extract(&s, &[v.as_bytes().to_vec()], &[]).unwrap_err();
             assert_eq!(e.reason, crate::Reason::CertificateMissing, "{v:?}");
         }
-        assert_eq!(
-            extract(&s, &[], &[]).unwrap_err().reason,
-            crate::Reason::CertificateMissing
-        );
+        assert_eq!(extract(&s, &[], &[]).unwrap_err().reason, crate::Reason::CertificateMissing);
     }
 
     #[test]
@@ -327,24 +283,14 @@ mod tests {
         let e = extract(&s, &[vec![b'A'; 1025]], &[]).unwrap_err();
         assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
         let e = extract(&s, &[vec![b'A'; 600], vec![b'A'; 600]], &[]).unwrap_err();
-        assert_eq!(
-            e.reason,
-            crate::Reason::CertificateTooLarge,
-            "the limit counts every line"
-        );
+        assert_eq!(e.reason, crate::Reason::CertificateTooLarge, "the limit counts every line");
     }
 
     #[test]
     fn hostile_bytes_are_malformed() {
         let s = settings(Format::Auto);
-        for v in [
-            &b"\xff\xfe"[..],
-            b"MII\x00B",
-            b"-----BEGIN CERTIFICATE-----",
-            b":::",
-            b"%zz",
-            b"Cert=\"unterminated",
-        ] {
+        for v in [&b"\xff\xfe"[..], b"MII\x00B", b"-----BEGIN CERTIFICATE-----", b":::", b"%zz", b"Cert=\"unterminated"]
+        {
             let e = extract(&s, &[v.to_vec()], &[]).unwrap_err();
             assert_eq!(e.reason, crate::Reason::CertificateMalformed, "{v:?}");
         }

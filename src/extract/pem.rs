@@ -25,9 +25,7 @@ pub fn decode_pem_blocks(text: &str, label: &str, limit: usize) -> Result<Vec<Ve
             return Err(Refusal::malformed(format!("expected `{begin}`")));
         };
         let Some(end) = body_and_more.find(end_marker.as_str()) else {
-            return Err(Refusal::malformed(format!(
-                "PEM block has no `{end_marker}`"
-            )));
+            return Err(Refusal::malformed(format!("PEM block has no `{end_marker}`")));
         };
         let body = &body_and_more[..end];
         if body.contains("-----") {
@@ -53,16 +51,10 @@ mod tests {
     fn shapes() {
         let newline = "-----BEGIN CERTIFICATE-----\nAQID\nBAUG\n-----END CERTIFICATE-----\n";
         let spaces = newline.replace('\n', " ");
-        let tabbed = newline
-            .replace("\nB", "\n\tB")
-            .replace("\n-----END", "\n\t-----END");
+        let tabbed = newline.replace("\nB", "\n\tB").replace("\n-----END", "\n\t-----END");
         let crlf = newline.replace('\n', "\r\n");
         for v in [newline.to_string(), spaces, tabbed, crlf] {
-            assert_eq!(
-                decode_pem_certificates(&v).unwrap(),
-                vec![vec![1, 2, 3, 4, 5, 6]],
-                "{v:?}"
-            );
+            assert_eq!(decode_pem_certificates(&v).unwrap(), vec![vec![1, 2, 3, 4, 5, 6]], "{v:?}");
         }
         let two = format!("{newline}{newline}");
         assert_eq!(decode_pem_certificates(&two).unwrap().len(), 2);

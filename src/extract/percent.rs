@@ -23,11 +23,7 @@ pub fn percent_decode(value: &str) -> Result<String, Refusal> {
             let lo = bytes.get(i + 2).copied().and_then(hex_value);
             match (hi, lo) {
                 (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                _ => {
-                    return Err(Refusal::malformed(format!(
-                        "invalid percent-escape at byte {i}"
-                    )))
-                }
+                _ => return Err(Refusal::malformed(format!("invalid percent-escape at byte {i}"))),
             }
             i += 3;
         } else {
@@ -45,11 +41,7 @@ mod tests {
     #[test]
     fn path_style() {
         assert_eq!(percent_decode("a%2Bb+c%3d%0A").unwrap(), "a+b+c=\n");
-        assert_eq!(
-            percent_decode("%252D").unwrap(),
-            "%2D",
-            "decodes exactly once"
-        );
+        assert_eq!(percent_decode("%252D").unwrap(), "%2D", "decodes exactly once");
         assert!(percent_decode("%").is_err());
         assert!(percent_decode("%2").is_err());
         assert!(percent_decode("%G0").is_err());

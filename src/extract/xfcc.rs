@@ -23,10 +23,7 @@ pub struct XfccElement {
 
 impl XfccElement {
     pub fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -58,19 +55,11 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
             i += 1;
         }
         if i >= bytes.len() || bytes[i] != b'=' {
-            return Err(Refusal::malformed(format!(
-                "XFCC pair without `=` at byte {key_start}"
-            )));
+            return Err(Refusal::malformed(format!("XFCC pair without `=` at byte {key_start}")));
         }
         let key = value[key_start..i].trim_matches(|c| c == ' ' || c == '\t');
-        if key.is_empty()
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(Refusal::malformed(format!(
-                "invalid XFCC key at byte {key_start}"
-            )));
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(Refusal::malformed(format!("invalid XFCC key at byte {key_start}")));
         }
         i += 1; // '='
         while i < bytes.len() && is_ows(bytes[i]) {
@@ -104,30 +93,22 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
                 i += 1;
             }
             if i < bytes.len() && !matches!(bytes[i], b';' | b',') {
-                return Err(Refusal::malformed(format!(
-                    "text after a quoted XFCC value at byte {i}"
-                )));
+                return Err(Refusal::malformed(format!("text after a quoted XFCC value at byte {i}")));
             }
             String::from_utf8(out).map_err(|_| Refusal::malformed("XFCC value is not UTF-8"))?
         } else {
             let start = i;
             while i < bytes.len() && !matches!(bytes[i], b';' | b',') {
                 if bytes[i] == b'"' {
-                    return Err(Refusal::malformed(format!(
-                        "stray quote in XFCC value at byte {i}"
-                    )));
+                    return Err(Refusal::malformed(format!("stray quote in XFCC value at byte {i}")));
                 }
                 i += 1;
             }
             value[start..i].trim_end_matches([' ', '\t']).to_string()
         };
-        let element = elements
-            .last_mut()
-            .ok_or_else(|| Refusal::malformed("XFCC parse error"))?;
+        let element = elements.last_mut().ok_or_else(|| Refusal::malformed("XFCC parse error"))?;
         if element.pairs.len() >= MAX_PAIRS {
-            return Err(Refusal::too_large(format!(
-                "more than {MAX_PAIRS} pairs in one XFCC element"
-            )));
+            return Err(Refusal::too_large(format!("more than {MAX_PAIRS} pairs in one XFCC element")));
         }
         element.pairs.push((key.to_ascii_lowercase(), val));
         match bytes.get(i) {
@@ -136,9 +117,7 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
             Some(b',') => {
                 i += 1;
                 if elements.len() >= MAX_ELEMENTS {
-                    return Err(Refusal::too_large(format!(
-                        "more than {MAX_ELEMENTS} XFCC elements"
-                    )));
+                    return Err(Refusal::too_large(format!("more than {MAX_ELEMENTS} XFCC elements")));
                 }
                 elements.push(XfccElement::default());
             }
@@ -149,16 +128,11 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
 }
 
 /// The value of a key that may occur at most once in an element.
-fn single_value<'a>(
-    element: &'a XfccElement,
-    key: &'static str,
-) -> Result<Option<&'a str>, Refusal> {
+fn single_value<'a>(element: &'a XfccElement, key: &'static str) -> Result<Option<&'a str>, Refusal> {
     let mut values = element.values(key);
     let first = values.next();
     if values.next().is_some() {
-        return Err(Refusal::ambiguous(format!(
-            "XFCC element has more than one `{key}`"
-        )));
+        return Err(Refusal::ambiguous(format!("XFCC element has more than one `{key}`")));
     }
     Ok(first)
 }
@@ -172,9 +146,7 @@ pub fn extract(value: &str, mode: XfccElements) -> Result<(Vec<u8>, Vec<Vec<u8>>
             elements.len()
         )));
     }
-    let element = elements
-        .last()
-        .ok_or_else(|| Refusal::missing("XFCC has no element"))?;
+    let element = elements.last().ok_or_else(|| Refusal::missing("XFCC has no element"))?;
     let cert = single_value(element, "cert")?;
     let chain = single_value(element, "chain")?;
     let mut chain = match chain {
@@ -185,9 +157,7 @@ pub fn extract(value: &str, mode: XfccElements) -> Result<(Vec<u8>, Vec<Vec<u8>>
         Some(c) if !c.is_empty() => {
             let mut certs = decode_pem_certificates(&percent_decode(c)?)?;
             if certs.len() != 1 {
-                return Err(Refusal::ambiguous(
-                    "XFCC `Cert` holds more than one certificate",
-                ));
+                return Err(Refusal::ambiguous("XFCC `Cert` holds more than one certificate"));
             }
             let leaf = certs.remove(0);
             // `Chain` includes the leaf; keep only the others.
@@ -195,11 +165,7 @@ pub fn extract(value: &str, mode: XfccElements) -> Result<(Vec<u8>, Vec<Vec<u8>>
             leaf
         }
         _ if !chain.is_empty() => chain.remove(0),
-        _ => {
-            return Err(Refusal::missing(
-                "XFCC element carries no `Cert` or `Chain`",
-            ))
-        }
+        _ => return Err(Refusal::missing("XFCC element carries no `Cert` or `Chain`")),
     };
     Ok((leaf, chain))
 }
@@ -217,41 +183,26 @@ mod tests {
         let v = r#"By=spiffe://a/b;By=http://x;Hash=abc;Subject="CN=a\"b,O=c;d";URI=spiffe://c;DNS=a.example;DNS=b.example"#;
         let els = parse_xfcc(v).unwrap();
         assert_eq!(els.len(), 1);
-        assert_eq!(
-            els[0].values("by").collect::<Vec<_>>(),
-            ["spiffe://a/b", "http://x"]
-        );
+        assert_eq!(els[0].values("by").collect::<Vec<_>>(), ["spiffe://a/b", "http://x"]);
         assert_eq!(els[0].values("subject").next(), Some("CN=a\"b,O=c;d"));
         assert_eq!(els[0].values("dns").count(), 2);
         let els = parse_xfcc("hash=1, HASH=2 ;By=\"x\"").unwrap();
         assert_eq!(els.len(), 2);
         assert_eq!(els[1].values("by").next(), Some("x"));
-        for bad in [
-            "Hash",
-            "Hash=1;",
-            "=1",
-            "Hash=\"1",
-            "Hash=\"1\"x",
-            "Hash=1\"",
-            "Ha sh=1",
-            "Hash=1,,Hash=2",
-            "Hash=\"\\",
-        ] {
+        for bad in
+            ["Hash", "Hash=1;", "=1", "Hash=\"1", "Hash=\"1\"x", "Hash=1\"", "Ha sh=1", "Hash=1,,Hash=2", "Hash=\"\\"]
+        {
             assert!(parse_xfcc(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn picks_cert_and_chain() {
-        let (leaf, chain) = extract(
-            &format!("Hash=x;Cert=\"{PEM}\";Chain=\"{PEM}{PEM2}\""),
-            XfccElements::Single,
-        )
-        .unwrap();
+        let (leaf, chain) =
+            extract(&format!("Hash=x;Cert=\"{PEM}\";Chain=\"{PEM}{PEM2}\""), XfccElements::Single).unwrap();
         assert_eq!(leaf, vec![1, 2, 3]);
         assert_eq!(chain, vec![vec![4, 5, 6]]);
-        let (leaf, chain) =
-            extract(&format!("Chain=\"{PEM2}{PEM}\""), XfccElements::Single).unwrap();
+        let (leaf, chain) = extract(&format!("Chain=\"{PEM2}{PEM}\""), XfccElements::Single).unwrap();
         assert_eq!((leaf, chain), (vec![4, 5, 6], vec![vec![1, 2, 3]]));
         // Unquoted Cert works too (Envoy's encoding leaves no `,;=`).
         let (leaf, _) = extract(&format!("Cert={PEM}"), XfccElements::Single).unwrap();
@@ -261,35 +212,14 @@ mod tests {
     #[test]
     fn several_elements() {
         let v = format!("Cert=\"{PEM}\",Cert=\"{PEM2}\"");
-        assert_eq!(
-            extract(&v, XfccElements::Single).unwrap_err().reason,
-            Reason::CertificateAmbiguous
-        );
-        assert_eq!(
-            extract(&v, XfccElements::Last).unwrap().0,
-            vec![4, 5, 6],
-            "nearest proxy = last"
-        );
+        assert_eq!(extract(&v, XfccElements::Single).unwrap_err().reason, Reason::CertificateAmbiguous);
+        assert_eq!(extract(&v, XfccElements::Last).unwrap().0, vec![4, 5, 6], "nearest proxy = last");
         let dup = format!("Cert=\"{PEM}\";Cert=\"{PEM2}\"");
-        assert_eq!(
-            extract(&dup, XfccElements::Last).unwrap_err().reason,
-            Reason::CertificateAmbiguous
-        );
-        assert_eq!(
-            extract("Hash=abc;By=x", XfccElements::Single)
-                .unwrap_err()
-                .reason,
-            Reason::CertificateMissing
-        );
+        assert_eq!(extract(&dup, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous);
+        assert_eq!(extract("Hash=abc;By=x", XfccElements::Single).unwrap_err().reason, Reason::CertificateMissing);
         let many = vec!["Hash=1"; MAX_ELEMENTS + 1].join(",");
-        assert_eq!(
-            parse_xfcc(&many).unwrap_err().reason,
-            Reason::CertificateTooLarge
-        );
+        assert_eq!(parse_xfcc(&many).unwrap_err().reason, Reason::CertificateTooLarge);
         let pairs = vec!["DNS=a"; MAX_PAIRS + 1].join(";");
-        assert_eq!(
-            parse_xfcc(&pairs).unwrap_err().reason,
-            Reason::CertificateTooLarge
-        );
+        assert_eq!(parse_xfcc(&pairs).unwrap_err().reason, Reason::CertificateTooLarge);
     }
 }

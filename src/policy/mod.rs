@@ -63,10 +63,7 @@ fn parse_bool(name: &str, raw: &str) -> Result<bool, Refusal> {
 }
 
 fn parse_u64(name: &str, raw: &str, max: u64) -> Result<u64, Refusal> {
-    let v: u64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| error(name, "is not a whole number"))?;
+    let v: u64 = raw.trim().parse().map_err(|_| error(name, "is not a whole number"))?;
     if v > max {
         return Err(error(name, format_args!("must be at most {max}")));
     }
@@ -74,13 +71,11 @@ fn parse_u64(name: &str, raw: &str, max: u64) -> Result<u64, Refusal> {
 }
 
 fn ca_bundle(name: &str, raw: &str) -> Result<Vec<CaCertificate>, Refusal> {
-    let ders = crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE)
-        .map_err(|e| error(name, e.detail))?;
+    let ders = crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE).map_err(|e| error(name, e.detail))?;
     ders.into_iter()
         .enumerate()
         .map(|(i, der)| {
-            CaCertificate::from_der(der)
-                .map_err(|p| error(name, format_args!("certificate {}: {p}", i + 1)))
+            CaCertificate::from_der(der).map_err(|p| error(name, format_args!("certificate {}: {p}", i + 1)))
         })
         .collect()
 }
@@ -98,28 +93,22 @@ impl Policy {
         let mut all_pins = Vec::new();
         match source.get(var::ALLOWED_THUMBPRINTS) {
             Ok(Some(raw)) => {
-                let list =
-                    ThumbprintList::parse(&raw).map_err(|e| error(var::ALLOWED_THUMBPRINTS, e))?;
+                let list = ThumbprintList::parse(&raw).map_err(|e| error(var::ALLOWED_THUMBPRINTS, e))?;
                 all_pins.extend(pins::from_thumbprint_list(&list, var::ALLOWED_THUMBPRINTS));
             }
             Ok(None) => {}
             Err(e) => {
                 let first: String = e.lines().next().unwrap_or("").chars().take(120).collect();
-                return Err(error(
-                    var::ALLOWED_THUMBPRINTS,
-                    format_args!("could not be read ({first})"),
-                ));
+                return Err(error(var::ALLOWED_THUMBPRINTS, format_args!("could not be read ({first})")));
             }
         }
         if let Some(raw) = optional(source, var::ALLOWED_KEY_PINS)? {
             all_pins.extend(
-                pins::parse_key_pin_list(&raw, var::ALLOWED_KEY_PINS)
-                    .map_err(|p| error(var::ALLOWED_KEY_PINS, p))?,
+                pins::parse_key_pin_list(&raw, var::ALLOWED_KEY_PINS).map_err(|p| error(var::ALLOWED_KEY_PINS, p))?,
             );
         }
         if let Some(raw) = optional(source, var::PINS)? {
-            all_pins
-                .extend(pins::parse_pins_json(&raw, var::PINS).map_err(|p| error(var::PINS, p))?);
+            all_pins.extend(pins::parse_pins_json(&raw, var::PINS).map_err(|p| error(var::PINS, p))?);
         }
 
         let anchors = match optional(source, var::TRUST_ANCHORS)? {
@@ -159,15 +148,15 @@ impl Policy {
         };
         let crls = match optional(source, var::CRLS)? {
             Some(raw) => {
-                let issuers: Vec<CaCertificate> =
-                    anchors.iter().chain(&intermediates).cloned().collect();
+                let issuers: Vec<CaCertificate> = anchors.iter().chain(&intermediates).cloned().collect();
                 revocation::parse_crls(&raw, &issuers).map_err(|p| error(var::CRLS, p))?
             }
             None => Vec::new(),
         };
         let when_stale = match optional(source, var::CRL_WHEN_STALE)? {
-            Some(raw) => WhenStale::parse(&raw)
-                .ok_or_else(|| error(var::CRL_WHEN_STALE, "must be `deny` or `allow`"))?,
+            Some(raw) => {
+                WhenStale::parse(&raw).ok_or_else(|| error(var::CRL_WHEN_STALE, "must be `deny` or `allow`"))?
+            }
             None => WhenStale::Deny,
         };
         let report_only = match optional(source, var::MODE)? {
@@ -180,44 +169,28 @@ impl Policy {
         };
         let shared_secret = match optional(source, var::PROXY_SECRET)? {
             Some(secret) => {
-                let header = header_var(
-                    source,
-                    var::PROXY_SECRET_HEADER,
-                    proxy::DEFAULT_SECRET_HEADER,
-                )?;
+                let header = header_var(source, var::PROXY_SECRET_HEADER, proxy::DEFAULT_SECRET_HEADER)?;
                 Some(SharedSecret::new(header, &secret).map_err(|p| error(var::PROXY_SECRET, p))?)
             }
             None => None,
         };
         let signature = match optional(source, var::PROXY_HMAC_KEY)? {
             Some(key) => {
-                let header = header_var(
-                    source,
-                    var::PROXY_SIGNATURE_HEADER,
-                    proxy::DEFAULT_SIGNATURE_HEADER,
-                )?;
+                let header = header_var(source, var::PROXY_SIGNATURE_HEADER, proxy::DEFAULT_SIGNATURE_HEADER)?;
                 let max_age = match optional(source, var::PROXY_SIGNATURE_MAX_AGE_SECONDS)? {
                     Some(raw) => parse_u64(var::PROXY_SIGNATURE_MAX_AGE_SECONDS, &raw, 86_400)?,
                     None => proxy::DEFAULT_SIGNATURE_MAX_AGE,
                 };
-                Some(
-                    Signature::new(header, &key, max_age)
-                        .map_err(|p| error(var::PROXY_HMAC_KEY, p))?,
-                )
+                Some(Signature::new(header, &key, max_age).map_err(|p| error(var::PROXY_HMAC_KEY, p))?)
             }
             None => None,
         };
         let verdict = match optional(source, var::TERMINATOR_VERIFY_HEADER)? {
             Some(h) => {
-                let header = parse_header_name(&h).ok_or_else(|| {
-                    error(var::TERMINATOR_VERIFY_HEADER, "is not a valid header name")
-                })?;
+                let header = parse_header_name(&h)
+                    .ok_or_else(|| error(var::TERMINATOR_VERIFY_HEADER, "is not a valid header name"))?;
                 let accepted: Vec<String> = match optional(source, var::TERMINATOR_VERIFY_VALUES)? {
-                    Some(raw) => raw
-                        .split(',')
-                        .map(|v| v.trim().to_string())
-                        .filter(|v| !v.is_empty())
-                        .collect(),
+                    Some(raw) => raw.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect(),
                     None => vec!["SUCCESS".to_string()],
                 };
                 if accepted.is_empty() {
@@ -227,10 +200,7 @@ impl Policy {
             }
             None => {
                 if optional(source, var::TERMINATOR_VERIFY_VALUES)?.is_some() {
-                    return Err(error(
-                        var::TERMINATOR_VERIFY_VALUES,
-                        "needs terminator_verify_header",
-                    ));
+                    return Err(error(var::TERMINATOR_VERIFY_VALUES, "needs terminator_verify_header"));
                 }
                 None
             }
@@ -241,11 +211,7 @@ impl Policy {
         };
         Ok(Policy {
             pins: all_pins,
-            trust: TrustStore {
-                anchors,
-                intermediates,
-                crls: crls.iter().map(|c| c.der.clone()).collect(),
-            },
+            trust: TrustStore { anchors, intermediates, crls: crls.iter().map(|c| c.der.clone()).collect() },
             eku,
             names,
             denylist,

@@ -18,10 +18,7 @@ pub enum NameRule {
     Email(String),
     Uri(String),
     UriPrefix(String),
-    Spiffe {
-        trust_domain: String,
-        path: SpiffePath,
-    },
+    Spiffe { trust_domain: String, path: SpiffePath },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,17 +38,13 @@ fn parse_spiffe(id: &str) -> Option<(String, String)> {
     };
     let domain_ok = !domain.is_empty()
         && domain.len() <= 255
-        && domain
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b));
+        && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b));
     let path_ok = path.is_empty()
         || (path.split('/').skip(1).all(|seg| {
             !seg.is_empty()
                 && seg != "."
                 && seg != ".."
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
         }) && !path.ends_with('/'));
     (domain_ok && path_ok).then(|| (domain.to_string(), path.to_string()))
 }
@@ -68,16 +61,12 @@ pub fn parse_rule(raw: &str) -> Result<NameRule, &'static str> {
         let path = match (wildcard, path.is_empty()) {
             (true, true) => SpiffePath::Any,
             (true, false) => SpiffePath::Prefix(path),
-            (false, true) => {
-                return Err("a SPIFFE rule needs a path, or `/*` for the whole trust domain")
-            }
+            (false, true) => return Err("a SPIFFE rule needs a path, or `/*` for the whole trust domain"),
             (false, false) => SpiffePath::Exact(path),
         };
         return Ok(NameRule::Spiffe { trust_domain, path });
     }
-    let (kind, value) = raw
-        .split_once(':')
-        .ok_or("expected cn:, dns:, email:, uri: or spiffe://")?;
+    let (kind, value) = raw.split_once(':').ok_or("expected cn:, dns:, email:, uri: or spiffe://")?;
     let value = value.trim();
     if value.is_empty() || value.chars().any(char::is_control) {
         return Err("empty or invalid value");
@@ -90,9 +79,7 @@ pub fn parse_rule(raw: &str) -> Result<NameRule, &'static str> {
             }
             Some(_) => Err("a DNS wildcard is `*.` followed by a domain"),
             None if value.contains('*') => Err("`*` is only allowed as the whole first label"),
-            None => Ok(NameRule::Dns(
-                value.trim_end_matches('.').to_ascii_lowercase(),
-            )),
+            None => Ok(NameRule::Dns(value.trim_end_matches('.').to_ascii_lowercase())),
         },
         "email" if value.contains('@') => Ok(NameRule::Email(value.to_ascii_lowercase())),
         "email" => Err("an email rule needs an address"),
@@ -106,34 +93,24 @@ pub fn parse_rule(raw: &str) -> Result<NameRule, &'static str> {
 }
 
 pub fn parse_rules(raw: &str) -> Result<Vec<NameRule>, String> {
-    split_entries(raw)
-        .map(|(i, piece)| parse_rule(piece).map_err(|p| format!("entry {i}: {p}")))
-        .collect()
+    split_entries(raw).map(|(i, piece)| parse_rule(piece).map_err(|p| format!("entry {i}: {p}"))).collect()
 }
 
 impl NameRule {
     pub fn matches(&self, c: &ClientCertificate) -> bool {
         match self {
             NameRule::CommonName(cn) => c.common_names.iter().any(|n| n == cn),
-            NameRule::Dns(d) => c
-                .dns_names
-                .iter()
-                .any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(d)),
+            NameRule::Dns(d) => c.dns_names.iter().any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(d)),
             NameRule::DnsWildcard(base) => c.dns_names.iter().any(|n| {
                 let n = n.trim_end_matches('.').to_ascii_lowercase();
-                n.split_once('.')
-                    .is_some_and(|(first, rest)| !first.is_empty() && first != "*" && rest == base)
+                n.split_once('.').is_some_and(|(first, rest)| !first.is_empty() && first != "*" && rest == base)
             }),
             NameRule::Email(e) => c.emails.iter().any(|n| n.eq_ignore_ascii_case(e)),
             NameRule::Uri(u) => c.uris.iter().any(|n| n == u),
             NameRule::UriPrefix(p) => c.uris.iter().any(|n| n.starts_with(p.as_str())),
             NameRule::Spiffe { trust_domain, path } => {
                 // A SPIFFE SVID carries exactly one SPIFFE ID.
-                let ids: Vec<_> = c
-                    .uris
-                    .iter()
-                    .filter(|u| u.starts_with("spiffe://"))
-                    .collect();
+                let ids: Vec<_> = c.uris.iter().filter(|u| u.starts_with("spiffe://")).collect();
                 let [id] = ids.as_slice() else { return false };
                 let Some((domain, id_path)) = parse_spiffe(id) else {
                     return false;
@@ -142,9 +119,7 @@ impl NameRule {
                     && match path {
                         SpiffePath::Any => true,
                         SpiffePath::Exact(p) => id_path == *p,
-                        SpiffePath::Prefix(p) => {
-                            id_path == *p || id_path.starts_with(&format!("{p}/"))
-                        }
+                        SpiffePath::Prefix(p) => id_path == *p || id_path.starts_with(&format!("{p}/")),
                     }
             }
         }
@@ -184,22 +159,11 @@ mod tests {
         assert!(allowed("spiffe://prod.example/ns/payments/*", &pay));
         assert!(allowed("spiffe://prod.example/*", &pay));
         assert!(allowed("spiffe://prod.example/ns/payments/sa/api", &pay));
-        assert!(
-            !allowed("spiffe://prod.example/ns/pay/*", &pay),
-            "prefix is per segment"
-        );
+        assert!(!allowed("spiffe://prod.example/ns/pay/*", &pay), "prefix is per segment");
         assert!(!allowed("spiffe://staging.example/*", &pay));
         assert!(!allowed("spiffe://prod.example/ns/payments/sa/api2", &pay));
-        let two = cert(
-            "x",
-            &[],
-            &["spiffe://prod.example/a", "spiffe://prod.example/b"],
-            &[],
-        );
-        assert!(
-            !allowed("spiffe://prod.example/*", &two),
-            "two SPIFFE IDs is not an SVID"
-        );
+        let two = cert("x", &[], &["spiffe://prod.example/a", "spiffe://prod.example/b"], &[]);
+        assert!(!allowed("spiffe://prod.example/*", &two), "two SPIFFE IDs is not an SVID");
         for bad in [
             "spiffe://",
             "spiffe://Prod.example/x",
@@ -213,12 +177,7 @@ mod tests {
 
     #[test]
     fn other_rules() {
-        let c = cert(
-            "alice",
-            &["api.example.com"],
-            &["https://id.example/u/1"],
-            &["Alice@Example.com"],
-        );
+        let c = cert("alice", &["api.example.com"], &["https://id.example/u/1"], &["Alice@Example.com"]);
         assert!(allowed("cn:alice", &c));
         assert!(!allowed("cn:Alice", &c));
         assert!(allowed("dns:API.example.com", &c));
@@ -228,15 +187,7 @@ mod tests {
         assert!(allowed("uri:https://id.example/u/*", &c));
         assert!(!allowed("uri:https://id.example/u/2", &c));
         assert!(allowed("cn:bob; dns:api.example.com", &c));
-        for bad in [
-            "alice",
-            "cn:",
-            "dns:a.*.com",
-            "dns:*.",
-            "email:nope",
-            "ip:1.2.3.4",
-            "uri:*",
-        ] {
+        for bad in ["alice", "cn:", "dns:a.*.com", "dns:*.", "email:nope", "ip:1.2.3.4", "uri:*"] {
             assert!(parse_rule(bad).is_err(), "{bad}");
         }
     }

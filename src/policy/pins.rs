@@ -68,15 +68,9 @@ impl Pin {
 /// Parse a key pin: base64 (as Envoy's `verify_certificate_spki` and HPKP write it, with an
 /// optional `sha256/` prefix) or hex (with optional `:` separators).
 pub fn parse_key_pin(raw: &str) -> Result<[u8; 32], &'static str> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && !thumbprint::is_invisible(*c))
-        .collect();
+    let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && !thumbprint::is_invisible(*c)).collect();
     let lower = cleaned.to_ascii_lowercase();
-    let body = if lower.starts_with("sha256/")
-        || lower.starts_with("sha256:")
-        || lower.starts_with("pin-sha256:")
-    {
+    let body = if lower.starts_with("sha256/") || lower.starts_with("sha256:") || lower.starts_with("pin-sha256:") {
         &cleaned[cleaned.find(['/', ':']).map_or(0, |i| i + 1)..]
     } else {
         cleaned.as_str()
@@ -89,9 +83,7 @@ pub fn parse_key_pin(raw: &str) -> Result<[u8; 32], &'static str> {
         return Ok(out);
     }
     let bytes = crate::extract::decode_base64(body).map_err(|_| "not base64 or 64 hex digits")?;
-    bytes
-        .try_into()
-        .map_err(|_| "a key pin is a SHA-256 digest: 32 bytes")
+    bytes.try_into().map_err(|_| "a key pin is a SHA-256 digest: 32 bytes")
 }
 
 /// Parse a list of key pins (same separators as thumbprint lists).
@@ -132,15 +124,11 @@ pub fn from_thumbprint_list(list: &ThumbprintList, source: &'static str) -> Vec<
 /// `not_after` (RFC 3339). Unknown keys are refused, so a typo cannot widen access.
 pub fn parse_pins_json(raw: &str, source: &'static str) -> Result<Vec<Pin>, String> {
     let value: Value = serde_json::from_str(raw).map_err(|e| format!("is not valid JSON ({e})"))?;
-    let items = value
-        .as_array()
-        .ok_or("must be a JSON array of pin objects")?;
+    let items = value.as_array().ok_or("must be a JSON array of pin objects")?;
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let entry = i + 1;
-        let obj = item
-            .as_object()
-            .ok_or(format!("entry {entry}: must be an object"))?;
+        let obj = item.as_object().ok_or(format!("entry {entry}: must be an object"))?;
         let text = |key: &str| -> Result<Option<&str>, String> {
             match obj.get(key) {
                 None | Some(Value::Null) => Ok(None),
@@ -149,16 +137,8 @@ pub fn parse_pins_json(raw: &str, source: &'static str) -> Result<Vec<Pin>, Stri
             }
         };
         for key in obj.keys() {
-            if ![
-                "sha1",
-                "sha256",
-                "thumbprint",
-                "key_sha256",
-                "label",
-                "not_before",
-                "not_after",
-            ]
-            .contains(&key.as_str())
+            if !["sha1", "sha256", "thumbprint", "key_sha256", "label", "not_before", "not_after"]
+                .contains(&key.as_str())
             {
                 return Err(format!("entry {entry}: unknown key `{key}`"));
             }
@@ -177,46 +157,25 @@ pub fn parse_pins_json(raw: &str, source: &'static str) -> Result<Vec<Pin>, Stri
             values.push(parse_key_pin(v).map(PinValue::KeySha256));
         }
         if values.len() != 1 {
-            return Err(format!(
-                "entry {entry}: needs exactly one of sha1, sha256, thumbprint, key_sha256"
-            ));
+            return Err(format!("entry {entry}: needs exactly one of sha1, sha256, thumbprint, key_sha256"));
         }
-        let value = values
-            .remove(0)
-            .map_err(|p| format!("entry {entry}: {p}"))?;
+        let value = values.remove(0).map_err(|p| format!("entry {entry}: {p}"))?;
         let label = text("label")?.map(str::to_string);
-        if label
-            .as_ref()
-            .is_some_and(|l| l.is_empty() || l.len() > 64 || l.chars().any(char::is_control))
-        {
-            return Err(format!(
-                "entry {entry}: `label` must be 1 to 64 printable characters"
-            ));
+        if label.as_ref().is_some_and(|l| l.is_empty() || l.len() > 64 || l.chars().any(char::is_control)) {
+            return Err(format!("entry {entry}: `label` must be 1 to 64 printable characters"));
         }
         let time = |key: &str| -> Result<Option<i64>, String> {
             text(key)?
-                .map(|t| {
-                    parse_rfc3339(t)
-                        .ok_or(format!("entry {entry}: `{key}` is not an RFC 3339 time"))
-                })
+                .map(|t| parse_rfc3339(t).ok_or(format!("entry {entry}: `{key}` is not an RFC 3339 time")))
                 .transpose()
         };
         let (not_before, not_after) = (time("not_before")?, time("not_after")?);
         if let (Some(nb), Some(na)) = (not_before, not_after) {
             if nb >= na {
-                return Err(format!(
-                    "entry {entry}: `not_before` must be before `not_after`"
-                ));
+                return Err(format!("entry {entry}: `not_before` must be before `not_after`"));
             }
         }
-        out.push(Pin {
-            value,
-            label,
-            not_before,
-            not_after,
-            source,
-            entry,
-        });
+        out.push(Pin { value, label, not_before, not_after, source, entry });
     }
     Ok(out)
 }
@@ -259,8 +218,7 @@ mod tests {
     #[test]
     fn key_pin_spellings() {
         let digest = [0xabu8; 32];
-        let b64 =
-            crate::extract::decode_base64("q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=").unwrap();
+        let b64 = crate::extract::decode_base64("q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=").unwrap();
         assert_eq!(b64, digest.to_vec());
         for s in [
             "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
@@ -279,8 +237,10 @@ mod tests {
     fn json_pins() {
         let sha = "ab".repeat(32);
         let pins = parse_pins_json(
-            &format!(r#"[{{"label":"current","sha256":"{sha}","not_after":"2026-12-31T00:00:00Z"}},
-                         {{"label":"next","key_sha256":"{sha}","not_before":"2026-12-01T00:00:00Z"}}]"#),
+            &format!(
+                r#"[{{"label":"current","sha256":"{sha}","not_after":"2026-12-31T00:00:00Z"}},
+                         {{"label":"next","key_sha256":"{sha}","not_before":"2026-12-01T00:00:00Z"}}]"#
+            ),
             "pins",
         )
         .unwrap();

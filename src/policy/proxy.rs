@@ -24,9 +24,7 @@ pub struct SharedSecret {
 
 impl std::fmt::Debug for SharedSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedSecret")
-            .field("header", &self.header)
-            .finish_non_exhaustive()
+        f.debug_struct("SharedSecret").field("header", &self.header).finish_non_exhaustive()
     }
 }
 
@@ -35,10 +33,7 @@ impl SharedSecret {
         if secret.len() < MIN_SECRET_LEN {
             return Err(format!("must be at least {MIN_SECRET_LEN} characters"));
         }
-        Ok(SharedSecret {
-            header,
-            digest: Sha256::digest(secret.as_bytes()).into(),
-        })
+        Ok(SharedSecret { header, digest: Sha256::digest(secret.as_bytes()).into() })
     }
 
     /// Check the header lines. Comparing digests keeps the comparison constant-time and
@@ -56,10 +51,7 @@ impl SharedSecret {
         if bool::from(presented.ct_eq(&self.digest)) {
             Ok(())
         } else {
-            Err(Refusal::new(
-                Reason::ProxyUnauthenticated,
-                "the proxy secret does not match",
-            ))
+            Err(Refusal::new(Reason::ProxyUnauthenticated, "the proxy secret does not match"))
         }
     }
 }
@@ -87,10 +79,7 @@ pub fn sign(key: &[u8], timestamp: i64, certificate_header: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(certificate_header);
-    format!(
-        "t={timestamp},v1={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
+    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 impl Signature {
@@ -98,20 +87,10 @@ impl Signature {
         if key.len() < MIN_SECRET_LEN {
             return Err(format!("must be at least {MIN_SECRET_LEN} characters"));
         }
-        Ok(Signature {
-            header,
-            max_age_seconds,
-            key: key.as_bytes().to_vec(),
-        })
+        Ok(Signature { header, max_age_seconds, key: key.as_bytes().to_vec() })
     }
 
-    pub fn check(
-        &self,
-        lines: &[Vec<u8>],
-        certificate_lines: &[Vec<u8>],
-        now: i64,
-        skew: u64,
-    ) -> Result<(), Refusal> {
+    pub fn check(&self, lines: &[Vec<u8>], certificate_lines: &[Vec<u8>], now: i64, skew: u64) -> Result<(), Refusal> {
         let fail = |d: &str| Err(Refusal::new(Reason::ProxyUnauthenticated, d.to_string()));
         let [value] = lines else {
             return fail(if lines.is_empty() {
@@ -149,13 +128,11 @@ impl Signature {
             [one] => one,
             _ => return fail("the certificate header occurs more than once"),
         };
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
-            .map_err(|_| Refusal::configuration("bad HMAC key"))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).map_err(|_| Refusal::configuration("bad HMAC key"))?;
         mac.update(format!("{timestamp}.").as_bytes());
         mac.update(certificate);
         // verify_slice compares in constant time.
-        mac.verify_slice(&presented)
-            .or_else(|_| fail("the proxy signature does not match"))
+        mac.verify_slice(&presented).or_else(|_| fail("the proxy signature does not match"))
     }
 }
 
@@ -182,10 +159,7 @@ impl Verdict {
             Ok(())
         } else {
             let shown: String = value.chars().take(80).collect();
-            Err(Refusal::new(
-                Reason::TerminatorRejected,
-                format!("the terminator's verdict is `{shown}`"),
-            ))
+            Err(Refusal::new(Reason::TerminatorRejected, format!("the terminator's verdict is `{shown}`")))
         }
     }
 }
@@ -200,14 +174,9 @@ mod tests {
         assert!(s.check(&[b"correct horse battery staple".to_vec()]).is_ok());
         assert!(s.check(&[b"correct horse battery stapl".to_vec()]).is_err());
         assert!(s.check(&[]).is_err());
-        assert!(s
-            .check(&[b"correct horse battery staple".to_vec(), b"x".to_vec()])
-            .is_err());
+        assert!(s.check(&[b"correct horse battery staple".to_vec(), b"x".to_vec()]).is_err());
         assert!(SharedSecret::new("x".into(), "short").is_err());
-        assert!(
-            !format!("{s:?}").contains("horse"),
-            "Debug never shows the secret"
-        );
+        assert!(!format!("{s:?}").contains("horse"), "Debug never shows the secret");
     }
 
     #[test]
@@ -218,55 +187,26 @@ mod tests {
         let now = 1_800_000_000;
         let good = sign(key.as_bytes(), now - 10, &cert).into_bytes();
         assert!(s.check(&[good.clone()], &[cert.clone()], now, 60).is_ok());
-        assert!(
-            s.check(&[good.clone()], &[b"MIIBother".to_vec()], now, 60)
-                .is_err(),
-            "bound to the certificate"
-        );
-        assert!(
-            s.check(&[good], &[cert.clone()], now + 400, 60).is_err(),
-            "too old"
-        );
+        assert!(s.check(&[good.clone()], &[b"MIIBother".to_vec()], now, 60).is_err(), "bound to the certificate");
+        assert!(s.check(&[good], &[cert.clone()], now + 400, 60).is_err(), "too old");
         let future = sign(key.as_bytes(), now + 120, &cert).into_bytes();
-        assert!(
-            s.check(&[future], &[cert.clone()], now, 60).is_err(),
-            "from the future"
-        );
+        assert!(s.check(&[future], &[cert.clone()], now, 60).is_err(), "from the future");
         let none = sign(key.as_bytes(), now, b"").into_bytes();
-        assert!(
-            s.check(&[none], &[], now, 60).is_ok(),
-            "no certificate signs the empty string"
-        );
+        assert!(s.check(&[none], &[], now, 60).is_ok(), "no certificate signs the empty string");
         let other_key = sign(b"another key of enough length!!", now, &cert).into_bytes();
         assert!(s.check(&[other_key], &[cert.clone()], now, 60).is_err());
-        for bad in [
-            "",
-            "t=1",
-            "v1=00",
-            "t=x,v1=00",
-            "t=1,v1=zz",
-            "t=1,v1=00,t=2",
-        ] {
-            assert!(
-                s.check(&[bad.as_bytes().to_vec()], &[cert.clone()], now, 60)
-                    .is_err(),
-                "{bad}"
-            );
+        for bad in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,v1=zz", "t=1,v1=00,t=2"] {
+            assert!(s.check(&[bad.as_bytes().to_vec()], &[cert.clone()], now, 60).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn verdict() {
-        let v = Verdict {
-            header: "ssl-client-verify".into(),
-            accepted: vec!["SUCCESS".into()],
-        };
+        let v = Verdict { header: "ssl-client-verify".into(), accepted: vec!["SUCCESS".into()] };
         assert!(v.check(&[b"SUCCESS".to_vec()]).is_ok());
         assert!(v.check(&[b"success".to_vec()]).is_ok());
         assert_eq!(
-            v.check(&[b"FAILED:certificate has expired".to_vec()])
-                .unwrap_err()
-                .reason,
+            v.check(&[b"FAILED:certificate has expired".to_vec()]).unwrap_err().reason,
             Reason::TerminatorRejected
         );
         assert!(v.check(&[b"NONE".to_vec()]).is_err());

@@ -17,23 +17,14 @@ pub struct Denylist {
 }
 
 fn parse_serial(raw: &str) -> Result<Vec<u8>, &'static str> {
-    let digits: String = raw
-        .chars()
-        .filter(|c| *c != ':' && !c.is_whitespace() && !thumbprint::is_invisible(*c))
-        .collect();
+    let digits: String =
+        raw.chars().filter(|c| *c != ':' && !c.is_whitespace() && !thumbprint::is_invisible(*c)).collect();
     if digits.is_empty() || digits.len() > 42 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("a serial is 1 to 21 bytes of hex");
     }
-    let padded = if digits.len() % 2 == 1 {
-        format!("0{digits}")
-    } else {
-        digits
-    };
+    let padded = if digits.len() % 2 == 1 { format!("0{digits}") } else { digits };
     let bytes = hex::decode(padded).map_err(|_| "not hexadecimal")?;
-    let first = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(bytes.len().saturating_sub(1));
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
     Ok(bytes[first..].to_vec())
 }
 
@@ -45,11 +36,9 @@ impl Denylist {
         for (i, piece) in split_entries(raw) {
             let trimmed = piece.trim();
             if trimmed.len() > 7 && trimmed[..7].eq_ignore_ascii_case("serial:") {
-                list.serials
-                    .push(parse_serial(&trimmed[7..]).map_err(|p| format!("entry {i}: {p}"))?);
+                list.serials.push(parse_serial(&trimmed[7..]).map_err(|p| format!("entry {i}: {p}"))?);
             } else {
-                list.thumbprints
-                    .push(thumbprint::parse_entry(piece).map_err(|p| format!("entry {i}: {p}"))?);
+                list.thumbprints.push(thumbprint::parse_entry(piece).map_err(|p| format!("entry {i}: {p}"))?);
             }
         }
         Ok(list)
@@ -121,58 +110,33 @@ fn time_secs(t: &x509_cert::time::Time) -> i64 {
 /// Parse a PEM bundle of `X509 CRL` blocks. Each must be signed by one of `issuers`
 /// (configured anchors or intermediates) and carry a nextUpdate.
 pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, String> {
-    let ders = crate::extract::decode_pem_blocks(raw, "X509 CRL", super::MAX_BUNDLE)
-        .map_err(|e| e.detail)?;
+    let ders = crate::extract::decode_pem_blocks(raw, "X509 CRL", super::MAX_BUNDLE).map_err(|e| e.detail)?;
     let mut out = Vec::new();
     for (i, der) in ders.into_iter().enumerate() {
         let n = i + 1;
         let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der)
             .map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
-        let issuer_der = tbs
-            .issuer
-            .to_der()
-            .map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
+        let issuer_der = tbs.issuer.to_der().map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
         let issuer = issuers
             .iter()
             .find(|c| c.subject_der == issuer_der)
-            .ok_or(format!(
-                "CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate",
-                tbs.issuer
-            ))?;
-        let issuer_cert =
-            x509_cert::Certificate::from_der(&issuer.der).map_err(|e| format!("CRL {n}: {e}"))?;
-        let spki = issuer_cert
-            .tbs_certificate()
-            .subject_public_key_info()
-            .to_der()
-            .map_err(|e| format!("CRL {n}: {e}"))?;
+            .ok_or(format!("CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate", tbs.issuer))?;
+        let issuer_cert = x509_cert::Certificate::from_der(&issuer.der).map_err(|e| format!("CRL {n}: {e}"))?;
+        let spki =
+            issuer_cert.tbs_certificate().subject_public_key_info().to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let message = tbs.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
-        let alg = crl
-            .signature_algorithm
-            .to_der()
-            .map_err(|e| format!("CRL {n}: {e}"))?;
-        let signature = crl
-            .signature
-            .as_bytes()
-            .ok_or(format!("CRL {n}: signature is not whole bytes"))?;
-        verify_signed(&spki, &alg, &message, signature)
-            .map_err(|e| format!("CRL {n} from {}: {e}", tbs.issuer))?;
-        let next_update = tbs.next_update.as_ref().ok_or(format!(
-            "CRL {n} has no nextUpdate, so its freshness cannot be judged"
-        ))?;
-        webpki::OwnedCertRevocationList::from_der(&der)
-            .map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
+        let alg = crl.signature_algorithm.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
+        let signature = crl.signature.as_bytes().ok_or(format!("CRL {n}: signature is not whole bytes"))?;
+        verify_signed(&spki, &alg, &message, signature).map_err(|e| format!("CRL {n} from {}: {e}", tbs.issuer))?;
+        let next_update =
+            tbs.next_update.as_ref().ok_or(format!("CRL {n} has no nextUpdate, so its freshness cannot be judged"))?;
+        webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
         out.push(Crl {
             issuer: tbs.issuer.to_string(),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
-            revoked: tbs
-                .revoked_certificates
-                .iter()
-                .flatten()
-                .map(|r| r.serial_number.as_bytes().to_vec())
-                .collect(),
+            revoked: tbs.revoked_certificates.iter().flatten().map(|r| r.serial_number.as_bytes().to_vec()).collect(),
             der,
         });
     }
@@ -184,17 +148,10 @@ pub fn crl_status(crls: &[Crl], c: &ClientCertificate, now: i64) -> CrlStatus {
     let mut status = CrlStatus::NoList;
     for crl in crls.iter().filter(|crl| crl.issuer == c.issuer) {
         if crl.revoked.iter().any(|s| *s == c.serial) {
-            return CrlStatus::Revoked(format!(
-                "serial {} is revoked by the CRL of {}",
-                c.serial_hex, crl.issuer
-            ));
+            return CrlStatus::Revoked(format!("serial {} is revoked by the CRL of {}", c.serial_hex, crl.issuer));
         }
         status = if now > crl.next_update {
-            CrlStatus::Stale(format!(
-                "the CRL of {} was due for renewal at {}",
-                crl.issuer,
-                rfc3339(crl.next_update)
-            ))
+            CrlStatus::Stale(format!("the CRL of {} was due for renewal at {}", crl.issuer, rfc3339(crl.next_update)))
         } else {
             CrlStatus::Good
         };
@@ -208,11 +165,7 @@ mod tests {
 
     #[test]
     fn denylist_entries() {
-        let d = Denylist::parse(&format!(
-            "serial:0A:BC:DE; serial:00ff\n{}",
-            "ab".repeat(32)
-        ))
-        .unwrap();
+        let d = Denylist::parse(&format!("serial:0A:BC:DE; serial:00ff\n{}", "ab".repeat(32))).unwrap();
         assert_eq!(d.serials, vec![vec![0x0a, 0xbc, 0xde], vec![0xff]]);
         assert_eq!(d.thumbprints.len(), 1);
         assert!(Denylist::parse("serial:xyz").is_err());

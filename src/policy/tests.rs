@@ -19,10 +19,7 @@ struct Req {
 
 fn req(vars: &[(&str, &str)]) -> Req {
     Req {
-        vars: vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         headers: vec![],
         path: "/api/whoami",
     }
@@ -30,24 +27,17 @@ fn req(vars: &[(&str, &str)]) -> Req {
 
 impl Req {
     fn cert(mut self, c: &Issued) -> Self {
-        self.headers.push((
-            "x-arr-clientcert".into(),
-            encode::base64_der(&c.der).into_bytes(),
-        ));
+        self.headers.push(("x-arr-clientcert".into(), encode::base64_der(&c.der).into_bytes()));
         self
     }
     fn chain(mut self, leaf: &Issued, chain: &[&Issued]) -> Self {
         let mut certs: Vec<&[u8]> = vec![&leaf.der];
         certs.extend(chain.iter().map(|c| c.der.as_slice()));
-        self.headers.push((
-            "x-arr-clientcert".into(),
-            encode::traefik_chain(&certs).into_bytes(),
-        ));
+        self.headers.push(("x-arr-clientcert".into(), encode::traefik_chain(&certs).into_bytes()));
         self
     }
     fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers
-            .push((name.to_ascii_lowercase(), value.as_bytes().to_vec()));
+        self.headers.push((name.to_ascii_lowercase(), value.as_bytes().to_vec()));
         self
     }
     fn send_at(self, at: i64) -> Outcome {
@@ -79,23 +69,16 @@ fn key_pins_survive_renewal_with_the_same_key() {
     let rekeyed = ca.issue(&LeafOptions::named("svc"));
     assert_ne!(old.sha256_hex(), renewed.sha256_hex());
     let key_pin = {
-        let o = req(&[(var::ALLOWED_THUMBPRINTS, &old.sha256_hex())])
-            .cert(&old)
-            .send();
+        let o = req(&[(var::ALLOWED_THUMBPRINTS, &old.sha256_hex())]).cert(&old).send();
         body(&o)["key_sha256"].as_str().unwrap().to_string()
     };
     let b64 = encode::base64_der(&hex::decode(&key_pin).unwrap());
     for pin in [key_pin.clone(), b64.clone(), format!("sha256/{b64}")] {
         let vars = [(var::ALLOWED_KEY_PINS, pin.as_str())];
         assert_eq!(reason(&req(&vars).cert(&renewed).send()), "ok", "{pin}");
-        assert_eq!(
-            reason(&req(&vars).cert(&rekeyed).send()),
-            "certificate_not_allowed"
-        );
+        assert_eq!(reason(&req(&vars).cert(&rekeyed).send()), "certificate_not_allowed");
     }
-    let o = req(&[(var::ALLOWED_KEY_PINS, &key_pin)])
-        .cert(&renewed)
-        .send();
+    let o = req(&[(var::ALLOWED_KEY_PINS, &key_pin)]).cert(&renewed).send();
     assert_eq!(body(&o)["matched"]["kind"], "key");
     assert_eq!(body(&o)["matched"]["key_sha256"], key_pin);
 }
@@ -107,77 +90,30 @@ fn chains_to_a_private_ca() {
     let leaf = inter.issue(&LeafOptions::named("client").key(KeyKind::Rsa2048));
     let anchors = root.certificate.pem();
     // Forwarded chain supplies the intermediate.
-    let o = req(&[(var::TRUST_ANCHORS, &anchors)])
-        .chain(&leaf, &[&inter.certificate])
-        .send();
-    assert_eq!(
-        reason(&o),
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&o.response.body)
-    );
-    assert_eq!(
-        body(&o)["matched"],
-        serde_json::json!({"kind": "trust_anchor", "anchor": "CN=Private Root"})
-    );
+    let o = req(&[(var::TRUST_ANCHORS, &anchors)]).chain(&leaf, &[&inter.certificate]).send();
+    assert_eq!(reason(&o), "ok", "{}", String::from_utf8_lossy(&o.response.body));
+    assert_eq!(body(&o)["matched"], serde_json::json!({"kind": "trust_anchor", "anchor": "CN=Private Root"}));
     // Or configuration does.
     let inters = inter.certificate.pem();
-    assert_eq!(
-        reason(
-            &req(&[
-                (var::TRUST_ANCHORS, &anchors),
-                (var::INTERMEDIATES, &inters)
-            ])
-            .cert(&leaf)
-            .send()
-        ),
-        "ok"
-    );
+    assert_eq!(reason(&req(&[(var::TRUST_ANCHORS, &anchors), (var::INTERMEDIATES, &inters)]).cert(&leaf).send()), "ok");
     // Without the intermediate there is no path.
-    assert_eq!(
-        reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&leaf).send()),
-        "certificate_untrusted"
-    );
+    assert_eq!(reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&leaf).send()), "certificate_untrusted");
     // A certificate from another CA with the same names does not chain.
     let impostor_root = Ca::new("Private Root");
-    let impostor = impostor_root
-        .intermediate("Private Issuing CA")
-        .issue(&LeafOptions::named("client"));
+    let impostor = impostor_root.intermediate("Private Issuing CA").issue(&LeafOptions::named("client"));
     assert_eq!(
-        reason(
-            &req(&[
-                (var::TRUST_ANCHORS, &anchors),
-                (var::INTERMEDIATES, &inters)
-            ])
-            .cert(&impostor)
-            .send()
-        ),
+        reason(&req(&[(var::TRUST_ANCHORS, &anchors), (var::INTERMEDIATES, &inters)]).cert(&impostor).send()),
         "certificate_untrusted"
     );
     // Other key kinds along the path.
     for kind in [KeyKind::EcdsaP384, KeyKind::Ed25519, KeyKind::EcdsaP256] {
         let ca = Ca::with_key("Root", kind);
         let leaf = ca.issue(&LeafOptions::named("x").key(kind));
-        assert_eq!(
-            reason(
-                &req(&[(var::TRUST_ANCHORS, &ca.certificate.pem())])
-                    .cert(&leaf)
-                    .send()
-            ),
-            "ok",
-            "{kind:?}"
-        );
+        assert_eq!(reason(&req(&[(var::TRUST_ANCHORS, &ca.certificate.pem())]).cert(&leaf).send()), "ok", "{kind:?}");
     }
     let rsa_ca = Ca::with_key("RSA Root", KeyKind::Rsa2048);
     let leaf = rsa_ca.issue(&LeafOptions::named("x"));
-    assert_eq!(
-        reason(
-            &req(&[(var::TRUST_ANCHORS, &rsa_ca.certificate.pem())])
-                .cert(&leaf)
-                .send()
-        ),
-        "ok"
-    );
+    assert_eq!(reason(&req(&[(var::TRUST_ANCHORS, &rsa_ca.certificate.pem())]).cert(&leaf).send()), "ok");
 }
 
 #[test]
@@ -188,31 +124,17 @@ fn client_auth_eku_is_required_by_default_and_switchable() {
     no_eku.no_eku = true;
     let no_eku = root.issue(&no_eku);
     let anchors = root.certificate.pem();
-    assert_eq!(
-        reason(
-            &req(&[(var::TRUST_ANCHORS, &anchors)])
-                .cert(&server_only)
-                .send()
-        ),
-        "certificate_wrong_usage"
-    );
+    assert_eq!(reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&server_only).send()), "certificate_wrong_usage");
     assert_eq!(
         reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&no_eku).send()),
         "ok",
         "no EKU means any (RFC 5280)"
     );
-    let relaxed = [
-        (var::TRUST_ANCHORS, anchors.as_str()),
-        (var::REQUIRE_CLIENT_AUTH_EKU, "false"),
-    ];
+    let relaxed = [(var::TRUST_ANCHORS, anchors.as_str()), (var::REQUIRE_CLIENT_AUTH_EKU, "false")];
     assert_eq!(reason(&req(&relaxed).cert(&server_only).send()), "ok");
     // A CA certificate is not a client certificate.
     assert_eq!(
-        reason(
-            &req(&[(var::TRUST_ANCHORS, &anchors)])
-                .cert(&root.certificate)
-                .send()
-        ),
+        reason(&req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&root.certificate).send()),
         "certificate_wrong_usage"
     );
 }
@@ -225,44 +147,24 @@ fn name_constraints_on_the_path_are_enforced() {
     let outside = team.issue(&LeafOptions::named("b").dns("bank.example"));
     let vars = [(var::TRUST_ANCHORS, root.certificate.pem())];
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(
-        reason(&req(&vars).chain(&inside, &[&team.certificate]).send()),
-        "ok"
-    );
-    assert_eq!(
-        reason(&req(&vars).chain(&outside, &[&team.certificate]).send()),
-        "certificate_untrusted"
-    );
+    assert_eq!(reason(&req(&vars).chain(&inside, &[&team.certificate]).send()), "ok");
+    assert_eq!(reason(&req(&vars).chain(&outside, &[&team.certificate]).send()), "certificate_untrusted");
 }
 
 #[test]
 fn name_rules_with_chain_validation() {
     let root = Ca::new("Root");
-    let pay =
-        root.issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api"));
+    let pay = root.issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api"));
     let web = root.issue(&LeafOptions::named("web").uri("spiffe://prod.example/ns/web/sa/web"));
     let anchors = root.certificate.pem();
-    let vars = [
-        (var::TRUST_ANCHORS, anchors.as_str()),
-        (var::ALLOWED_NAMES, "spiffe://prod.example/ns/payments/*"),
-    ];
+    let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::ALLOWED_NAMES, "spiffe://prod.example/ns/payments/*")];
     assert_eq!(reason(&req(&vars).cert(&pay).send()), "ok");
-    assert_eq!(
-        reason(&req(&vars).cert(&web).send()),
-        "certificate_name_not_allowed"
-    );
-    let by_cn = [
-        (var::TRUST_ANCHORS, anchors.as_str()),
-        (var::ALLOWED_NAMES, "cn:web; dns:nothing.example"),
-    ];
+    assert_eq!(reason(&req(&vars).cert(&web).send()), "certificate_name_not_allowed");
+    let by_cn = [(var::TRUST_ANCHORS, anchors.as_str()), (var::ALLOWED_NAMES, "cn:web; dns:nothing.example")];
     assert_eq!(reason(&req(&by_cn).cert(&web).send()), "ok");
     // Names never replace trust: a matching name from an unknown CA is still untrusted.
-    let other = Ca::new("Other")
-        .issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api"));
-    assert_eq!(
-        reason(&req(&vars).cert(&other).send()),
-        "certificate_untrusted"
-    );
+    let other = Ca::new("Other").issue(&LeafOptions::named("api").uri("spiffe://prod.example/ns/payments/sa/api"));
+    assert_eq!(reason(&req(&vars).cert(&other).send()), "certificate_untrusted");
 }
 
 #[test]
@@ -277,49 +179,21 @@ fn denylist_and_crls() {
 
     // Denylist by serial and by thumbprint, even for pinned certificates.
     assert_eq!(
-        reason(
-            &req(&[
-                (var::ALLOWED_THUMBPRINTS, &pins),
-                (var::REVOKED, "serial:0B:AD")
-            ])
-            .cert(&bad)
-            .send()
-        ),
+        reason(&req(&[(var::ALLOWED_THUMBPRINTS, &pins), (var::REVOKED, "serial:0B:AD")]).cert(&bad).send()),
         "certificate_revoked"
     );
     assert_eq!(
-        reason(
-            &req(&[
-                (var::ALLOWED_THUMBPRINTS, &pins),
-                (var::REVOKED, &bad.sha1_hex())
-            ])
-            .cert(&bad)
-            .send()
-        ),
+        reason(&req(&[(var::ALLOWED_THUMBPRINTS, &pins), (var::REVOKED, &bad.sha1_hex())]).cert(&bad).send()),
         "certificate_revoked"
     );
     assert_eq!(
-        reason(
-            &req(&[
-                (var::ALLOWED_THUMBPRINTS, &pins),
-                (var::REVOKED, "serial:0B:AD")
-            ])
-            .cert(&good)
-            .send()
-        ),
+        reason(&req(&[(var::ALLOWED_THUMBPRINTS, &pins), (var::REVOKED, "serial:0B:AD")]).cert(&good).send()),
         "ok"
     );
 
     let t = OffsetDateTime::now_utc();
-    let fresh = root.crl(
-        &[&[0x0b, 0xad]],
-        t - Duration::hours(1),
-        t + Duration::days(7),
-    );
-    let vars = [
-        (var::TRUST_ANCHORS, anchors.as_str()),
-        (var::CRLS, fresh.as_str()),
-    ];
+    let fresh = root.crl(&[&[0x0b, 0xad]], t - Duration::hours(1), t + Duration::days(7));
+    let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, fresh.as_str())];
     assert_eq!(reason(&req(&vars).cert(&bad).send()), "certificate_revoked");
     assert_eq!(reason(&req(&vars).cert(&good).send()), "ok");
     // A pinned certificate revoked by its issuer's CRL is refused too.
@@ -328,26 +202,13 @@ fn denylist_and_crls() {
         (var::TRUST_ANCHORS, anchors.as_str()),
         (var::CRLS, fresh.as_str()),
     ];
-    assert_eq!(
-        reason(&req(&pinned).cert(&bad).send()),
-        "certificate_revoked"
-    );
+    assert_eq!(reason(&req(&pinned).cert(&bad).send()), "certificate_revoked");
 
     // Stale: fail closed by default, fail open when chosen (with a warning in the log).
     let stale = root.crl(&[], t - Duration::days(10), t - Duration::days(1));
-    let closed = [
-        (var::TRUST_ANCHORS, anchors.as_str()),
-        (var::CRLS, stale.as_str()),
-    ];
-    assert_eq!(
-        reason(&req(&closed).cert(&good).send()),
-        "revocation_list_stale"
-    );
-    let open = [
-        (var::TRUST_ANCHORS, anchors.as_str()),
-        (var::CRLS, stale.as_str()),
-        (var::CRL_WHEN_STALE, "allow"),
-    ];
+    let closed = [(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, stale.as_str())];
+    assert_eq!(reason(&req(&closed).cert(&good).send()), "revocation_list_stale");
+    let open = [(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, stale.as_str()), (var::CRL_WHEN_STALE, "allow")];
     let o = req(&open).cert(&good).send();
     assert_eq!(reason(&o), "ok");
     assert!(o.logs[0].get("warnings").is_some(), "{:?}", o.logs);
@@ -355,37 +216,16 @@ fn denylist_and_crls() {
     // A CRL signed by someone else, or from an issuer not configured, is a configuration error.
     let forged = Ca::new("Root").crl(&[], t - Duration::hours(1), t + Duration::days(7));
     assert_eq!(
-        reason(
-            &req(&[
-                (var::TRUST_ANCHORS, anchors.as_str()),
-                (var::CRLS, forged.as_str())
-            ])
-            .cert(&good)
-            .send()
-        ),
+        reason(&req(&[(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, forged.as_str())]).cert(&good).send()),
         "configuration_error"
     );
     let foreign = Ca::new("Elsewhere").crl(&[], t - Duration::hours(1), t + Duration::days(7));
     assert_eq!(
-        reason(
-            &req(&[
-                (var::TRUST_ANCHORS, anchors.as_str()),
-                (var::CRLS, foreign.as_str())
-            ])
-            .cert(&good)
-            .send()
-        ),
+        reason(&req(&[(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, foreign.as_str())]).cert(&good).send()),
         "configuration_error"
     );
     assert_eq!(
-        reason(
-            &req(&[
-                (var::TRUST_ANCHORS, anchors.as_str()),
-                (var::CRLS, "garbage")
-            ])
-            .cert(&good)
-            .send()
-        ),
+        reason(&req(&[(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, "garbage")]).cert(&good).send()),
         "configuration_error"
     );
 }
@@ -404,48 +244,20 @@ fn rotation_windows_labels_and_expiry_warnings() {
     let o = req(&[(var::PINS, &pins)]).cert(&current).send();
     assert_eq!(reason(&o), "ok");
     assert_eq!(body(&o)["matched"]["label"], "current");
-    let warnings = o.logs[0]
-        .get("warnings")
-        .expect("the current pin ends within 14 days")
-        .to_string();
+    let warnings = o.logs[0].get("warnings").expect("the current pin ends within 14 days").to_string();
     assert!(warnings.contains("current"), "{warnings}");
     let o = req(&[(var::PINS, &pins)]).cert(&next).send();
     assert_eq!(reason(&o), "certificate_not_allowed");
-    assert!(body(&o)["detail"]
-        .as_str()
-        .unwrap()
-        .contains("not active until"));
+    assert!(body(&o)["detail"].as_str().unwrap().contains("not active until"));
     // Two days on, both are active (the overlap); a week on, only "next".
-    assert_eq!(
-        reason(
-            &req(&[(var::PINS, &pins)])
-                .cert(&next)
-                .send_at(t + 2 * 86_400)
-        ),
-        "ok"
-    );
-    assert_eq!(
-        reason(
-            &req(&[(var::PINS, &pins)])
-                .cert(&current)
-                .send_at(t + 2 * 86_400)
-        ),
-        "ok"
-    );
-    let later = req(&[(var::PINS, &pins)])
-        .cert(&current)
-        .send_at(t + 7 * 86_400);
+    assert_eq!(reason(&req(&[(var::PINS, &pins)]).cert(&next).send_at(t + 2 * 86_400)), "ok");
+    assert_eq!(reason(&req(&[(var::PINS, &pins)]).cert(&current).send_at(t + 2 * 86_400)), "ok");
+    let later = req(&[(var::PINS, &pins)]).cert(&current).send_at(t + 7 * 86_400);
     assert_eq!(reason(&later), "certificate_not_allowed");
     assert!(body(&later)["detail"].as_str().unwrap().contains("ended"));
     // The simple list keeps working alongside.
-    let both = [
-        (var::PINS, pins.as_str()),
-        (var::ALLOWED_THUMBPRINTS, &current.sha1_hex()),
-    ];
-    assert_eq!(
-        reason(&req(&both).cert(&current).send_at(t + 7 * 86_400)),
-        "ok"
-    );
+    let both = [(var::PINS, pins.as_str()), (var::ALLOWED_THUMBPRINTS, &current.sha1_hex())];
+    assert_eq!(reason(&req(&both).cert(&current).send_at(t + 7 * 86_400)), "ok");
 }
 
 #[test]
@@ -453,16 +265,10 @@ fn report_only_lets_denials_through_and_says_so() {
     let ca = Ca::new("Root");
     let stranger = ca.issue(&LeafOptions::named("stranger"));
     let pin = "ab".repeat(32);
-    let vars = [
-        (var::ALLOWED_THUMBPRINTS, pin.as_str()),
-        (var::MODE, "report-only"),
-    ];
+    let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::MODE, "report-only")];
     let o = req(&vars).cert(&stranger).send();
     assert_eq!(o.response.status, 200);
-    assert_eq!(
-        o.response.header("certgate-report-only"),
-        Some("would-deny; reason=certificate_not_allowed")
-    );
+    assert_eq!(o.response.header("certgate-report-only"), Some("would-deny; reason=certificate_not_allowed"));
     assert_eq!(body(&o)["would_deny"], "certificate_not_allowed");
     assert_eq!(body(&o)["subject"], "CN=stranger");
     assert_eq!(o.logs[0].get("outcome").unwrap(), "report_only");
@@ -473,19 +279,10 @@ fn report_only_lets_denials_through_and_says_so() {
     values.path = "/api/values";
     assert_eq!(values.send().response.status, 200);
     // Configuration errors are never let through.
-    let broken = [
-        (var::ALLOWED_THUMBPRINTS, "nope"),
-        (var::MODE, "report-only"),
-    ];
+    let broken = [(var::ALLOWED_THUMBPRINTS, "nope"), (var::MODE, "report-only")];
     assert_eq!(req(&broken).cert(&stranger).send().response.status, 500);
     assert_eq!(
-        reason(
-            &req(&[
-                (var::ALLOWED_THUMBPRINTS, pin.as_str()),
-                (var::MODE, "audit")
-            ])
-            .send()
-        ),
+        reason(&req(&[(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::MODE, "audit")]).send()),
         "configuration_error"
     );
 }
@@ -495,94 +292,35 @@ fn proxy_proof_comes_before_any_parsing() {
     let ca = Ca::new("Root");
     let alice = ca.issue(&LeafOptions::named("alice"));
     let secret = "s3cret-between-proxy-and-certgate";
-    let vars = [
-        (var::ALLOWED_THUMBPRINTS, alice.sha256_hex()),
-        (var::PROXY_SECRET, secret.to_string()),
-    ];
+    let vars = [(var::ALLOWED_THUMBPRINTS, alice.sha256_hex()), (var::PROXY_SECRET, secret.to_string())];
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(reason(&req(&vars).cert(&alice).send()), "proxy_unauthenticated");
     assert_eq!(
-        reason(&req(&vars).cert(&alice).send()),
+        reason(&req(&vars).cert(&alice).header("X-Certgate-Proxy-Secret", "guess-guess-guess-guess").send()),
         "proxy_unauthenticated"
     );
     assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&alice)
-                .header("X-Certgate-Proxy-Secret", "guess-guess-guess-guess")
-                .send()
-        ),
+        reason(&req(&vars).header("X-Certgate-Proxy-Secret", "x").header("X-ARR-ClientCert", "garbage").send()),
         "proxy_unauthenticated"
     );
-    assert_eq!(
-        reason(
-            &req(&vars)
-                .header("X-Certgate-Proxy-Secret", "x")
-                .header("X-ARR-ClientCert", "garbage")
-                .send()
-        ),
-        "proxy_unauthenticated"
-    );
-    assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&alice)
-                .header("X-Certgate-Proxy-Secret", secret)
-                .send()
-        ),
-        "ok"
-    );
+    assert_eq!(reason(&req(&vars).cert(&alice).header("X-Certgate-Proxy-Secret", secret).send()), "ok");
     let custom = [vars[0], vars[1], (var::PROXY_SECRET_HEADER, "X-From-Edge")];
-    assert_eq!(
-        reason(
-            &req(&custom)
-                .cert(&alice)
-                .header("X-From-Edge", secret)
-                .send()
-        ),
-        "ok"
-    );
-    assert_eq!(
-        reason(&req(&[vars[0], (var::PROXY_SECRET, "short")]).send()),
-        "configuration_error"
-    );
+    assert_eq!(reason(&req(&custom).cert(&alice).header("X-From-Edge", secret).send()), "ok");
+    assert_eq!(reason(&req(&[vars[0], (var::PROXY_SECRET, "short")]).send()), "configuration_error");
 
     // HMAC over a timestamp and the certificate header.
     let key = "0123456789abcdef0123456789abcdef";
-    let vars = [
-        (var::ALLOWED_THUMBPRINTS, alice.sha256_hex()),
-        (var::PROXY_HMAC_KEY, key.to_string()),
-    ];
+    let vars = [(var::ALLOWED_THUMBPRINTS, alice.sha256_hex()), (var::PROXY_HMAC_KEY, key.to_string())];
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let cert_value = encode::base64_der(&alice.der);
     let t = now();
     let good = crate::policy::proxy::sign(key.as_bytes(), t, cert_value.as_bytes());
-    assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&alice)
-                .header("X-Certgate-Signature", &good)
-                .send()
-        ),
-        "ok"
-    );
+    assert_eq!(reason(&req(&vars).cert(&alice).header("X-Certgate-Signature", &good).send()), "ok");
     let old = crate::policy::proxy::sign(key.as_bytes(), t - 600, cert_value.as_bytes());
-    assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&alice)
-                .header("X-Certgate-Signature", &old)
-                .send()
-        ),
-        "proxy_unauthenticated"
-    );
+    assert_eq!(reason(&req(&vars).cert(&alice).header("X-Certgate-Signature", &old).send()), "proxy_unauthenticated");
     let other = ca.issue(&LeafOptions::named("mallory"));
     assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&other)
-                .header("X-Certgate-Signature", &good)
-                .send()
-        ),
+        reason(&req(&vars).cert(&other).header("X-Certgate-Signature", &good).send()),
         "proxy_unauthenticated",
         "a signature is bound to its certificate"
     );
@@ -594,72 +332,27 @@ fn terminator_verdict() {
     let alice = ca.issue(&LeafOptions::named("alice"));
     let vars = [
         (var::ALLOWED_THUMBPRINTS, alice.sha256_hex()),
-        (
-            var::TERMINATOR_VERIFY_HEADER,
-            "ssl-client-verify".to_string(),
-        ),
+        (var::TERMINATOR_VERIFY_HEADER, "ssl-client-verify".to_string()),
     ];
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(reason(&req(&vars).cert(&alice).header("ssl-client-verify", "SUCCESS").send()), "ok");
     assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&alice)
-                .header("ssl-client-verify", "SUCCESS")
-                .send()
-        ),
-        "ok"
-    );
-    assert_eq!(
-        reason(
-            &req(&vars)
-                .cert(&alice)
-                .header("ssl-client-verify", "FAILED:certificate has expired")
-                .send()
-        ),
+        reason(&req(&vars).cert(&alice).header("ssl-client-verify", "FAILED:certificate has expired").send()),
         "terminator_rejected"
     );
-    assert_eq!(
-        reason(&req(&vars).cert(&alice).send()),
-        "terminator_rejected"
-    );
-    let cf = [
-        vars[0],
-        (var::TERMINATOR_VERIFY_HEADER, "cf-cert-verified"),
-        (var::TERMINATOR_VERIFY_VALUES, "true"),
-    ];
-    assert_eq!(
-        reason(
-            &req(&cf)
-                .cert(&alice)
-                .header("cf-cert-verified", "true")
-                .send()
-        ),
-        "ok"
-    );
-    assert_eq!(
-        reason(
-            &req(&cf)
-                .cert(&alice)
-                .header("cf-cert-verified", "false")
-                .send()
-        ),
-        "terminator_rejected"
-    );
+    assert_eq!(reason(&req(&vars).cert(&alice).send()), "terminator_rejected");
+    let cf = [vars[0], (var::TERMINATOR_VERIFY_HEADER, "cf-cert-verified"), (var::TERMINATOR_VERIFY_VALUES, "true")];
+    assert_eq!(reason(&req(&cf).cert(&alice).header("cf-cert-verified", "true").send()), "ok");
+    assert_eq!(reason(&req(&cf).cert(&alice).header("cf-cert-verified", "false").send()), "terminator_rejected");
 }
 
 #[test]
 fn rich_configuration_fails_closed() {
     let pin = "ab".repeat(32);
     for (name, value) in [
-        (
-            var::TRUST_ANCHORS,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
-        ),
+        (var::TRUST_ANCHORS, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"),
         (var::TRUST_ANCHORS, "not pem"),
-        (
-            var::INTERMEDIATES,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
-        ),
+        (var::INTERMEDIATES, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"),
         (var::ALLOWED_KEY_PINS, "tooshort"),
         (var::PINS, "{\"sha256\": 1}"),
         (var::ALLOWED_NAMES, "ip:10.0.0.1"),
@@ -672,30 +365,15 @@ fn rich_configuration_fails_closed() {
     ] {
         let o = req(&[(var::ALLOWED_THUMBPRINTS, pin.as_str()), (name, value)]).send();
         assert_eq!(reason(&o), "configuration_error", "{name}={value}");
-        let problem = o.logs[0]
-            .get("problem")
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_string();
+        let problem = o.logs[0].get("problem").unwrap().as_str().unwrap().to_string();
         assert!(problem.contains(name), "{problem}");
     }
     // Any one trust source suffices, and one is required.
     let ca = Ca::new("Root");
     let leaf = ca.issue(&LeafOptions::named("x"));
     assert_eq!(
-        reason(
-            &req(&[
-                (var::ALLOWED_THUMBPRINTS, ""),
-                (var::TRUST_ANCHORS, &ca.certificate.pem())
-            ])
-            .cert(&leaf)
-            .send()
-        ),
+        reason(&req(&[(var::ALLOWED_THUMBPRINTS, ""), (var::TRUST_ANCHORS, &ca.certificate.pem())]).cert(&leaf).send()),
         "ok"
     );
-    assert_eq!(
-        reason(&req(&[(var::ALLOWED_THUMBPRINTS, "")]).cert(&leaf).send()),
-        "configuration_error"
-    );
+    assert_eq!(reason(&req(&[(var::ALLOWED_THUMBPRINTS, "")]).cert(&leaf).send()), "configuration_error");
 }

@@ -9,47 +9,17 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 /// Every algorithm certgate verifies: ECDSA P-256/P-384 with SHA-256/384, Ed25519, RSA
 /// PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 (2048 to 8192-bit keys).
 pub static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
-    &Ecdsa {
-        curve: Curve::P256,
-        hash: Hash::Sha256,
-    },
-    &Ecdsa {
-        curve: Curve::P256,
-        hash: Hash::Sha384,
-    },
-    &Ecdsa {
-        curve: Curve::P384,
-        hash: Hash::Sha256,
-    },
-    &Ecdsa {
-        curve: Curve::P384,
-        hash: Hash::Sha384,
-    },
+    &Ecdsa { curve: Curve::P256, hash: Hash::Sha256 },
+    &Ecdsa { curve: Curve::P256, hash: Hash::Sha384 },
+    &Ecdsa { curve: Curve::P384, hash: Hash::Sha256 },
+    &Ecdsa { curve: Curve::P384, hash: Hash::Sha384 },
     &Ed25519,
-    &Rsa {
-        padding: Padding::Pkcs1,
-        hash: Hash::Sha256,
-    },
-    &Rsa {
-        padding: Padding::Pkcs1,
-        hash: Hash::Sha384,
-    },
-    &Rsa {
-        padding: Padding::Pkcs1,
-        hash: Hash::Sha512,
-    },
-    &Rsa {
-        padding: Padding::Pss,
-        hash: Hash::Sha256,
-    },
-    &Rsa {
-        padding: Padding::Pss,
-        hash: Hash::Sha384,
-    },
-    &Rsa {
-        padding: Padding::Pss,
-        hash: Hash::Sha512,
-    },
+    &Rsa { padding: Padding::Pkcs1, hash: Hash::Sha256 },
+    &Rsa { padding: Padding::Pkcs1, hash: Hash::Sha384 },
+    &Rsa { padding: Padding::Pkcs1, hash: Hash::Sha512 },
+    &Rsa { padding: Padding::Pss, hash: Hash::Sha256 },
+    &Rsa { padding: Padding::Pss, hash: Hash::Sha384 },
+    &Rsa { padding: Padding::Pss, hash: Hash::Sha512 },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -82,32 +52,21 @@ struct Ecdsa {
 }
 
 impl SignatureVerificationAlgorithm for Ecdsa {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
+    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         use ecdsa::signature::hazmat::PrehashVerifier;
         let prehash = self.hash.digest(message);
         match self.curve {
             Curve::P256 => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key)
-                    .map_err(|_| InvalidSignature)?;
-                let sig = p256::ecdsa::DerSignature::from_bytes(signature)
-                    .map_err(|_| InvalidSignature)?;
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+                let sig = p256::ecdsa::DerSignature::from_bytes(signature).map_err(|_| InvalidSignature)?;
                 let sig = p256::ecdsa::Signature::try_from(sig).map_err(|_| InvalidSignature)?;
-                key.verify_prehash(&prehash, &sig)
-                    .map_err(|_| InvalidSignature)
+                key.verify_prehash(&prehash, &sig).map_err(|_| InvalidSignature)
             }
             Curve::P384 => {
-                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key)
-                    .map_err(|_| InvalidSignature)?;
-                let sig = p384::ecdsa::DerSignature::from_bytes(signature)
-                    .map_err(|_| InvalidSignature)?;
+                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+                let sig = p384::ecdsa::DerSignature::from_bytes(signature).map_err(|_| InvalidSignature)?;
                 let sig = p384::ecdsa::Signature::try_from(sig).map_err(|_| InvalidSignature)?;
-                key.verify_prehash(&prehash, &sig)
-                    .map_err(|_| InvalidSignature)
+                key.verify_prehash(&prehash, &sig).map_err(|_| InvalidSignature)
             }
         }
     }
@@ -132,17 +91,11 @@ impl SignatureVerificationAlgorithm for Ecdsa {
 struct Ed25519;
 
 impl SignatureVerificationAlgorithm for Ed25519 {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
+    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         let key: &[u8; 32] = public_key.try_into().map_err(|_| InvalidSignature)?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(key).map_err(|_| InvalidSignature)?;
         let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
-        key.verify_strict(message, &sig)
-            .map_err(|_| InvalidSignature)
+        key.verify_strict(message, &sig).map_err(|_| InvalidSignature)
     }
 
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {
@@ -171,12 +124,7 @@ const RSA_MIN_BITS: usize = 2048;
 const RSA_MAX_BITS: usize = 8192;
 
 impl SignatureVerificationAlgorithm for Rsa {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
+    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         use rsa::pkcs1::DecodeRsaPublicKey;
         use rsa::traits::PublicKeyParts;
         let key = rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
@@ -186,25 +134,13 @@ impl SignatureVerificationAlgorithm for Rsa {
         }
         let hashed = self.hash.digest(message);
         let result = match (self.padding, self.hash) {
-            (Padding::Pkcs1, Hash::Sha256) => {
-                key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &hashed, signature)
-            }
-            (Padding::Pkcs1, Hash::Sha384) => {
-                key.verify(rsa::Pkcs1v15Sign::new::<Sha384>(), &hashed, signature)
-            }
-            (Padding::Pkcs1, Hash::Sha512) => {
-                key.verify(rsa::Pkcs1v15Sign::new::<Sha512>(), &hashed, signature)
-            }
+            (Padding::Pkcs1, Hash::Sha256) => key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &hashed, signature),
+            (Padding::Pkcs1, Hash::Sha384) => key.verify(rsa::Pkcs1v15Sign::new::<Sha384>(), &hashed, signature),
+            (Padding::Pkcs1, Hash::Sha512) => key.verify(rsa::Pkcs1v15Sign::new::<Sha512>(), &hashed, signature),
             // RFC 4055 / RFC 8017: salt length equal to the hash length, MGF1 with the same hash.
-            (Padding::Pss, Hash::Sha256) => {
-                key.verify(rsa::Pss::new::<Sha256>(), &hashed, signature)
-            }
-            (Padding::Pss, Hash::Sha384) => {
-                key.verify(rsa::Pss::new::<Sha384>(), &hashed, signature)
-            }
-            (Padding::Pss, Hash::Sha512) => {
-                key.verify(rsa::Pss::new::<Sha512>(), &hashed, signature)
-            }
+            (Padding::Pss, Hash::Sha256) => key.verify(rsa::Pss::new::<Sha256>(), &hashed, signature),
+            (Padding::Pss, Hash::Sha384) => key.verify(rsa::Pss::new::<Sha384>(), &hashed, signature),
+            (Padding::Pss, Hash::Sha512) => key.verify(rsa::Pss::new::<Sha512>(), &hashed, signature),
         };
         result.map_err(|_| InvalidSignature)
     }
@@ -231,37 +167,20 @@ mod tests {
     use ecdsa::signature::hazmat::PrehashSigner;
     use rsa::signature::{RandomizedSigner, SignatureEncoding};
 
-    fn find(
-        key: AlgorithmIdentifier,
-        sig: AlgorithmIdentifier,
-    ) -> &'static dyn SignatureVerificationAlgorithm {
-        *ALL.iter()
-            .find(|a| a.public_key_alg_id() == key && a.signature_alg_id() == sig)
-            .expect("algorithm")
+    fn find(key: AlgorithmIdentifier, sig: AlgorithmIdentifier) -> &'static dyn SignatureVerificationAlgorithm {
+        *ALL.iter().find(|a| a.public_key_alg_id() == key && a.signature_alg_id() == sig).expect("algorithm")
     }
 
-    fn check(
-        alg: &dyn SignatureVerificationAlgorithm,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) {
+    fn check(alg: &dyn SignatureVerificationAlgorithm, public_key: &[u8], message: &[u8], signature: &[u8]) {
+        assert!(alg.verify_signature(public_key, message, signature).is_ok(), "{alg:?} rejects a good signature");
         assert!(
-            alg.verify_signature(public_key, message, signature).is_ok(),
-            "{alg:?} rejects a good signature"
-        );
-        assert!(
-            alg.verify_signature(public_key, b"another message", signature)
-                .is_err(),
+            alg.verify_signature(public_key, b"another message", signature).is_err(),
             "{alg:?} accepts a wrong message"
         );
         let mut bad = signature.to_vec();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(
-            alg.verify_signature(public_key, message, &bad).is_err(),
-            "{alg:?} accepts a corrupted signature"
-        );
+        assert!(alg.verify_signature(public_key, message, &bad).is_err(), "{alg:?} accepts a corrupted signature");
     }
 
     #[test]
@@ -273,25 +192,11 @@ mod tests {
         let pk384 = k384.verifying_key().to_encoded_point(false);
         for hash in [Hash::Sha256, Hash::Sha384] {
             let digest = hash.digest(message);
-            let sig_alg = if matches!(hash, Hash::Sha256) {
-                alg_id::ECDSA_SHA256
-            } else {
-                alg_id::ECDSA_SHA384
-            };
+            let sig_alg = if matches!(hash, Hash::Sha256) { alg_id::ECDSA_SHA256 } else { alg_id::ECDSA_SHA384 };
             let s: p256::ecdsa::Signature = k256.sign_prehash(&digest).unwrap();
-            check(
-                find(alg_id::ECDSA_P256, sig_alg),
-                pk256.as_bytes(),
-                message,
-                s.to_der().as_bytes(),
-            );
+            check(find(alg_id::ECDSA_P256, sig_alg), pk256.as_bytes(), message, s.to_der().as_bytes());
             let s: p384::ecdsa::Signature = k384.sign_prehash(&digest).unwrap();
-            check(
-                find(alg_id::ECDSA_P384, sig_alg),
-                pk384.as_bytes(),
-                message,
-                s.to_der().as_bytes(),
-            );
+            check(find(alg_id::ECDSA_P384, sig_alg), pk384.as_bytes(), message, s.to_der().as_bytes());
         }
     }
 
@@ -301,12 +206,7 @@ mod tests {
         let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
         let message = b"tbsCertificate bytes";
         let sig = key.sign(message);
-        check(
-            find(alg_id::ED25519, alg_id::ED25519),
-            key.verifying_key().as_bytes(),
-            message,
-            &sig.to_bytes(),
-        );
+        check(find(alg_id::ED25519, alg_id::ED25519), key.verifying_key().as_bytes(), message, &sig.to_bytes());
     }
 
     #[test]
@@ -316,61 +216,19 @@ mod tests {
         let key = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
         let public = key.to_public_key().to_pkcs1_der().unwrap();
         let message = b"tbsCertificate bytes";
-        let pkcs1_256 = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone())
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
-        let pkcs1_384 = rsa::pkcs1v15::SigningKey::<Sha384>::new(key.clone())
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
-        let pkcs1_512 = rsa::pkcs1v15::SigningKey::<Sha512>::new(key.clone())
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
-        let pss_256 = rsa::pss::SigningKey::<Sha256>::new(key.clone())
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
-        let pss_384 = rsa::pss::SigningKey::<Sha384>::new(key.clone())
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
-        let pss_512 = rsa::pss::SigningKey::<Sha512>::new(key.clone())
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
+        let pkcs1_256 = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()).sign_with_rng(&mut rng, message).to_vec();
+        let pkcs1_384 = rsa::pkcs1v15::SigningKey::<Sha384>::new(key.clone()).sign_with_rng(&mut rng, message).to_vec();
+        let pkcs1_512 = rsa::pkcs1v15::SigningKey::<Sha512>::new(key.clone()).sign_with_rng(&mut rng, message).to_vec();
+        let pss_256 = rsa::pss::SigningKey::<Sha256>::new(key.clone()).sign_with_rng(&mut rng, message).to_vec();
+        let pss_384 = rsa::pss::SigningKey::<Sha384>::new(key.clone()).sign_with_rng(&mut rng, message).to_vec();
+        let pss_512 = rsa::pss::SigningKey::<Sha512>::new(key.clone()).sign_with_rng(&mut rng, message).to_vec();
         let pk = public.as_bytes();
-        check(
-            find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256),
-            pk,
-            message,
-            &pkcs1_256,
-        );
-        check(
-            find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA384),
-            pk,
-            message,
-            &pkcs1_384,
-        );
-        check(
-            find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA512),
-            pk,
-            message,
-            &pkcs1_512,
-        );
-        check(
-            find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256),
-            pk,
-            message,
-            &pss_256,
-        );
-        check(
-            find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA384),
-            pk,
-            message,
-            &pss_384,
-        );
-        check(
-            find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA512),
-            pk,
-            message,
-            &pss_512,
-        );
+        check(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256), pk, message, &pkcs1_256);
+        check(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA384), pk, message, &pkcs1_384);
+        check(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA512), pk, message, &pkcs1_512);
+        check(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256), pk, message, &pss_256);
+        check(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA384), pk, message, &pss_384);
+        check(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA512), pk, message, &pss_512);
         // A PKCS#1 signature is not a PSS one, and the hash must match.
         assert!(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256)
             .verify_signature(pk, message, &pkcs1_256)
@@ -381,9 +239,7 @@ mod tests {
         // Keys under 2048 bits are refused.
         let small = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
         let small_pk = small.to_public_key().to_pkcs1_der().unwrap();
-        let sig = rsa::pkcs1v15::SigningKey::<Sha256>::new(small)
-            .sign_with_rng(&mut rng, message)
-            .to_vec();
+        let sig = rsa::pkcs1v15::SigningKey::<Sha256>::new(small).sign_with_rng(&mut rng, message).to_vec();
         assert!(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256)
             .verify_signature(small_pk.as_bytes(), message, &sig)
             .is_err());

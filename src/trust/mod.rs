@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use webpki::{
-    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage,
-    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage, OwnedCertRevocationList,
+    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 use x509_cert::der::{Decode, Encode};
 
@@ -24,20 +24,11 @@ pub struct CaCertificate {
 
 impl CaCertificate {
     pub fn from_der(der: Vec<u8>) -> Result<Self, String> {
-        let cert = x509_cert::Certificate::from_der(&der)
-            .map_err(|e| format!("not a DER certificate ({e})"))?;
+        let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("not a DER certificate ({e})"))?;
         webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
             .map_err(|e| format!("not usable as a CA certificate ({e:?})"))?;
-        let subject_der = cert
-            .tbs_certificate()
-            .subject()
-            .to_der()
-            .map_err(|e| format!("bad subject ({e})"))?;
-        Ok(CaCertificate {
-            subject: cert.tbs_certificate().subject().to_string(),
-            subject_der,
-            der,
-        })
+        let subject_der = cert.tbs_certificate().subject().to_der().map_err(|e| format!("bad subject ({e})"))?;
+        Ok(CaCertificate { subject: cert.tbs_certificate().subject().to_string(), subject_der, der })
     }
 }
 
@@ -86,22 +77,10 @@ impl TrustStore {
 
     /// Validate `leaf` (with `forwarded` as untrusted intermediates) at `time`.
     /// Returns the subject of the anchor the path ends at.
-    pub fn verify(
-        &self,
-        leaf: &[u8],
-        forwarded: &[Vec<u8>],
-        time: i64,
-        eku: EkuPolicy,
-    ) -> Result<String, ChainError> {
-        let anchor_ders: Vec<CertificateDer<'_>> = self
-            .anchors
-            .iter()
-            .map(|a| CertificateDer::from(a.der.as_slice()))
-            .collect();
-        let anchors: Vec<_> = anchor_ders
-            .iter()
-            .filter_map(|d| webpki::anchor_from_trusted_cert(d).ok())
-            .collect();
+    pub fn verify(&self, leaf: &[u8], forwarded: &[Vec<u8>], time: i64, eku: EkuPolicy) -> Result<String, ChainError> {
+        let anchor_ders: Vec<CertificateDer<'_>> =
+            self.anchors.iter().map(|a| CertificateDer::from(a.der.as_slice())).collect();
+        let anchors: Vec<_> = anchor_ders.iter().filter_map(|d| webpki::anchor_from_trusted_cert(d).ok()).collect();
         let intermediates: Vec<CertificateDer<'_>> = self
             .intermediates
             .iter()
@@ -111,11 +90,7 @@ impl TrustStore {
         let crls: Vec<CertRevocationList<'_>> = self
             .crls
             .iter()
-            .filter_map(|d| {
-                OwnedCertRevocationList::from_der(d)
-                    .ok()
-                    .map(CertRevocationList::from)
-            })
+            .filter_map(|d| OwnedCertRevocationList::from_der(d).ok().map(CertRevocationList::from))
             .collect();
         let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
         let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
@@ -126,30 +101,14 @@ impl TrustStore {
                 .build()
         });
         let leaf_der = CertificateDer::from(leaf);
-        let ee = EndEntityCert::try_from(&leaf_der)
-            .map_err(|e| ChainError::Untrusted(format!("{e:?}")))?;
-        let when =
-            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(time).unwrap_or(0)));
+        let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| ChainError::Untrusted(format!("{e:?}")))?;
+        let when = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(time).unwrap_or(0)));
         let algs: &[&dyn SignatureVerificationAlgorithm] = algorithms::ALL;
         let result = match eku {
-            EkuPolicy::ClientAuth => ee.verify_for_usage(
-                algs,
-                &anchors,
-                &intermediates,
-                when,
-                KeyUsage::client_auth(),
-                revocation,
-                None,
-            ),
-            EkuPolicy::Any => ee.verify_for_usage(
-                algs,
-                &anchors,
-                &intermediates,
-                when,
-                AnyEku,
-                revocation,
-                None,
-            ),
+            EkuPolicy::ClientAuth => {
+                ee.verify_for_usage(algs, &anchors, &intermediates, when, KeyUsage::client_auth(), revocation, None)
+            }
+            EkuPolicy::Any => ee.verify_for_usage(algs, &anchors, &intermediates, when, AnyEku, revocation, None),
         };
         match result {
             Ok(path) => {
@@ -157,10 +116,7 @@ impl TrustStore {
                 Ok(self
                     .anchors
                     .iter()
-                    .find(|a| {
-                        strip_sequence(&a.subject_der) == anchor_subject
-                            || a.subject_der == anchor_subject
-                    })
+                    .find(|a| strip_sequence(&a.subject_der) == anchor_subject || a.subject_der == anchor_subject)
                     .map_or_else(String::new, |a| a.subject.clone()))
             }
             Err(e) => Err(classify(e)),
@@ -173,27 +129,21 @@ fn classify(e: webpki::Error) -> ChainError {
     match e {
         E::CertRevoked => ChainError::Revoked,
         #[allow(deprecated)]
-        E::RequiredEkuNotFound => ChainError::WrongUsage(
-            "the certificate's extended key usage does not allow clientAuth".into(),
-        ),
-        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => ChainError::WrongUsage(
-            "the certificate's extended key usage does not allow clientAuth".into(),
-        ),
+        E::RequiredEkuNotFound => {
+            ChainError::WrongUsage("the certificate's extended key usage does not allow clientAuth".into())
+        }
+        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
+            ChainError::WrongUsage("the certificate's extended key usage does not allow clientAuth".into())
+        }
         E::CertExpired { .. } => ChainError::Expired,
         E::CertNotValidYet { .. } => ChainError::NotYetValid,
         E::UnknownIssuer => ChainError::Untrusted("no path to a configured trust anchor".into()),
-        E::InvalidSignatureForPublicKey => {
-            ChainError::Untrusted("a signature on the path does not verify".into())
+        E::InvalidSignatureForPublicKey => ChainError::Untrusted("a signature on the path does not verify".into()),
+        E::NameConstraintViolation => ChainError::Untrusted("a CA's name constraints exclude this certificate".into()),
+        E::PathLenConstraintViolated => ChainError::Untrusted("a CA's path length constraint is exceeded".into()),
+        E::CaUsedAsEndEntity => {
+            ChainError::WrongUsage("a CA certificate was presented as the client certificate".into())
         }
-        E::NameConstraintViolation => {
-            ChainError::Untrusted("a CA's name constraints exclude this certificate".into())
-        }
-        E::PathLenConstraintViolated => {
-            ChainError::Untrusted("a CA's path length constraint is exceeded".into())
-        }
-        E::CaUsedAsEndEntity => ChainError::WrongUsage(
-            "a CA certificate was presented as the client certificate".into(),
-        ),
         E::EndEntityUsedAsCa => ChainError::Untrusted("a non-CA certificate issued another".into()),
         other => ChainError::Untrusted(format!("chain validation failed ({other:?})")),
     }
@@ -225,21 +175,14 @@ pub fn verify_signed(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), String> {
-    let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(spki_der)
-        .map_err(|e| format!("bad key ({e})"))?;
-    let key_alg = spki
-        .algorithm
-        .to_der()
-        .map_err(|e| format!("bad key algorithm ({e})"))?;
+    let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(|e| format!("bad key ({e})"))?;
+    let key_alg = spki.algorithm.to_der().map_err(|e| format!("bad key algorithm ({e})"))?;
     let key_alg = strip_sequence(&key_alg);
     let sig_alg = strip_sequence(signature_algorithm_der);
     let key = spki.subject_public_key.raw_bytes();
     let alg = algorithms::ALL
         .iter()
-        .find(|a| {
-            a.public_key_alg_id().as_ref() == key_alg && a.signature_alg_id().as_ref() == sig_alg
-        })
+        .find(|a| a.public_key_alg_id().as_ref() == key_alg && a.signature_alg_id().as_ref() == sig_alg)
         .ok_or("unsupported signature algorithm")?;
-    alg.verify_signature(key, message, signature)
-        .map_err(|_| "the signature does not verify".to_string())
+    alg.verify_signature(key, message, signature).map_err(|_| "the signature does not verify".to_string())
 }

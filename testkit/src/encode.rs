@@ -44,16 +44,12 @@ fn percent_encode(text: &str, keep: impl Fn(u8) -> bool) -> String {
 /// nginx `$ssl_client_escaped_cert` (and ingress-nginx, App Gateway, Kong): everything
 /// but unreserved characters escaped, `+ / =` included.
 pub fn url_pem_nginx(der: &[u8]) -> String {
-    percent_encode(&pem(der), |b| {
-        b.is_ascii_alphanumeric() || b"-._~".contains(&b)
-    })
+    percent_encode(&pem(der), |b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// AWS ALB: URL-encoded, but `+ = /` left literal.
 pub fn url_pem_alb(der: &[u8]) -> String {
-    percent_encode(&pem(der), |b| {
-        b.is_ascii_alphanumeric() || b"-._~+=/".contains(&b)
-    })
+    percent_encode(&pem(der), |b| b.is_ascii_alphanumeric() || b"-._~+=/".contains(&b))
 }
 
 /// Envoy's own encoding for XFCC `Cert`/`Chain`: only newline, space, `+`, `/`, `=`.
@@ -89,9 +85,5 @@ pub fn xfcc_element(leaf: &[u8], chain: &[&[u8]], subject: &str) -> String {
 
 /// Traefik: comma-separated base64 DER, leaf first.
 pub fn traefik_chain(certs: &[&[u8]]) -> String {
-    certs
-        .iter()
-        .map(|c| base64_der(c))
-        .collect::<Vec<_>>()
-        .join(",")
+    certs.iter().map(|c| base64_der(c)).collect::<Vec<_>>().join(",")
 }

@@ -7,9 +7,9 @@ pub mod encode;
 use std::sync::OnceLock;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
-    DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, NameConstraints, RevokedCertParams, SanType, SerialNumber, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, NameConstraints,
+    RevokedCertParams, SanType, SerialNumber, SignatureAlgorithm,
 };
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -28,10 +28,7 @@ pub enum KeyKind {
 fn rsa_pkcs8(bits: usize) -> Vec<u8> {
     use rsa::pkcs8::EncodePrivateKey;
     let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), bits).expect("RSA key generation");
-    key.to_pkcs8_der()
-        .expect("PKCS#8 encoding")
-        .as_bytes()
-        .to_vec()
+    key.to_pkcs8_der().expect("PKCS#8 encoding").as_bytes().to_vec()
 }
 
 /// RSA generation is slow; one key of each size per process is enough.
@@ -58,8 +55,7 @@ impl KeyKind {
             KeyKind::Rsa2048 | KeyKind::Rsa4096 => {
                 let bits = if self == KeyKind::Rsa4096 { 4096 } else { 2048 };
                 let der = cached_rsa(bits);
-                KeyPair::from_pkcs8_der_and_sign_algo(&der.to_vec().into(), self.algorithm())
-                    .expect("RSA key")
+                KeyPair::from_pkcs8_der_and_sign_algo(&der.to_vec().into(), self.algorithm()).expect("RSA key")
             }
             _ => KeyPair::generate_for(self.algorithm()).expect("key generation"),
         }
@@ -135,10 +131,7 @@ impl Default for LeafOptions {
 
 impl LeafOptions {
     pub fn named(cn: &str) -> Self {
-        LeafOptions {
-            common_name: cn.into(),
-            ..Default::default()
-        }
+        LeafOptions { common_name: cn.into(), ..Default::default() }
     }
     pub fn key(mut self, key: KeyKind) -> Self {
         self.key = key;
@@ -173,8 +166,7 @@ impl LeafOptions {
         self.client_auth = false;
         self.server_auth = true;
         self.dns_names.push("localhost".into());
-        self.ip_addresses
-            .push(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        self.ip_addresses.push(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
         self
     }
     pub fn without_client_auth(mut self) -> Self {
@@ -197,9 +189,7 @@ impl LeafOptions {
         self.key = KeyKind::Rsa4096;
         self.organization = Some("Example Large Fleet Operations, Incorporated".into());
         for i in 0..100 {
-            self.dns_names.push(format!(
-                "service-{i:03}.eu-west-1.internal.fleet.example.com"
-            ));
+            self.dns_names.push(format!("service-{i:03}.eu-west-1.internal.fleet.example.com"));
         }
         self
     }
@@ -222,22 +212,11 @@ impl Ca {
         let params = ca_params(name);
         let cert = params.self_signed(&key).expect("self-signed CA");
         let key_pem = key.serialize_pem();
-        Ca {
-            issuer: Issuer::new(params, key),
-            certificate: Issued {
-                der: cert.der().to_vec(),
-                key_pem,
-            },
-        }
+        Ca { issuer: Issuer::new(params, key), certificate: Issued { der: cert.der().to_vec(), key_pem } }
     }
 
     /// A CRL from this CA revoking `serials`, valid from `this_update` to `next_update`.
-    pub fn crl(
-        &self,
-        serials: &[&[u8]],
-        this_update: OffsetDateTime,
-        next_update: OffsetDateTime,
-    ) -> String {
+    pub fn crl(&self, serials: &[&[u8]], this_update: OffsetDateTime, next_update: OffsetDateTime) -> String {
         let params = CertificateRevocationListParams {
             this_update,
             next_update,
@@ -254,11 +233,7 @@ impl Ca {
                 .collect(),
             key_identifier_method: KeyIdMethod::Sha256,
         };
-        params
-            .signed_by(&self.issuer)
-            .expect("CRL")
-            .pem()
-            .expect("CRL PEM")
+        params.signed_by(&self.issuer).expect("CRL").pem().expect("CRL PEM")
     }
 
     /// An intermediate CA signed by this one, allowed to issue only for names under
@@ -272,13 +247,7 @@ impl Ca {
         });
         let cert = params.signed_by(&key, &self.issuer).expect("intermediate");
         let key_pem = key.serialize_pem();
-        Ca {
-            issuer: Issuer::new(params, key),
-            certificate: Issued {
-                der: cert.der().to_vec(),
-                key_pem,
-            },
-        }
+        Ca { issuer: Issuer::new(params, key), certificate: Issued { der: cert.der().to_vec(), key_pem } }
     }
 
     /// An intermediate CA signed by this one.
@@ -287,13 +256,7 @@ impl Ca {
         let params = ca_params(name);
         let cert = params.signed_by(&key, &self.issuer).expect("intermediate");
         let key_pem = key.serialize_pem();
-        Ca {
-            issuer: Issuer::new(params, key),
-            certificate: Issued {
-                der: cert.der().to_vec(),
-                key_pem,
-            },
-        }
+        Ca { issuer: Issuer::new(params, key), certificate: Issued { der: cert.der().to_vec(), key_pem } }
     }
 
     /// Issue a leaf certificate.
@@ -314,32 +277,22 @@ impl Ca {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         if options.client_auth {
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::ClientAuth);
+            params.extended_key_usages.push(ExtendedKeyUsagePurpose::ClientAuth);
         }
         if options.server_auth {
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::ServerAuth);
+            params.extended_key_usages.push(ExtendedKeyUsagePurpose::ServerAuth);
         }
         for d in &options.dns_names {
-            params
-                .subject_alt_names
-                .push(SanType::DnsName(d.clone().try_into().expect("DNS name")));
+            params.subject_alt_names.push(SanType::DnsName(d.clone().try_into().expect("DNS name")));
         }
         for u in &options.uris {
-            params
-                .subject_alt_names
-                .push(SanType::URI(u.clone().try_into().expect("URI")));
+            params.subject_alt_names.push(SanType::URI(u.clone().try_into().expect("URI")));
         }
         for ip in &options.ip_addresses {
             params.subject_alt_names.push(SanType::IpAddress(*ip));
         }
         for e in &options.emails {
-            params
-                .subject_alt_names
-                .push(SanType::Rfc822Name(e.clone().try_into().expect("email")));
+            params.subject_alt_names.push(SanType::Rfc822Name(e.clone().try_into().expect("email")));
         }
         params.serial_number = Some(match &options.serial {
             Some(s) => SerialNumber::from_slice(s),
@@ -351,10 +304,7 @@ impl Ca {
             }
         });
         let cert = params.signed_by(&key, &self.issuer).expect("leaf");
-        Issued {
-            der: cert.der().to_vec(),
-            key_pem: key.serialize_pem(),
-        }
+        Issued { der: cert.der().to_vec(), key_pem: key.serialize_pem() }
     }
 }
 
@@ -364,11 +314,7 @@ fn ca_params(name: &str) -> CertificateParams {
     dn.push(DnType::CommonName, name);
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::days(365);
     params.not_after = now + Duration::days(3650);

@@ -15,14 +15,7 @@ pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let path = certgate_host::build::build_component().expect("build certgate.wasm");
-        Runtime::new(
-            &path,
-            &RuntimeOptions {
-                pooling: true,
-                max_instances: 16,
-            },
-        )
-        .expect("compile certgate.wasm")
+        Runtime::new(&path, &RuntimeOptions { pooling: true, max_instances: 16 }).expect("compile certgate.wasm")
     })
 }
 
@@ -39,12 +32,7 @@ pub fn get(path: &str) -> Req {
 }
 
 pub fn request(method: &'static str, path: &str) -> Req {
-    Req {
-        method,
-        path: path.into(),
-        headers: vec![],
-        vars: BTreeMap::new(),
-    }
+    Req { method, path: path.into(), headers: vec![], vars: BTreeMap::new() }
 }
 
 impl Req {
@@ -63,35 +51,21 @@ impl Req {
     }
 
     pub async fn send(self) -> Collected {
-        let mut builder = hyper::Request::builder()
-            .method(self.method)
-            .uri(format!("http://certgate.test{}", self.path));
+        let mut builder =
+            hyper::Request::builder().method(self.method).uri(format!("http://certgate.test{}", self.path));
         for (name, value) in &self.headers {
-            builder = builder.header(
-                name.as_str(),
-                hyper::header::HeaderValue::from_bytes(value).expect("header value"),
-            );
+            builder =
+                builder.header(name.as_str(), hyper::header::HeaderValue::from_bytes(value).expect("header value"));
         }
         let request = builder.body(Full::new(Bytes::new())).expect("request");
-        runtime()
-            .call(request, Arc::new(self.vars))
-            .await
-            .expect("the component answered without trapping")
+        runtime().call(request, Arc::new(self.vars)).await.expect("the component answered without trapping")
     }
 }
 
 /// Assert a problem+json refusal with a reason, and return its body.
 pub fn assert_problem(response: &Collected, status: u16, reason: &str) -> serde_json::Value {
-    assert_eq!(
-        response.status,
-        status,
-        "body: {}",
-        String::from_utf8_lossy(&response.body)
-    );
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/problem+json")
-    );
+    assert_eq!(response.status, status, "body: {}", String::from_utf8_lossy(&response.body));
+    assert_eq!(response.header("content-type"), Some("application/problem+json"));
     assert_eq!(response.header("cache-control"), Some("no-store"));
     let body = response.json().expect("problem body is JSON");
     assert_eq!(body["reason"], reason, "body: {body}");
@@ -102,11 +76,7 @@ pub fn assert_problem(response: &Collected, status: u16, reason: &str) -> serde_
 
 /// The single decision log line of a response.
 pub fn decision_line(response: &Collected) -> serde_json::Value {
-    let lines: Vec<_> = response
-        .log_lines()
-        .into_iter()
-        .filter(|l| l["event"] == "decision")
-        .collect();
+    let lines: Vec<_> = response.log_lines().into_iter().filter(|l| l["event"] == "decision").collect();
     assert_eq!(lines.len(), 1, "stderr: {}", response.stderr);
     lines.into_iter().next().unwrap_or_default()
 }

@@ -19,9 +19,7 @@ mod component {
     struct EnvironmentStore;
 
     fn lookup(key: &str) -> Option<String> {
-        std::env::var(key)
-            .ok()
-            .or_else(|| std::env::var(format!("CERTGATE_{}", key.to_ascii_uppercase())).ok())
+        std::env::var(key).ok().or_else(|| std::env::var(format!("CERTGATE_{}", key.to_ascii_uppercase())).ok())
     }
 
     impl Guest for EnvironmentStore {

@@ -58,8 +58,7 @@ fn at(year: i32) -> OffsetDateTime {
 /// Unix time of 1 January of `year` (UTC).
 fn time_year_start(year: i32) -> i64 {
     let y = i64::from(year) - 1;
-    let days =
-        365 * (y - 1969) + (y / 4 - 1969 / 4) - (y / 100 - 1969 / 100) + (y / 400 - 1969 / 400);
+    let days = 365 * (y - 1969) + (y / 4 - 1969 / 4) - (y / 100 - 1969 / 100) + (y / 400 - 1969 / 400);
     days * 86_400
 }
 
@@ -71,17 +70,10 @@ fn leaf(ca: &Ca, name: &str, nb: i32, na: i32) -> Issued {
 }
 
 fn main() {
-    let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "tests/vectors".into()),
-    );
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "tests/vectors".into()));
     let _ = std::fs::remove_dir_all(dir.join("inputs"));
     std::fs::create_dir_all(dir.join("inputs")).expect("vectors dir");
-    let mut w = Writer {
-        dir: dir.clone(),
-        vectors: Vec::new(),
-    };
+    let mut w = Writer { dir: dir.clone(), vectors: Vec::new() };
 
     let ca = Ca::new("certgate vectors root");
     let alice = leaf(&ca, "alice", 2020, 2099);
@@ -96,33 +88,18 @@ fn main() {
     let forger = Ca::new("certgate vectors root");
     let forged = leaf(&forger, "alice", 2020, 2099);
 
-    let pins = format!(
-        "{};{};{}",
-        alice.sha256_hex(),
-        expired.sha256_hex(),
-        future.sha256_hex()
-    );
+    let pins = format!("{};{};{}", alice.sha256_hex(), expired.sha256_hex(), future.sha256_hex());
     let encoders: [(&str, &str, fn(&[u8]) -> String); 5] = [
         ("base64-der", "X-ARR-ClientCert", encode::base64_der),
         ("pem", "X-ARR-ClientCert", encode::pem_apache),
         ("url-pem", "X-ARR-ClientCert", encode::url_pem_nginx),
         ("rfc9440", "X-ARR-ClientCert", encode::rfc9440),
-        ("xfcc", "X-ARR-ClientCert", |d: &[u8]| {
-            encode::xfcc_element(d, &[], "CN=x")
-        }),
+        ("xfcc", "X-ARR-ClientCert", |d: &[u8]| encode::xfcc_element(d, &[], "CN=x")),
     ];
     for (format, header, enc) in encoders {
         let vars = json!({"allowed_thumbprints": pins, "certificate_format": format});
         let v = |c: &Issued| enc(&c.der).into_bytes();
-        w.add(
-            &format!("{format}-valid"),
-            "valid",
-            format,
-            vars.clone(),
-            vec![(header, v(&alice))],
-            200,
-            "",
-        );
+        w.add(&format!("{format}-valid"), "valid", format, vars.clone(), vec![(header, v(&alice))], 200, "");
         w.add(
             &format!("{format}-not-allowed"),
             "forged",
@@ -210,7 +187,8 @@ fn main() {
             403,
             "certificate_malformed",
         );
-        let eku = json!({"allowed_thumbprints": "", "trust_anchors": ca.certificate.pem(), "certificate_format": format});
+        let eku =
+            json!({"allowed_thumbprints": "", "trust_anchors": ca.certificate.pem(), "certificate_format": format});
         w.add(
             &format!("{format}-wrong-eku"),
             "wrong-eku",
@@ -256,10 +234,7 @@ fn main() {
         "padded",
         "base64-der",
         vars.clone(),
-        vec![(
-            "X-ARR-ClientCert",
-            b64.trim_end_matches('=').as_bytes().to_vec(),
-        )],
+        vec![("X-ARR-ClientCert", b64.trim_end_matches('=').as_bytes().to_vec())],
         200,
         "",
     );
@@ -268,10 +243,7 @@ fn main() {
         "padded",
         "base64-der",
         vars.clone(),
-        vec![(
-            "X-ARR-ClientCert",
-            encode::base64_der(&[alice.der.clone(), vec![0]].concat()).into_bytes(),
-        )],
+        vec![("X-ARR-ClientCert", encode::base64_der(&[alice.der.clone(), vec![0]].concat()).into_bytes())],
         403,
         "certificate_malformed",
     );
@@ -291,10 +263,7 @@ fn main() {
         "wrong-format",
         "rfc9440",
         as_rfc,
-        vec![(
-            "X-ARR-ClientCert",
-            encode::pem(&alice.der).replace('\n', " ").into_bytes(),
-        )],
+        vec![("X-ARR-ClientCert", encode::pem(&alice.der).replace('\n', " ").into_bytes())],
         403,
         "certificate_malformed",
     );
@@ -321,10 +290,7 @@ fn main() {
         "missing",
         "base64-der",
         json!({"allowed_thumbprints": pins, "platform": "caddy"}),
-        vec![(
-            "X-Client-Cert",
-            b"{http.request.tls.client.certificate_der_base64}".to_vec(),
-        )],
+        vec![("X-Client-Cert", b"{http.request.tls.client.certificate_der_base64}".to_vec())],
         403,
         "certificate_missing",
     );
@@ -333,10 +299,7 @@ fn main() {
         "duplicated",
         "base64-der",
         vars.clone(),
-        vec![(
-            "X-ARR-ClientCert",
-            format!("{},{b64}", encode::base64_der(&mallory.der)).into_bytes(),
-        )],
+        vec![("X-ARR-ClientCert", format!("{},{b64}", encode::base64_der(&mallory.der)).into_bytes())],
         403,
         "certificate_ambiguous",
     );
@@ -390,11 +353,8 @@ fn main() {
         403,
         "certificate_missing",
     );
-    let dup_cert = format!(
-        "Cert=\"{}\";Cert=\"{}\"",
-        encode::url_pem_envoy(&alice.der),
-        encode::url_pem_envoy(&mallory.der)
-    );
+    let dup_cert =
+        format!("Cert=\"{}\";Cert=\"{}\"", encode::url_pem_envoy(&alice.der), encode::url_pem_envoy(&mallory.der));
     w.add(
         "xfcc-repeated-cert-key",
         "multi-element-xfcc",
@@ -425,8 +385,7 @@ fn main() {
         "certificate_malformed",
     );
     // Proxy proof: a perfect forged certificate header without the proxy's secret.
-    let secret =
-        json!({"allowed_thumbprints": pins, "proxy_secret": "vectors-shared-secret-0123456789"});
+    let secret = json!({"allowed_thumbprints": pins, "proxy_secret": "vectors-shared-secret-0123456789"});
     w.add(
         "forged-without-proxy-secret",
         "forged",
@@ -443,10 +402,7 @@ fn main() {
         secret,
         vec![
             ("X-ARR-ClientCert", b64.clone().into_bytes()),
-            (
-                "X-Certgate-Proxy-Secret",
-                b"vectors-shared-secret-0123456789".to_vec(),
-            ),
+            ("X-Certgate-Proxy-Secret", b"vectors-shared-secret-0123456789".to_vec()),
         ],
         200,
         "",
@@ -487,14 +443,7 @@ fn main() {
         "ca_pem": ca.certificate.pem(),
         "vectors": w.vectors,
     });
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest).expect("json") + "\n",
-    )
-    .expect("manifest");
-    println!(
-        "wrote {} vectors to {}",
-        manifest["vectors"].as_array().map_or(0, Vec::len),
-        Path::new(&dir).display()
-    );
+    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).expect("json") + "\n")
+        .expect("manifest");
+    println!("wrote {} vectors to {}", manifest["vectors"].as_array().map_or(0, Vec::len), Path::new(&dir).display());
 }

@@ -1,0 +1,25 @@
+//! Header extraction in every format. Input: one selector byte (format, XFCC mode, line
+//! split), then the header value; `\x1e` splits it into several header lines.
+#![no_main]
+
+use certgate::extract::{extract, ExtractionSettings, Format, XfccElements};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, value)) = data.split_first() else { return };
+    let format = Format::NAMES[usize::from(selector) % Format::NAMES.len()].1;
+    let settings = ExtractionSettings {
+        header: "x-cert".into(),
+        chain_header: (selector & 0x40 != 0).then(|| "x-chain".into()),
+        format,
+        xfcc_elements: if selector & 0x80 != 0 { XfccElements::Last } else { XfccElements::Single },
+        max_header_bytes: 32 * 1024,
+    };
+    let mut parts = value.split(|b| *b == 0x1f);
+    let cert: Vec<Vec<u8>> = parts.next().unwrap_or_default().split(|b| *b == 0x1e).map(<[u8]>::to_vec).collect();
+    let chain: Vec<Vec<u8>> = parts.next().map(|c| vec![c.to_vec()]).unwrap_or_default();
+    if let Ok(found) = extract(&settings, &cert, &chain) {
+        assert!(found.chain.len() < certgate::extract::MAX_CERTIFICATES);
+        assert!(found.format != Format::Auto);
+    }
+});
