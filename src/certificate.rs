@@ -161,7 +161,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     let offset = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        _ if rest.len() == 6
+            && rest.is_ascii()
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
             let h: i64 = rest[1..3].parse().ok()?;
             let m: i64 = rest[4..6].parse().ok()?;
             let sign = if rest.starts_with('-') { -1 } else { 1 };

@@ -187,12 +187,14 @@ async fn report_only_rollout() {
 #[tokio::test]
 async fn behind_cloudflare() {
     let p = pki();
-    let r = || with_recipe("behind-cloudflare", "/api/values", "").header("Client-Cert", encode::rfc9440(&p.client.der));
+    let r =
+        || with_recipe("behind-cloudflare", "/api/values", "").header("Client-Cert", encode::rfc9440(&p.client.der));
     let verdict = "X-Certgate-Cert-Verified";
     let ok = r().header("X-Certgate-Proxy-Secret", p.secret.clone()).header(verdict, "true").send().await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
     assert_problem(&r().header(verdict, "true").send().await, 403, "proxy_unauthenticated");
-    let forged = r().header("X-Certgate-Proxy-Secret", "a-guess-of-sufficient-length").header(verdict, "true").send().await;
+    let forged =
+        r().header("X-Certgate-Proxy-Secret", "a-guess-of-sufficient-length").header(verdict, "true").send().await;
     assert_problem(&forged, 403, "proxy_unauthenticated");
     let unverified = r().header("X-Certgate-Proxy-Secret", p.secret.clone()).send().await;
     assert_problem(&unverified, 403, "terminator_rejected");

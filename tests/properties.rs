@@ -7,7 +7,13 @@ use certgate_testkit::{encode, Ca, KeyKind, LeafOptions};
 use proptest::prelude::*;
 
 fn settings(format: Format, mode: XfccElements) -> ExtractionSettings {
-    ExtractionSettings { header: "x-cert".into(), chain_header: None, format, xfcc_elements: mode, max_header_bytes: 64 * 1024 }
+    ExtractionSettings {
+        header: "x-cert".into(),
+        chain_header: None,
+        format,
+        xfcc_elements: mode,
+        max_header_bytes: 64 * 1024,
+    }
 }
 
 fn ca() -> &'static Ca {

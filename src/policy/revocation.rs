@@ -35,8 +35,9 @@ impl Denylist {
         let mut list = Denylist::default();
         for (i, piece) in split_entries(raw) {
             let trimmed = piece.trim();
-            if trimmed.len() > 7 && trimmed[..7].eq_ignore_ascii_case("serial:") {
-                list.serials.push(parse_serial(&trimmed[7..]).map_err(|p| format!("entry {i}: {p}"))?);
+            let serial = trimmed.get(..7).filter(|p| p.eq_ignore_ascii_case("serial:")).and_then(|_| trimmed.get(7..));
+            if let Some(serial) = serial {
+                list.serials.push(parse_serial(serial).map_err(|p| format!("entry {i}: {p}"))?);
             } else {
                 list.thumbprints.push(thumbprint::parse_entry(piece).map_err(|p| format!("entry {i}: {p}"))?);
             }
@@ -171,5 +172,8 @@ mod tests {
         assert!(Denylist::parse("serial:xyz").is_err());
         assert!(Denylist::parse("nope").is_err());
         assert!(Denylist::parse(" ; ").unwrap().is_empty());
+        // Fuzzing found this: a multi-byte character across the `serial:` prefix length.
+        assert!(Denylist::parse("aEyNjA\u{272}zcz").is_err());
+        assert!(Denylist::parse("serial\u{e9}:01").is_err());
     }
 }
