@@ -19,6 +19,21 @@ use revocation::{Crl, Denylist, WhenStale};
 
 /// Most PEM blocks in one configured bundle (anchors, intermediates, CRLs).
 pub const MAX_BUNDLE: usize = 256;
+/// Largest value of any one variable.
+pub const MAX_VARIABLE_BYTES: usize = 4 * 1024 * 1024;
+/// Most entries in any one list (pins, key pins, names, denylist).
+pub const MAX_LIST_ENTRIES: usize = 100_000;
+
+fn too_big(name: &str, len: usize) -> Refusal {
+    error(name, format_args!("is {len} bytes; the limit is {MAX_VARIABLE_BYTES}"))
+}
+
+fn check_entries(name: &str, n: usize) -> Result<(), Refusal> {
+    if n > MAX_LIST_ENTRIES {
+        return Err(error(name, format_args!("has {n} entries; the limit is {MAX_LIST_ENTRIES}")));
+    }
+    Ok(())
+}
 pub const DEFAULT_PIN_WARNING_DAYS: u64 = 14;
 
 /// The trust policy.
@@ -45,6 +60,7 @@ fn error(variable: &str, problem: impl std::fmt::Display) -> Refusal {
 /// Read an optional variable (empty means unset).
 pub(crate) fn optional(source: &dyn VariableSource, name: &str) -> Result<Option<String>, Refusal> {
     match source.get(name) {
+        Ok(Some(v)) if v.len() > MAX_VARIABLE_BYTES => Err(too_big(name, v.len())),
         Ok(Some(v)) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
         Ok(_) => Ok(None),
         Err(e) => {
@@ -92,8 +108,12 @@ impl Policy {
         // Pins, from the simple list, the key-pin list and the JSON list with labels.
         let mut all_pins = Vec::new();
         match source.get(var::ALLOWED_THUMBPRINTS) {
+            Ok(Some(raw)) if raw.len() > MAX_VARIABLE_BYTES => {
+                return Err(too_big(var::ALLOWED_THUMBPRINTS, raw.len()))
+            }
             Ok(Some(raw)) => {
                 let list = ThumbprintList::parse(&raw).map_err(|e| error(var::ALLOWED_THUMBPRINTS, e))?;
+                check_entries(var::ALLOWED_THUMBPRINTS, list.len())?;
                 all_pins.extend(pins::from_thumbprint_list(&list, var::ALLOWED_THUMBPRINTS));
             }
             Ok(None) => {}
@@ -110,6 +130,7 @@ impl Policy {
         if let Some(raw) = optional(source, var::PINS)? {
             all_pins.extend(pins::parse_pins_json(&raw, var::PINS).map_err(|p| error(var::PINS, p))?);
         }
+        check_entries("allowed_thumbprints, allowed_key_pins and pins together", all_pins.len())?;
 
         let anchors = match optional(source, var::TRUST_ANCHORS)? {
             Some(raw) => ca_bundle(var::TRUST_ANCHORS, &raw)?,
@@ -135,6 +156,7 @@ impl Policy {
         let names = match optional(source, var::ALLOWED_NAMES)? {
             Some(raw) => {
                 let rules = names::parse_rules(&raw).map_err(|p| error(var::ALLOWED_NAMES, p))?;
+                check_entries(var::ALLOWED_NAMES, rules.len())?;
                 if rules.is_empty() {
                     return Err(error(var::ALLOWED_NAMES, "has no rules"));
                 }
@@ -143,7 +165,11 @@ impl Policy {
             None => Vec::new(),
         };
         let denylist = match optional(source, var::REVOKED)? {
-            Some(raw) => Denylist::parse(&raw).map_err(|p| error(var::REVOKED, p))?,
+            Some(raw) => {
+                let list = Denylist::parse(&raw).map_err(|p| error(var::REVOKED, p))?;
+                check_entries(var::REVOKED, list.len())?;
+                list
+            }
             None => Denylist::default(),
         };
         let crls = match optional(source, var::CRLS)? {

@@ -49,6 +49,10 @@ impl Denylist {
         self.serials.is_empty() && self.thumbprints.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.serials.len() + self.thumbprints.len()
+    }
+
     /// Why this certificate is denied, if it is.
     pub fn check(&self, c: &ClientCertificate) -> Option<String> {
         if self.serials.iter().any(|s| *s == c.serial) {

@@ -377,3 +377,20 @@ fn rich_configuration_fails_closed() {
     );
     assert_eq!(reason(&req(&[(var::ALLOWED_THUMBPRINTS, "")]).cert(&leaf).send()), "configuration_error");
 }
+
+#[test]
+fn limits_on_configuration_size() {
+    let too_many = vec!["ab".repeat(20); super::MAX_LIST_ENTRIES + 1].join(";");
+    let o = req(&[(var::ALLOWED_THUMBPRINTS, &too_many)]).send();
+    assert_eq!(reason(&o), "configuration_error");
+    assert!(o.logs[0].get("problem").unwrap().as_str().unwrap().contains("limit"));
+    let huge = "x".repeat(super::MAX_VARIABLE_BYTES + 1);
+    for name in [var::ALLOWED_THUMBPRINTS, var::TRUST_ANCHORS, var::PINS, var::ALLOWED_NAMES] {
+        let o = req(&[(var::ALLOWED_THUMBPRINTS, &"ab".repeat(32)), (name, &huge)]).send();
+        assert_eq!(reason(&o), "configuration_error", "{name}");
+        assert!(o.logs[0].get("problem").unwrap().as_str().unwrap().contains("limit"), "{name}");
+    }
+    // 10,000 pins are fine.
+    let ten_thousand: Vec<String> = (0..10_000u32).map(|i| format!("{:064x}", i)).collect();
+    assert_eq!(reason(&req(&[(var::ALLOWED_THUMBPRINTS, &ten_thousand.join(";"))]).send()), "certificate_missing");
+}
