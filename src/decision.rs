@@ -17,12 +17,6 @@ pub trait RequestHeaders {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>>;
 }
 
-impl RequestHeaders for &[(&str, &[u8])] {
-    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_vec()).collect()
-    }
-}
-
 impl RequestHeaders for Vec<(String, Vec<u8>)> {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
         self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
@@ -324,6 +318,20 @@ mod tests {
         let lenient = config(&pins, &[(var::CLOCK_SKEW_SECONDS, "86400")]);
         assert!(run(&lenient, &encode::base64_der(&just_expired.der)).is_ok());
         assert!(run(&lenient, &encode::base64_der(&almost_valid.der)).is_ok());
+    }
+
+    #[test]
+    fn validity_boundaries_are_inclusive_with_skew() {
+        let ca = Ca::new("Test Root");
+        let leaf = ca.issue(&LeafOptions::named("edge"));
+        let cfg = config(&leaf.sha256_hex(), &[]);
+        let c = crate::certificate::ClientCertificate::from_der(&leaf.der).unwrap();
+        let skew = cfg.clock_skew_seconds as i64;
+        let at = |t: i64| authenticate_lines(&cfg, &[encode::base64_der(&leaf.der).into_bytes()], &[], t);
+        assert!(at(c.not_before - skew).is_ok(), "first valid second (with skew)");
+        assert_eq!(at(c.not_before - skew - 1).unwrap_err().refusal.reason, Reason::CertificateNotYetValid);
+        assert!(at(c.not_after + skew).is_ok(), "last valid second (with skew)");
+        assert_eq!(at(c.not_after + skew + 1).unwrap_err().refusal.reason, Reason::CertificateExpired);
     }
 
     #[test]

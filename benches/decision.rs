@@ -1,0 +1,129 @@
+//! Native cost of the whole per-request decision (`service::handle`: configuration read,
+//! header extraction, certificate decoding and hashing, policy), next to the floor for
+//! the same bytes (base64 decode + SHA-256 alone); the scale curve with 1 to 10,000 pins;
+//! and hostile maximum-size headers against normal ones. `scripts/bench` runs these and
+//! the wasm and throughput measurements and writes BENCHMARKS.md.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use base64::Engine;
+use certgate::service::handle;
+use certgate_testkit::{encode, Ca, Issued, KeyKind, LeafOptions};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use sha2::{Digest, Sha256};
+
+const NOW: i64 = 1_800_000_000;
+
+pub fn kinds(ca: &Ca) -> Vec<(&'static str, Issued)> {
+    let mut o = |name: &str, kind| {
+        let mut opts = LeafOptions::named(name).key(kind);
+        opts.not_before = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
+        opts.not_after = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW + 86_400 * 365).unwrap();
+        opts
+    };
+    let mut large = o("large", KeyKind::Rsa4096).large();
+    large.not_before = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
+    vec![
+        ("rsa2048", ca.issue(&o("rsa", KeyKind::Rsa2048))),
+        ("p256", ca.issue(&o("p256", KeyKind::EcdsaP256))),
+        ("ed25519", ca.issue(&o("ed25519", KeyKind::Ed25519))),
+        ("large", ca.issue(&large)),
+    ]
+}
+
+type Encoder = fn(&[u8]) -> String;
+const FORMATS: [(&str, &str, Encoder); 4] = [
+    ("base64-der", "azure-app-service", encode::base64_der),
+    ("url-pem", "nginx", encode::url_pem_nginx),
+    ("xfcc", "envoy", |d: &[u8]| encode::xfcc_element(d, &[], "CN=bench")),
+    ("rfc9440", "rfc9440", encode::rfc9440),
+];
+
+fn header_for(platform: &str) -> &'static str {
+    certgate::platform::find(platform).map(|p| p.header).unwrap_or("X-ARR-ClientCert")
+}
+
+fn decision(c: &mut Criterion) {
+    let ca = Ca::new("bench root");
+    let kinds = kinds(&ca);
+    let mut group = c.benchmark_group("decision");
+    for (format, platform, enc) in FORMATS {
+        for (kind, cert) in &kinds {
+            let vars: HashMap<String, String> = [
+                ("allowed_thumbprints".to_string(), cert.sha256_hex()),
+                ("platform".to_string(), platform.to_string()),
+            ]
+            .into();
+            let headers = vec![(header_for(platform).to_ascii_lowercase(), enc(&cert.der).into_bytes())];
+            assert_eq!(handle("GET", "/api/values", &headers, &vars, NOW).response.status, 200);
+            group.bench_with_input(BenchmarkId::new(format, kind), &headers, |b, headers| {
+                b.iter(|| handle("GET", "/api/values", black_box(headers), &vars, NOW))
+            });
+        }
+    }
+    group.finish();
+
+    // The floor: decode the base64 of the same DER and hash it, nothing else.
+    let mut floor = c.benchmark_group("floor");
+    for (kind, cert) in &kinds {
+        let b64 = encode::base64_der(&cert.der);
+        floor.bench_with_input(BenchmarkId::new("base64+sha256", kind), &b64, |b, b64| {
+            b.iter(|| {
+                let der = base64::engine::general_purpose::STANDARD.decode(black_box(b64)).unwrap();
+                Sha256::digest(&der)
+            })
+        });
+    }
+    floor.finish();
+}
+
+fn scale(c: &mut Criterion) {
+    let ca = Ca::new("bench root");
+    let (_, cert) = kinds(&ca).remove(1);
+    let headers = vec![("x-arr-clientcert".to_string(), encode::base64_der(&cert.der).into_bytes())];
+    let mut group = c.benchmark_group("scale");
+    for n in [1usize, 100, 1_000, 10_000] {
+        // The allowed pin is the last entry: the worst case for a scan.
+        let mut pins: Vec<String> = (0..n - 1).map(|i| format!("{:064x}", i + 1)).collect();
+        pins.push(cert.sha256_hex());
+        let vars: HashMap<String, String> = [("allowed_thumbprints".to_string(), pins.join(";"))].into();
+        assert_eq!(handle("GET", "/api/values", &headers, &vars, NOW).response.status, 200);
+        group.bench_with_input(BenchmarkId::new("pins", n), &vars, |b, vars| {
+            b.iter(|| handle("GET", "/api/values", black_box(&headers), vars, NOW))
+        });
+    }
+    group.finish();
+}
+
+fn hostile(c: &mut Criterion) {
+    let ca = Ca::new("bench root");
+    let (_, cert) = kinds(&ca).remove(1);
+    let limit = certgate::config::DEFAULT_MAX_HEADER_BYTES;
+    let normal = encode::xfcc_element(&cert.der, &[], "CN=bench");
+    let cases: Vec<(&str, &str, String)> = vec![
+        ("normal-base64", "azure-app-service", encode::base64_der(&cert.der)),
+        ("max-base64-garbage", "azure-app-service", "A".repeat(limit - 1) + "!"),
+        ("max-base64-list", "traefik", vec!["AAAA"; limit / 5].join(",")),
+        ("normal-xfcc", "envoy", normal.clone()),
+        ("max-xfcc-quotes", "envoy", format!("Subject=\"{}\"", "\\\"".repeat(limit / 2 - 8))),
+        ("max-xfcc-pairs", "envoy", vec!["DNS=a"; limit / 6].join(";")),
+        ("normal-url-pem", "nginx", encode::url_pem_nginx(&cert.der)),
+        ("max-url-pem-escapes", "nginx", format!("-----BEGIN%20CERTIFICATE-----{}", "%41".repeat(limit / 3 - 12))),
+    ];
+    let mut group = c.benchmark_group("hostile");
+    for (name, platform, value) in cases {
+        assert!(value.len() <= limit, "{name} is {} bytes", value.len());
+        let vars: HashMap<String, String> =
+            [("allowed_thumbprints".to_string(), cert.sha256_hex()), ("platform".to_string(), platform.to_string())]
+                .into();
+        let headers = vec![(header_for(platform).to_ascii_lowercase(), value.into_bytes())];
+        group.bench_with_input(BenchmarkId::from_parameter(name), &headers, |b, headers| {
+            b.iter(|| handle("GET", "/api/values", black_box(headers), &vars, NOW))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decision, scale, hostile);
+criterion_main!(benches);

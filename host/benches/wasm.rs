@@ -1,0 +1,89 @@
+//! The same per-request work inside certgate.wasm through wasmtime: a fresh instance per
+//! request (pooling allocator, as Spin runs it), including instantiation, the guest's
+//! configuration read and the response body. Next to it, the raw-wasi hello component:
+//! the floor any component pays. Run by scripts/bench.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use certgate_host::{Runtime, RuntimeOptions};
+use certgate_testkit::{encode, Ca, KeyKind, LeafOptions};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use http_body_util::Full;
+
+fn request(header: &str, value: &str) -> hyper::Request<Full<Bytes>> {
+    hyper::Request::builder()
+        .uri("http://bench.test/api/values")
+        .header(header, value)
+        .body(Full::new(Bytes::new()))
+        .expect("request")
+}
+
+fn wasm(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    let certgate = Runtime::new(&certgate_host::build::build_component().expect("build"), &RuntimeOptions::default())
+        .expect("compile certgate");
+    let ca = Ca::new("bench root");
+    let kinds = [
+        ("rsa2048", ca.issue(&LeafOptions::named("rsa").key(KeyKind::Rsa2048))),
+        ("p256", ca.issue(&LeafOptions::named("p256"))),
+        ("ed25519", ca.issue(&LeafOptions::named("ed").key(KeyKind::Ed25519))),
+        ("large", ca.issue(&LeafOptions::named("large").large())),
+    ];
+    type Encoder = fn(&[u8]) -> String;
+    let formats: [(&str, &str, &str, Encoder); 4] = [
+        ("base64-der", "azure-app-service", "X-ARR-ClientCert", encode::base64_der),
+        ("url-pem", "nginx", "X-SSL-Client-Cert", encode::url_pem_nginx),
+        ("xfcc", "envoy", "X-Forwarded-Client-Cert", |d: &[u8]| encode::xfcc_element(d, &[], "CN=bench")),
+        ("rfc9440", "rfc9440", "Client-Cert", encode::rfc9440),
+    ];
+    let mut group = c.benchmark_group("wasm-decision");
+    for (format, platform, header, enc) in formats {
+        for (kind, cert) in &kinds {
+            let vars: BTreeMap<String, String> = [
+                ("allowed_thumbprints".to_string(), cert.sha256_hex()),
+                ("platform".to_string(), platform.to_string()),
+            ]
+            .into();
+            let vars = Arc::new(vars);
+            let value = enc(&cert.der);
+            let probe = rt.block_on(certgate.call(request(header, &value), vars.clone())).expect("call");
+            assert_eq!(probe.status, 200, "{format}/{kind}");
+            group.bench_function(BenchmarkId::new(format, kind), |b| {
+                b.iter(|| rt.block_on(certgate.call(request(header, &value), vars.clone())).expect("call"))
+            });
+        }
+    }
+    group.finish();
+
+    let mut scale = c.benchmark_group("wasm-scale");
+    let cert = &kinds[1].1;
+    let value = encode::base64_der(&cert.der);
+    for n in [1usize, 100, 1_000, 10_000] {
+        let mut pins: Vec<String> = (0..n - 1).map(|i| format!("{:064x}", i + 1)).collect();
+        pins.push(cert.sha256_hex());
+        let vars = Arc::new(BTreeMap::from([("allowed_thumbprints".to_string(), pins.join(";"))]));
+        scale.bench_function(BenchmarkId::new("pins", n), |b| {
+            b.iter(|| rt.block_on(certgate.call(request("X-ARR-ClientCert", &value), vars.clone())).expect("call"))
+        });
+    }
+    scale.finish();
+
+    let hello_path = certgate_host::build::workspace_root().join("target/wasm32-wasip2/release/hello_wasi.wasm");
+    let hello_path = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| std::path::PathBuf::from(d).join("wasm32-wasip2/release/hello_wasi.wasm"))
+        .unwrap_or(hello_path);
+    if let Ok(hello) = Runtime::new(&hello_path, &RuntimeOptions::default()) {
+        let mut floor = c.benchmark_group("wasm-floor");
+        floor.bench_function("hello-wasi", |b| {
+            b.iter(|| {
+                rt.block_on(hello.call(request("X-ARR-ClientCert", &value), Arc::new(BTreeMap::new()))).expect("call")
+            })
+        });
+        floor.finish();
+    }
+}
+
+criterion_group!(benches, wasm);
+criterion_main!(benches);
