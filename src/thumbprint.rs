@@ -33,18 +33,34 @@ impl Algorithm {
     }
 }
 
-/// One pinned thumbprint, normalised.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// One pinned thumbprint, normalised. Fixed-size, so a list of 10,000 costs no
+/// allocation per entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Thumbprint {
     pub algorithm: Algorithm,
-    /// The digest bytes (20 or 32).
-    pub digest: Vec<u8>,
+    bytes: [u8; 32],
 }
 
 impl Thumbprint {
+    /// The digest bytes (20 for SHA-1, 32 for SHA-256).
+    pub fn digest(&self) -> &[u8] {
+        match self.algorithm {
+            Algorithm::Sha1 => &self.bytes[..20],
+            Algorithm::Sha256 => &self.bytes,
+        }
+    }
+
+    /// Whether this thumbprint is one of a certificate's digests.
+    pub fn matches(&self, sha1: &[u8; 20], sha256: &[u8; 32]) -> bool {
+        match self.algorithm {
+            Algorithm::Sha1 => self.digest() == sha1,
+            Algorithm::Sha256 => self.digest() == sha256,
+        }
+    }
+
     /// Lowercase hex of the digest.
     pub fn hex(&self) -> String {
-        hex::encode(&self.digest)
+        hex::encode(self.digest())
     }
 }
 
@@ -90,23 +106,26 @@ pub fn split_entries(raw: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Parse a single entry (already split from its list).
 pub fn parse_entry(raw: &str) -> Result<Thumbprint, &'static str> {
-    let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && !is_invisible(*c)).collect();
-    let lower = cleaned.to_ascii_lowercase();
-    let (claimed, rest) = if let Some(rest) = lower.strip_prefix("sha256:").or_else(|| lower.strip_prefix("sha-256:")) {
-        (Some(Algorithm::Sha256), rest)
-    } else if let Some(rest) = lower.strip_prefix("sha1:").or_else(|| lower.strip_prefix("sha-1:")) {
-        (Some(Algorithm::Sha1), rest)
-    } else {
-        (None, lower.as_str())
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.is_empty() {
+    if raw.is_ascii() {
+        return parse_ascii_entry(raw.as_bytes());
+    }
+    parse_any_entry(raw)
+}
+
+fn hex_nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn finish(claimed: Option<Algorithm>, digits: usize, bytes: [u8; 32]) -> Result<Thumbprint, &'static str> {
+    if digits == 0 {
         return Err("no hex digits");
     }
-    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err("not hexadecimal");
-    }
-    let algorithm = match (claimed, digits.len()) {
+    let algorithm = match (claimed, digits) {
         (Some(a), n) if n == a.hex_len() => a,
         (Some(Algorithm::Sha1), _) => return Err("sha1 thumbprint must have 40 hex digits"),
         (Some(Algorithm::Sha256), _) => return Err("sha256 thumbprint must have 64 hex digits"),
@@ -114,8 +133,91 @@ pub fn parse_entry(raw: &str) -> Result<Thumbprint, &'static str> {
         (None, 64) => Algorithm::Sha256,
         (None, _) => return Err("not 40 (SHA-1) or 64 (SHA-256) hex digits"),
     };
-    let digest = hex::decode(&digits).map_err(|_| "not hexadecimal")?;
-    Ok(Thumbprint { algorithm, digest })
+    Ok(Thumbprint { algorithm, bytes })
+}
+
+fn algorithm_prefix(prefix: &[u8]) -> Option<Algorithm> {
+    match prefix {
+        b"sha1" | b"sha-1" => Some(Algorithm::Sha1),
+        b"sha256" | b"sha-256" => Some(Algorithm::Sha256),
+        _ => None,
+    }
+}
+
+/// The fast path for the common case, an ASCII entry: bytes, a lookup per digit.
+fn parse_ascii_entry(raw: &[u8]) -> Result<Thumbprint, &'static str> {
+    let is_space = |b: &u8| b.is_ascii_whitespace();
+    let mut rest = raw;
+    while let [first, tail @ ..] = rest {
+        if !is_space(first) {
+            break;
+        }
+        rest = tail;
+    }
+    let mut claimed = None;
+    if rest.first().is_some_and(|b| b.eq_ignore_ascii_case(&b's')) {
+        let colon = rest.iter().position(|b| *b == b':').ok_or("not hexadecimal")?;
+        let mut prefix = [0u8; 8];
+        let mut len = 0;
+        for b in rest[..colon].iter().filter(|b| !is_space(b)) {
+            if len == prefix.len() {
+                return Err("not hexadecimal");
+            }
+            prefix[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+        claimed = Some(algorithm_prefix(&prefix[..len]).ok_or("not hexadecimal")?);
+        rest = &rest[colon + 1..];
+    }
+    let mut bytes = [0u8; 32];
+    let mut digits = 0usize;
+    for &b in rest {
+        if b == b':' || is_space(&b) {
+            continue;
+        }
+        let nibble = hex_nibble(b).ok_or("not hexadecimal")?;
+        if digits < 64 {
+            bytes[digits / 2] |= if digits % 2 == 0 { nibble << 4 } else { nibble };
+        }
+        digits += 1;
+    }
+    finish(claimed, digits, bytes)
+}
+
+/// Any entry, with Unicode white space and invisible marks.
+fn parse_any_entry(raw: &str) -> Result<Thumbprint, &'static str> {
+    // One pass, no allocation: white space and invisible marks are skipped, then an
+    // optional `sha1:` / `sha-1:` / `sha256:` / `sha-256:` prefix, then hex with `:`s.
+    let mut chars = raw.chars().filter(|c| !c.is_whitespace() && !is_invisible(*c)).peekable();
+    let mut claimed = None;
+    if chars.peek().is_some_and(|c| c.eq_ignore_ascii_case(&'s')) {
+        let mut prefix = [0u8; 8];
+        let mut len = 0;
+        for c in chars.by_ref() {
+            if c == ':' {
+                break;
+            }
+            if len == prefix.len() || !c.is_ascii() {
+                return Err("not hexadecimal");
+            }
+            prefix[len] = c.to_ascii_lowercase() as u8;
+            len += 1;
+        }
+        claimed = Some(algorithm_prefix(&prefix[..len]).ok_or("not hexadecimal")?);
+    }
+    let mut bytes = [0u8; 32];
+    let mut digits = 0usize;
+    for c in chars {
+        if c == ':' {
+            continue;
+        }
+        let nibble = c.to_digit(16).ok_or("not hexadecimal")? as u8;
+        if digits < 64 {
+            bytes[digits / 2] |= if digits % 2 == 0 { nibble << 4 } else { nibble };
+        }
+        digits += 1;
+    }
+    finish(claimed, digits, bytes)
 }
 
 /// A parsed, validated thumbprint list.
@@ -151,10 +253,7 @@ impl ThumbprintList {
     /// Find the first entry matching either digest of a certificate; returns its
     /// 0-based position in the list.
     pub fn find(&self, sha1: &[u8; 20], sha256: &[u8; 32]) -> Option<(usize, &Thumbprint)> {
-        self.entries.iter().enumerate().find(|(_, t)| match t.algorithm {
-            Algorithm::Sha1 => t.digest.as_slice() == sha1,
-            Algorithm::Sha256 => t.digest.as_slice() == sha256,
-        })
+        self.entries.iter().enumerate().find(|(_, t)| t.matches(sha1, sha256))
     }
 }
 
@@ -190,6 +289,22 @@ mod tests {
         assert_eq!(t.algorithm, Algorithm::Sha256);
         assert_eq!(t.hex(), SHA256);
         assert_eq!(t.to_string(), format!("sha256:{SHA256}"));
+    }
+
+    #[test]
+    fn ascii_and_unicode_paths_agree() {
+        for spelling in [
+            SHA1.to_string(),
+            format!(" SHA-1 : {} ", SHA1.to_uppercase()),
+            format!("sha256:{SHA256}"),
+            "sha512:00".to_string(),
+            "s:00".to_string(),
+            format!("{SHA1}z"),
+            format!("sha1:{SHA256}"),
+            ":::".to_string(),
+        ] {
+            assert_eq!(parse_ascii_entry(spelling.as_bytes()), parse_any_entry(&spelling), "{spelling:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::certificate::{parse_rfc3339, rfc3339, ClientCertificate};
-use crate::thumbprint::{self, Algorithm, Thumbprint, ThumbprintList};
+use crate::thumbprint::{self, Thumbprint, ThumbprintList};
 
 /// What a pin matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,10 +30,7 @@ pub struct Pin {
 impl Pin {
     fn matches(&self, c: &ClientCertificate) -> bool {
         match &self.value {
-            PinValue::Thumbprint(t) => match t.algorithm {
-                Algorithm::Sha1 => t.digest.as_slice() == c.sha1,
-                Algorithm::Sha256 => t.digest.as_slice() == c.sha256,
-            },
+            PinValue::Thumbprint(t) => t.matches(&c.sha1, &c.sha256),
             PinValue::KeySha256(k) => *k == c.spki_sha256,
         }
     }

@@ -6,7 +6,7 @@ use x509_cert::crl::CertificateList;
 use x509_cert::der::{Decode, Encode};
 
 use crate::certificate::{rfc3339, ClientCertificate};
-use crate::thumbprint::{self, split_entries, Algorithm, Thumbprint};
+use crate::thumbprint::{self, split_entries, Thumbprint};
 use crate::trust::{verify_signed, CaCertificate};
 
 /// Denied serial numbers and thumbprints.
@@ -60,10 +60,7 @@ impl Denylist {
         }
         self.thumbprints
             .iter()
-            .find(|t| match t.algorithm {
-                Algorithm::Sha1 => t.digest.as_slice() == c.sha1,
-                Algorithm::Sha256 => t.digest.as_slice() == c.sha256,
-            })
+            .find(|t| t.matches(&c.sha1, &c.sha256))
             .map(|t| format!("thumbprint {t} is on the denylist"))
     }
 }
