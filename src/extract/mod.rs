@@ -253,6 +253,18 @@ mod tests {
     }
 
     #[test]
+    fn format_and_xfcc_mode_names() {
+        for (name, format) in Format::NAMES {
+            assert_eq!(format.name(), name);
+            assert_eq!(Format::parse(&name.to_uppercase()), Some(format));
+        }
+        assert_eq!(Format::parse("der"), None);
+        assert_eq!(XfccElements::parse(" Last "), Some(XfccElements::Last));
+        assert_eq!(XfccElements::parse("single"), Some(XfccElements::Single));
+        assert_eq!(XfccElements::parse("first"), None);
+    }
+
+    #[test]
     fn detection() {
         assert_eq!(detect(":MIIB:"), Format::Rfc9440);
         assert_eq!(detect("-----BEGIN CERTIFICATE----- MIIB"), Format::Pem);

@@ -246,6 +246,11 @@ fn rotation_windows_labels_and_expiry_warnings() {
     assert_eq!(body(&o)["matched"]["label"], "current");
     let warnings = o.logs[0].get("warnings").expect("the current pin ends within 14 days").to_string();
     assert!(warnings.contains("current"), "{warnings}");
+    // Far from its end, a pin gives no warning.
+    let calm = serde_json::json!([{"label": "calm", "sha256": current.sha256_hex(), "not_after": crate::certificate::rfc3339(t + 60 * 86_400)}]).to_string();
+    let o = req(&[(var::PINS, &calm)]).cert(&current).send();
+    assert_eq!(reason(&o), "ok");
+    assert!(o.logs[0].get("warnings").is_none(), "{:?}", o.logs[0]);
     let o = req(&[(var::PINS, &pins)]).cert(&next).send();
     assert_eq!(reason(&o), "certificate_not_allowed");
     assert!(body(&o)["detail"].as_str().unwrap().contains("not active until"));
