@@ -112,13 +112,6 @@ pub fn parse_entry(raw: &str) -> Result<Thumbprint, &'static str> {
     parse_any_entry(raw)
 }
 
-fn hex_nibble(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 fn finish(claimed: Option<Algorithm>, digits: usize, bytes: [u8; 32]) -> Result<Thumbprint, &'static str> {
@@ -175,7 +168,7 @@ fn parse_ascii_entry(raw: &[u8]) -> Result<Thumbprint, &'static str> {
         if b == b':' || is_space(&b) {
             continue;
         }
-        let nibble = hex_nibble(b).ok_or("not hexadecimal")?;
+        let nibble = crate::extract::hex_value(b).ok_or("not hexadecimal")?;
         if digits < 64 {
             bytes[digits / 2] |= if digits % 2 == 0 { nibble << 4 } else { nibble };
         }

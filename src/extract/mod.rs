@@ -10,7 +10,7 @@ mod xfcc;
 
 pub use base64_der::decode_base64;
 pub use pem::decode_pem_blocks;
-pub use percent::percent_decode;
+pub use percent::{hex_value, percent_decode};
 pub use xfcc::{parse_xfcc, XfccElement};
 
 use crate::reason::Refusal;

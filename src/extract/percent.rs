@@ -3,7 +3,8 @@
 
 use crate::reason::Refusal;
 
-fn hex_value(b: u8) -> Option<u8> {
+/// The value of one ASCII hex digit.
+pub fn hex_value(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
