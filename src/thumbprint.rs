@@ -112,8 +112,6 @@ pub fn parse_entry(raw: &str) -> Result<Thumbprint, &'static str> {
     parse_any_entry(raw)
 }
 
-}
-
 fn finish(claimed: Option<Algorithm>, digits: usize, bytes: [u8; 32]) -> Result<Thumbprint, &'static str> {
     if digits == 0 {
         return Err("no hex digits");
