@@ -76,7 +76,8 @@ impl std::fmt::Debug for Signature {
 
 /// Compute the signature header value a proxy would send (for tests and proxy code).
 pub fn sign(key: &[u8], timestamp: i64, certificate_header: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    // HMAC accepts keys of any length, so this never takes the empty branch.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(certificate_header);
     format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
