@@ -84,8 +84,8 @@ def main():
     kinds = ["rsa2048", "p256", "ed25519", "large"]
     lines = ["# certgate benchmarks", ""]
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
-    lines += [f"Measured by `scripts/bench` on {cpu or platform.processor()} ({os.cpu_count()} cores), in one run. "
-              "Every number below comes from that run; the commands reproduce it.", ""]
+    lines += [f"Measured by `scripts/bench` on {cpu or platform.processor()} ({os.cpu_count()} cores) with nothing else running. "
+              "`scripts/bench` reproduces every number below in one run.", ""]
 
     lines += ["## 1. Decision cost per request", "",
               "Native: `certgate::service::handle` (configuration read and validation, header extraction, "
