@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 const NOW: i64 = 1_800_000_000;
 
 pub fn kinds(ca: &Ca) -> Vec<(&'static str, Issued)> {
-    let mut o = |name: &str, kind| {
+    let o = |name: &str, kind| {
         let mut opts = LeafOptions::named(name).key(kind);
         opts.not_before = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
         opts.not_after = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW + 86_400 * 365).unwrap();

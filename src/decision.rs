@@ -4,7 +4,7 @@
 //! then chain validation), name rules.
 
 use crate::certificate::{rfc3339, ClientCertificate};
-use crate::config::Config;
+use crate::config::{var, Config};
 use crate::extract::{extract, Format};
 use crate::policy::pins::{self, Pin, PinMatch};
 use crate::policy::revocation::{crl_status, CrlStatus, WhenStale};
@@ -131,14 +131,15 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
         CrlStatus::Good | CrlStatus::NoList => {}
     }
 
-    let trusted_by = match pins::find(&policy.pins, &certificate, now) {
+    let found = pins::find(&policy.thumbprints, var::ALLOWED_THUMBPRINTS, &policy.pins, &certificate, now);
+    let trusted_by = match found {
         PinMatch::Active(pin) => {
             if let Some(end) = pin.not_after {
                 if end - now <= policy.pin_warning_seconds {
                     warnings.push(format!("{} ends at {}", pin.describe(), rfc3339(end)));
                 }
             }
-            TrustedBy::Pin(pin.clone())
+            TrustedBy::Pin(pin)
         }
         unmatched if !policy.trust.is_empty() => {
             // Within the skew the chain is judged at a time inside the leaf's own window.
@@ -164,14 +165,14 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                         }
                     };
                     if let PinMatch::Inactive(pin) = unmatched {
-                        detail.push_str(&format!("; {}", pins::inactive_detail(pin, now)));
+                        detail.push_str(&format!("; {}", pins::inactive_detail(&pin, now)));
                     }
                     return Err(deny(reason, detail, certificate));
                 }
             }
         }
         PinMatch::Inactive(pin) => {
-            let detail = pins::inactive_detail(pin, now);
+            let detail = pins::inactive_detail(&pin, now);
             return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
         }
         PinMatch::None => {

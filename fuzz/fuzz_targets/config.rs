@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // Must never panic; when it loads, it has a trust source.
     if let Ok(config) = Config::load(&vars) {
-        assert!(!config.policy.pins.is_empty() || !config.policy.trust.is_empty());
+        let p = &config.policy;
+        assert!(!p.thumbprints.is_empty() || !p.pins.is_empty() || !p.trust.is_empty());
     }
     let _ = certgate::thumbprint::ThumbprintList::parse(text);
     let _ = certgate::policy::names::parse_rules(text);

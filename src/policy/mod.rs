@@ -39,6 +39,10 @@ pub const DEFAULT_PIN_WARNING_DAYS: u64 = 14;
 /// The trust policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
+    /// `allowed_thumbprints`, kept compact (33 bytes an entry): with thousands of entries,
+    /// every request of a fresh instance rebuilds it.
+    pub thumbprints: ThumbprintList,
+    /// Key pins and the JSON `pins`.
     pub pins: Vec<Pin>,
     pub trust: TrustStore,
     pub eku: EkuPolicy,
@@ -106,15 +110,15 @@ fn header_var(source: &dyn VariableSource, name: &str, default: &str) -> Result<
 impl Policy {
     pub fn load(source: &dyn VariableSource) -> Result<Policy, Refusal> {
         // Pins, from the simple list, the key-pin list and the JSON list with labels.
+        let mut thumbprints = ThumbprintList::default();
         let mut all_pins = Vec::new();
         match source.get(var::ALLOWED_THUMBPRINTS) {
             Ok(Some(raw)) if raw.len() > MAX_VARIABLE_BYTES => {
                 return Err(too_big(var::ALLOWED_THUMBPRINTS, raw.len()))
             }
             Ok(Some(raw)) => {
-                let list = ThumbprintList::parse(&raw).map_err(|e| error(var::ALLOWED_THUMBPRINTS, e))?;
-                check_entries(var::ALLOWED_THUMBPRINTS, list.len())?;
-                all_pins.extend(pins::from_thumbprint_list(&list, var::ALLOWED_THUMBPRINTS));
+                thumbprints = ThumbprintList::parse(&raw).map_err(|e| error(var::ALLOWED_THUMBPRINTS, e))?;
+                check_entries(var::ALLOWED_THUMBPRINTS, thumbprints.len())?;
             }
             Ok(None) => {}
             Err(e) => {
@@ -130,7 +134,7 @@ impl Policy {
         if let Some(raw) = optional(source, var::PINS)? {
             all_pins.extend(pins::parse_pins_json(&raw, var::PINS).map_err(|p| error(var::PINS, p))?);
         }
-        check_entries("allowed_thumbprints, allowed_key_pins and pins together", all_pins.len())?;
+        check_entries("allowed_thumbprints, allowed_key_pins and pins together", thumbprints.len() + all_pins.len())?;
 
         let anchors = match optional(source, var::TRUST_ANCHORS)? {
             Some(raw) => ca_bundle(var::TRUST_ANCHORS, &raw)?,
@@ -143,7 +147,7 @@ impl Policy {
         if !intermediates.is_empty() && anchors.is_empty() {
             return Err(error(var::INTERMEDIATES, "needs trust_anchors"));
         }
-        if all_pins.is_empty() && anchors.is_empty() {
+        if thumbprints.is_empty() && all_pins.is_empty() && anchors.is_empty() {
             return Err(Refusal::configuration(
                 "no trust source: set one of the variables allowed_thumbprints, allowed_key_pins, pins or trust_anchors \
                  (an empty allowed_thumbprints alone would allow nothing)",
@@ -236,6 +240,7 @@ impl Policy {
             None => DEFAULT_PIN_WARNING_DAYS,
         };
         Ok(Policy {
+            thumbprints,
             pins: all_pins,
             trust: TrustStore { anchors, intermediates, crls: crls.iter().map(|c| c.der.clone()).collect() },
             eku,

@@ -100,20 +100,16 @@ pub fn parse_key_pin_list(raw: &str, source: &'static str) -> Result<Vec<Pin>, S
     Ok(out)
 }
 
-/// Thumbprint pins from the simple `allowed_thumbprints` list.
-pub fn from_thumbprint_list(list: &ThumbprintList, source: &'static str) -> Vec<Pin> {
-    list.entries()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Pin {
-            value: PinValue::Thumbprint(t.clone()),
-            label: None,
-            not_before: None,
-            not_after: None,
-            source,
-            entry: i + 1,
-        })
-        .collect()
+/// The pin for entry `index` (0-based) of the simple `allowed_thumbprints` list.
+pub fn from_list_entry(thumbprint: &Thumbprint, index: usize, source: &'static str) -> Pin {
+    Pin {
+        value: PinValue::Thumbprint(*thumbprint),
+        label: None,
+        not_before: None,
+        not_after: None,
+        source,
+        entry: index + 1,
+    }
 }
 
 /// Parse the JSON `pins` variable: an array of objects with exactly one of `sha1`,
@@ -178,23 +174,33 @@ pub fn parse_pins_json(raw: &str, source: &'static str) -> Result<Vec<Pin>, Stri
 }
 
 /// The result of matching a certificate against every pin.
-pub enum PinMatch<'a> {
-    Active(&'a Pin),
+pub enum PinMatch {
+    Active(Pin),
     /// A pin matches but is outside its window.
-    Inactive(&'a Pin),
+    Inactive(Pin),
     None,
 }
 
-/// Find the pin that lets this certificate in at `now`.
-pub fn find<'a>(pins: &'a [Pin], c: &ClientCertificate, now: i64) -> PinMatch<'a> {
+/// Find the pin that lets this certificate in at `now`: the simple thumbprint list first
+/// (its entries have no window), then the key pins and JSON pins in order.
+pub fn find(
+    list: &ThumbprintList,
+    list_source: &'static str,
+    pins: &[Pin],
+    c: &ClientCertificate,
+    now: i64,
+) -> PinMatch {
+    if let Some((index, thumbprint)) = list.find(&c.sha1, &c.sha256) {
+        return PinMatch::Active(from_list_entry(thumbprint, index, list_source));
+    }
     let mut inactive = None;
     for pin in pins.iter().filter(|p| p.matches(c)) {
         if pin.active_at(now) {
-            return PinMatch::Active(pin);
+            return PinMatch::Active(pin.clone());
         }
         inactive.get_or_insert(pin);
     }
-    inactive.map_or(PinMatch::None, PinMatch::Inactive)
+    inactive.map_or(PinMatch::None, |p| PinMatch::Inactive(p.clone()))
 }
 
 /// Why an inactive pin did not apply.
