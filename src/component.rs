@@ -3,7 +3,7 @@
 //! read configuration through `wasi:config/store`, hand both to [`crate::service`], and
 //! write the response and log lines.
 
-use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
+use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
 use crate::config::VariableSource;
 use crate::service::{self, RequestHeaders};
@@ -58,15 +58,27 @@ fn unix_now() -> i64 {
     }
 }
 
+/// Log lines go to stderr in one write (each write is a host call and, on most hosts, a
+/// system call); a line is never split between writes.
+fn write_logs(lines: impl Iterator<Item = String>) {
+    use std::io::Write;
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
+
 #[spin_sdk::http_component]
 async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let method = method_name(&request.method());
     let path = request.path_with_query().unwrap_or_default();
     let headers = Headers(request.headers());
     let outcome = service::handle(&method, &path, &headers, &WasiConfig, unix_now());
-    for line in &outcome.logs {
-        eprintln!("{}", line.render());
-    }
+    write_logs(outcome.logs.iter().map(|l| l.render()));
 
     let response_headers = Fields::new();
     for (name, value) in &outcome.response.headers {
@@ -76,12 +88,24 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     }
     let response = OutgoingResponse::new(response_headers);
     let _ = response.set_status_code(outcome.response.status);
-    if let Err(e) = response_out.set_with_body(response, outcome.response.body).await {
-        eprintln!(
-            "{}",
-            crate::log::LogLine::new("error", "response_write_failed", unix_now())
-                .with_text("error", &format!("{e:?}"))
-                .render()
-        );
+    if let Err(e) = send(response_out, response, &outcome.response.body) {
+        let line =
+            crate::log::LogLine::new("error", "response_write_failed", unix_now()).with_text("error", &e).render();
+        write_logs(std::iter::once(line));
     }
+}
+
+/// Send a response whose body is already complete (a few hundred bytes): set it, write the
+/// body with blocking writes of at most 4096 bytes (the most one `blocking-write-and-flush`
+/// takes) and finish it. spin-sdk's `set_with_body` does the same through its async
+/// executor's sink, with a poll loop and more host calls per response.
+fn send(response_out: ResponseOutparam, response: OutgoingResponse, body: &[u8]) -> Result<(), String> {
+    let outgoing = response.body().map_err(|()| "the response body was already taken".to_string())?;
+    response_out.set(response);
+    let stream = outgoing.write().map_err(|()| "the response body stream was already taken".to_string())?;
+    for chunk in body.chunks(4096) {
+        stream.blocking_write_and_flush(chunk).map_err(|e| format!("{e:?}"))?;
+    }
+    drop(stream);
+    OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))
 }

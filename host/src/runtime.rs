@@ -163,6 +163,11 @@ impl Runtime {
                 .table_keep_resident(1 << 16);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
+        // `CERTGATE_WASM_PROFILER=perfmap` writes /tmp/perf-<pid>.map so `perf record` names
+        // the guest's compiled functions (as `wasmtime serve --profile=perfmap`).
+        if std::env::var("CERTGATE_WASM_PROFILER").as_deref() == Ok("perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         let component =
             Component::from_binary(&engine, bytes).map_err(anyhow::Error::from).context("compiling the component")?;
