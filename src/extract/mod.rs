@@ -275,6 +275,18 @@ mod tests {
         assert_eq!(detect("Hash=00"), Format::Xfcc);
         assert_eq!(detect("MIIBszCCAVmgAwIBAgIU"), Format::Base64Der);
         assert_eq!(detect("\"MIIBszCCAVmgAwIBAgIU\""), Format::Base64Der);
+        // Percent-escaped base64 (`+` as %2B) is still base64, not URL-encoded PEM.
+        assert_eq!(detect("MIIB%2BszCCAVmg%2FAwIBAgIU"), Format::Base64Der);
+    }
+
+    #[test]
+    fn sentinels_are_exact() {
+        for v in ["(null)", "\"\"", "{a}", "{http.request.tls.client.certificate_der_base64}", "{a-b_c.d}"] {
+            assert!(is_absent_sentinel(v), "{v:?}");
+        }
+        for v in ["{}", "{", "}", "{abc", "abc}", "{a b}", "{a/b}", "(null) ", "x\"\"", "MIIB"] {
+            assert!(!is_absent_sentinel(v), "{v:?}");
+        }
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
             tbs.next_update.as_ref().ok_or(format!("CRL {n} has no nextUpdate, so its freshness cannot be judged"))?;
         webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
         out.push(Crl {
-            issuer: tbs.issuer.to_string(),
+            issuer: crate::certificate::name_text(&tbs.issuer),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
             revoked: tbs.revoked_certificates.iter().flatten().map(|r| r.serial_number.as_bytes().to_vec()).collect(),

@@ -28,7 +28,7 @@ impl CaCertificate {
         webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
             .map_err(|e| format!("not usable as a CA certificate ({e:?})"))?;
         let subject_der = cert.tbs_certificate().subject().to_der().map_err(|e| format!("bad subject ({e})"))?;
-        Ok(CaCertificate { subject: cert.tbs_certificate().subject().to_string(), subject_der, der })
+        Ok(CaCertificate { subject: crate::certificate::name_text(cert.tbs_certificate().subject()), subject_der, der })
     }
 }
 
