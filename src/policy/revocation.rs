@@ -5,7 +5,7 @@
 use x509_cert::crl::CertificateList;
 use x509_cert::der::{Decode, Encode};
 
-use crate::certificate::{rfc3339, ClientCertificate};
+use crate::certificate::{name_text, rfc3339, ClientCertificate};
 use crate::thumbprint::{self, split_entries, Thumbprint};
 use crate::trust::{verify_signed, CaCertificate};
 
@@ -120,22 +120,23 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
             .map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
         let issuer_der = tbs.issuer.to_der().map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
-        let issuer = issuers
-            .iter()
-            .find(|c| c.subject_der == issuer_der)
-            .ok_or(format!("CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate", tbs.issuer))?;
+        let issuer = issuers.iter().find(|c| c.subject_der == issuer_der).ok_or(format!(
+            "CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate",
+            name_text(&tbs.issuer)
+        ))?;
         let issuer_cert = x509_cert::Certificate::from_der(&issuer.der).map_err(|e| format!("CRL {n}: {e}"))?;
         let spki =
             issuer_cert.tbs_certificate().subject_public_key_info().to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let message = tbs.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let alg = crl.signature_algorithm.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let signature = crl.signature.as_bytes().ok_or(format!("CRL {n}: signature is not whole bytes"))?;
-        verify_signed(&spki, &alg, &message, signature).map_err(|e| format!("CRL {n} from {}: {e}", tbs.issuer))?;
+        verify_signed(&spki, &alg, &message, signature)
+            .map_err(|e| format!("CRL {n} from {}: {e}", name_text(&tbs.issuer)))?;
         let next_update =
             tbs.next_update.as_ref().ok_or(format!("CRL {n} has no nextUpdate, so its freshness cannot be judged"))?;
         webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
         out.push(Crl {
-            issuer: crate::certificate::name_text(&tbs.issuer),
+            issuer: name_text(&tbs.issuer),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
             revoked: tbs.revoked_certificates.iter().flatten().map(|r| r.serial_number.as_bytes().to_vec()).collect(),
