@@ -311,6 +311,46 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_and_surrounding_white_space() {
+        assert!(header_text(b"MIIB\tAA\r\nBB").is_ok());
+        for v in [&b"MIIB\x01AA"[..], b"\x00", b"MIIB\x7f", b"MIIB\x1b[31m"] {
+            let e = header_text(v).unwrap_err();
+            assert!(e.detail.contains("control characters"), "{v:?}: {}", e.detail);
+        }
+        // Sentinels are recognised inside the white space terminators add.
+        let s = settings(Format::Auto);
+        for v in ["(null)\n", "\t(null)\r", "\r\n(null)\r\n", " \"\"\t"] {
+            let e = extract(&s, &[v.as_bytes().to_vec()], &[]).unwrap_err();
+            assert_eq!(e.reason, crate::Reason::CertificateMissing, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        // Size: a header of exactly the limit is accepted.
+        let s = settings(Format::Base64Der);
+        assert_eq!(extract(&s, &[vec![b'A'; 1024]], &[]).unwrap().leaf.len(), 768);
+        // Certificates in one header: MAX_CERTIFICATES pass, one more is too large.
+        let list = |n: usize| vec!["AAAA"; n].join(",").into_bytes();
+        let ok = extract(&s, &[list(MAX_CERTIFICATES)], &[]).unwrap();
+        assert_eq!(ok.chain.len(), MAX_CERTIFICATES - 1);
+        assert!(ok.inline_chain);
+        let e = extract(&s, &[list(MAX_CERTIFICATES + 1)], &[]).unwrap_err();
+        assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
+        let one = extract(&s, &[list(1)], &[]).unwrap();
+        assert!(!one.inline_chain && one.chain.is_empty());
+        // Leaf plus chain header: MAX_CERTIFICATES in all pass, one more is too large.
+        let mut chained = settings(Format::Base64Der);
+        chained.chain_header = Some("x-chain".into());
+        let chain = |n: usize| vec![":AAAA:"; n].join(",").into_bytes();
+        let ok = extract(&chained, &[b"AAAA".to_vec()], &[chain(MAX_CERTIFICATES - 1)]).unwrap();
+        assert_eq!(ok.chain.len(), MAX_CERTIFICATES - 1);
+        assert!(!ok.inline_chain);
+        let e = extract(&chained, &[b"AAAA".to_vec()], &[chain(MAX_CERTIFICATES)]).unwrap_err();
+        assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
+    }
+
+    #[test]
     fn hostile_bytes_are_malformed() {
         let s = settings(Format::Auto);
         for v in [&b"\xff\xfe"[..], b"MII\x00B", b"-----BEGIN CERTIFICATE-----", b":::", b"%zz", b"Cert=\"unterminated"]

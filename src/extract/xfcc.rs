@@ -186,6 +186,12 @@ mod tests {
         assert_eq!(els[0].values("by").collect::<Vec<_>>(), ["spiffe://a/b", "http://x"]);
         assert_eq!(els[0].values("subject").next(), Some("CN=a\"b,O=c;d"));
         assert_eq!(els[0].values("dns").count(), 2);
+        // Optional white space (spaces and tabs) around a quoted value.
+        let els = parse_xfcc("Hash= \t\"q\" \t;By=\t\"x\"\t, Hash=\"r\"").unwrap();
+        assert_eq!(els.len(), 2);
+        assert_eq!(els[0].values("hash").next(), Some("q"));
+        assert_eq!(els[0].values("by").next(), Some("x"));
+        assert_eq!(els[1].values("hash").next(), Some("r"));
         let els = parse_xfcc("hash=1, HASH=2 ;By=\"x\"").unwrap();
         assert_eq!(els.len(), 2);
         assert_eq!(els[1].values("by").next(), Some("x"));
