@@ -287,7 +287,10 @@ async fn configuration_errors_fail_closed_and_reveal_nothing() {
         // The deepest JSON serde_json parses (127 levels) and one past its limit: the
         // guest's 256 KiB stack holds both (see build.rs), so they are refusals, not traps.
         vec![("allowed_thumbprints", alice.sha256_hex()), ("pins", format!("{}{}", "[".repeat(127), "]".repeat(127)))],
-        vec![("allowed_thumbprints", alice.sha256_hex()), ("pins", format!("{}{}", "[".repeat(5000), "]".repeat(5000)))],
+        vec![
+            ("allowed_thumbprints", alice.sha256_hex()),
+            ("pins", format!("{}{}", "[".repeat(5000), "]".repeat(5000))),
+        ],
     ];
     for vars in cases {
         let mut req = get("/api/values").header("X-ARR-ClientCert", b64.clone());

@@ -46,10 +46,7 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
     let mut elements = vec![XfccElement::default()];
     let mut i = 0;
     loop {
-        while i < bytes.len() && is_ows(bytes[i]) {
-            i += 1;
-        }
-        // Key.
+        // Key (white space around it is trimmed below).
         let key_start = i;
         while i < bytes.len() && !matches!(bytes[i], b'=' | b';' | b',' | b'"') {
             i += 1;
