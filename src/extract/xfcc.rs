@@ -189,6 +189,12 @@ mod tests {
         assert_eq!(els[0].values("hash").next(), Some("q"));
         assert_eq!(els[0].values("by").next(), Some("x"));
         assert_eq!(els[1].values("hash").next(), Some("r"));
+        // Keys may carry `-` and `_`, white space around them is trimmed; a value may be empty.
+        let els = parse_xfcc(" x-custom_key =1;\tHash\t=").unwrap();
+        assert_eq!(els[0].values("x-custom_key").next(), Some("1"));
+        assert_eq!(els[0].values("hash").next(), Some(""));
+        assert_eq!(parse_xfcc("Hash= ").unwrap()[0].values("hash").next(), Some(""));
+        assert_eq!(parse_xfcc("Hash=\"\"").unwrap()[0].values("hash").next(), Some(""));
         let els = parse_xfcc("hash=1, HASH=2 ;By=\"x\"").unwrap();
         assert_eq!(els.len(), 2);
         assert_eq!(els[1].values("by").next(), Some("x"));
