@@ -203,6 +203,7 @@ mod tests {
         {
             assert!(parse_xfcc(bad).is_err(), "{bad:?}");
         }
+        assert!(parse_xfcc("Hash=\"1\" x").unwrap_err().detail.contains("text after a quoted XFCC value"));
     }
 
     #[test]
@@ -212,6 +213,11 @@ mod tests {
         assert_eq!(leaf, vec![1, 2, 3]);
         assert_eq!(chain, vec![vec![4, 5, 6]]);
         let (leaf, chain) = extract(&format!("Chain=\"{PEM2}{PEM}\""), XfccElements::Single).unwrap();
+        assert_eq!((leaf, chain), (vec![4, 5, 6], vec![vec![1, 2, 3]]));
+        // An empty `Chain` is no chain; an empty `Cert` falls back to the chain's first.
+        let (leaf, chain) = extract(&format!("Cert=\"{PEM}\";Chain=\"\""), XfccElements::Single).unwrap();
+        assert_eq!((leaf, chain), (vec![1, 2, 3], vec![]));
+        let (leaf, chain) = extract(&format!("Cert=\"\";Chain=\"{PEM2}{PEM}\""), XfccElements::Single).unwrap();
         assert_eq!((leaf, chain), (vec![4, 5, 6], vec![vec![1, 2, 3]]));
         // Unquoted Cert works too (Envoy's encoding leaves no `,;=`).
         let (leaf, _) = extract(&format!("Cert={PEM}"), XfccElements::Single).unwrap();

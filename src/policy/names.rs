@@ -187,8 +187,17 @@ mod tests {
         assert!(allowed("uri:https://id.example/u/*", &c));
         assert!(!allowed("uri:https://id.example/u/2", &c));
         assert!(allowed("cn:bob; dns:api.example.com", &c));
-        for bad in ["alice", "cn:", "dns:a.*.com", "dns:*.", "email:nope", "ip:1.2.3.4", "uri:*"] {
-            assert!(parse_rule(bad).is_err(), "{bad}");
+        // Each refusal says what is wrong (the operator reads it in the configuration error).
+        for (bad, why) in [
+            ("alice", "expected cn:, dns:, email:, uri: or spiffe://"),
+            ("cn:", "empty or invalid value"),
+            ("dns:a.*.com", "`*` is only allowed as the whole first label"),
+            ("dns:*.", "a DNS wildcard is `*.` followed by a domain"),
+            ("email:nope", "an email rule needs an address"),
+            ("ip:1.2.3.4", "expected cn:, dns:, email:, uri: or spiffe://"),
+            ("uri:*", "a URI prefix rule needs a prefix"),
+        ] {
+            assert_eq!(parse_rule(bad), Err(why), "{bad}");
         }
     }
 }
