@@ -177,7 +177,9 @@ mod tests {
         assert!(s.check(&[]).is_err());
         assert!(s.check(&[b"correct horse battery staple".to_vec(), b"x".to_vec()]).is_err());
         assert!(SharedSecret::new("x".into(), "short").is_err());
-        assert!(!format!("{s:?}").contains("horse"), "Debug never shows the secret");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("horse"), "Debug never shows the secret");
+        assert!(debug.starts_with("SharedSecret") && debug.contains("header: \"x\""), "{debug}");
     }
 
     #[test]
@@ -199,6 +201,22 @@ mod tests {
         for bad in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,v1=zz", "t=1,v1=00,t=2"] {
             assert!(s.check(&[bad.as_bytes().to_vec()], &[cert.clone()], now, 60).is_err(), "{bad}");
         }
+        // A part given twice is refused even when both copies are right.
+        let signed = sign(key.as_bytes(), now, &cert);
+        let (t, v1) = signed.split_once(',').unwrap();
+        for twice in [format!("{signed},{t}"), format!("{signed},{v1}")] {
+            let e = s.check(&[twice.clone().into_bytes()], &[cert.clone()], now, 60).unwrap_err();
+            assert!(e.detail.contains("is not `t=<unix seconds>,v1=<hex>`"), "{twice}: {}", e.detail);
+        }
+        // The age and the skew are inclusive limits.
+        let at = |t: i64| sign(key.as_bytes(), t, &cert).into_bytes();
+        assert!(s.check(&[at(now - 300)], &[cert.clone()], now, 60).is_ok(), "exactly max_age old");
+        assert!(s.check(&[at(now - 301)], &[cert.clone()], now, 60).is_err());
+        assert!(s.check(&[at(now + 60)], &[cert.clone()], now, 60).is_ok(), "exactly skew ahead");
+        assert!(s.check(&[at(now + 61)], &[cert.clone()], now, 60).is_err());
+        let debug = format!("{s:?}");
+        assert!(!debug.contains(key), "Debug never shows the key");
+        assert!(debug.starts_with("Signature") && debug.contains("max_age_seconds: 300"), "{debug}");
     }
 
     #[test]
