@@ -172,6 +172,17 @@ mod tests {
         assert_eq!(d.serials, vec![vec![0x0a, 0xbc, 0xde], vec![0xff]]);
         assert_eq!(d.thumbprints.len(), 1);
         assert!(Denylist::parse("serial:xyz").is_err());
+        // A serial is 1 to 21 bytes: 42 hex digits at most, and at least one.
+        assert_eq!(Denylist::parse(&format!("serial:{}", "1".repeat(42))).unwrap().serials[0].len(), 21);
+        for bad in [
+            "serial:".to_string(),
+            "serial: : ".into(),
+            format!("serial:{}", "1".repeat(43)),
+            format!("serial:{}", "1".repeat(44)),
+        ] {
+            let e = Denylist::parse(&bad).unwrap_err();
+            assert!(e.contains("a serial is 1 to 21 bytes of hex"), "{bad}: {e}");
+        }
         assert!(Denylist::parse("nope").is_err());
         assert!(Denylist::parse(" ; ").unwrap().is_empty());
         // Fuzzing found this: a multi-byte character across the `serial:` prefix length.
