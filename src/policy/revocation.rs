@@ -171,6 +171,11 @@ mod tests {
         let d = Denylist::parse(&format!("serial:0A:BC:DE; serial:00ff\n{}", "ab".repeat(32))).unwrap();
         assert_eq!(d.serials, vec![vec![0x0a, 0xbc, 0xde], vec![0xff]]);
         assert_eq!(d.thumbprints.len(), 1);
+        assert_eq!(d.len(), 3, "len counts serials and thumbprints (the 100,000-entry limit uses it)");
+        assert!(!Denylist::parse("serial:01").unwrap().is_empty());
+        assert!(!Denylist::parse(&"ab".repeat(20)).unwrap().is_empty());
+        // An odd number of digits is a leading zero short.
+        assert_eq!(Denylist::parse("serial:ABCDE").unwrap().serials, vec![vec![0x0a, 0xbc, 0xde]]);
         assert!(Denylist::parse("serial:xyz").is_err());
         // A serial is 1 to 21 bytes: 42 hex digits at most, and at least one.
         assert_eq!(Denylist::parse(&format!("serial:{}", "1".repeat(42))).unwrap().serials[0].len(), 21);
