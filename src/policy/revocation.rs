@@ -167,6 +167,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn when_stale_spellings_and_crl_numbering() {
+        for (raw, want) in [
+            ("deny", Some(WhenStale::Deny)),
+            (" Fail-Closed ", Some(WhenStale::Deny)),
+            ("allow", Some(WhenStale::Allow)),
+            ("FAIL-OPEN", Some(WhenStale::Allow)),
+            ("", None),
+            ("open", None),
+        ] {
+            assert_eq!(WhenStale::parse(raw), want, "{raw:?}");
+        }
+        // Errors name the CRL by its 1-based place in the bundle.
+        let block = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+        let e = parse_crls(block, &[]).unwrap_err();
+        assert!(e.starts_with("CRL 1 is not DER"), "{e}");
+    }
+
+    #[test]
     fn denylist_entries() {
         let d = Denylist::parse(&format!("serial:0A:BC:DE; serial:00ff\n{}", "ab".repeat(32))).unwrap();
         assert_eq!(d.serials, vec![vec![0x0a, 0xbc, 0xde], vec![0xff]]);
