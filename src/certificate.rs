@@ -307,6 +307,30 @@ pub fn rfc3339(unix: i64) -> String {
 }
 
 #[cfg(test)]
+impl ClientCertificate {
+    /// A summary for policy tests that need no real DER: subject `CN=<cn>`, issuer `CN=ca`,
+    /// serial 01, valid from 0 to 1, no SANs.
+    pub(crate) fn for_tests(cn: &str) -> Self {
+        ClientCertificate {
+            sha1: [0; 20],
+            sha256: [0; 32],
+            spki_sha256: [0; 32],
+            subject: format!("CN={cn}"),
+            issuer: "CN=ca".into(),
+            common_names: vec![cn.into()],
+            serial: vec![1],
+            serial_hex: "01".into(),
+            not_before: 0,
+            not_after: 1,
+            dns_names: Vec::new(),
+            uris: Vec::new(),
+            emails: Vec::new(),
+            digital_signature_allowed: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;

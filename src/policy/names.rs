@@ -132,20 +132,10 @@ mod tests {
 
     fn cert(cn: &str, dns: &[&str], uris: &[&str], emails: &[&str]) -> ClientCertificate {
         ClientCertificate {
-            sha1: [0; 20],
-            sha256: [0; 32],
-            spki_sha256: [0; 32],
-            subject: format!("CN={cn}"),
-            issuer: "CN=ca".into(),
-            common_names: vec![cn.into()],
-            serial: vec![1],
-            serial_hex: "01".into(),
-            not_before: 0,
-            not_after: 1,
             dns_names: dns.iter().map(|s| s.to_string()).collect(),
             uris: uris.iter().map(|s| s.to_string()).collect(),
             emails: emails.iter().map(|s| s.to_string()).collect(),
-            digital_signature_allowed: None,
+            ..ClientCertificate::for_tests(cn)
         }
     }
 

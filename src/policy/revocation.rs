@@ -178,6 +178,20 @@ mod tests {
         ] {
             assert_eq!(WhenStale::parse(raw), want, "{raw:?}");
         }
+        // A CRL is good up to and including its nextUpdate second, stale after it.
+        let c = ClientCertificate::for_tests("alice");
+        let crl = |revoked: Vec<Vec<u8>>| Crl {
+            der: Vec::new(),
+            issuer: "CN=ca".into(),
+            this_update: 0,
+            next_update: 100,
+            revoked,
+        };
+        assert_eq!(crl_status(&[crl(vec![vec![2]])], &c, 100), CrlStatus::Good);
+        assert!(matches!(crl_status(&[crl(vec![vec![2]])], &c, 101), CrlStatus::Stale(_)));
+        assert!(matches!(crl_status(&[crl(vec![vec![1]])], &c, 50), CrlStatus::Revoked(_)));
+        let other = Crl { issuer: "CN=other".into(), ..crl(vec![vec![1]]) };
+        assert_eq!(crl_status(&[other], &c, 50), CrlStatus::NoList);
         // Errors name the CRL by its 1-based place in the bundle.
         let block = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
         let e = parse_crls(block, &[]).unwrap_err();
