@@ -253,6 +253,12 @@ def main():
             "per request does not have. Deployments with thousands of clients should pin a CA (`trust_anchors`, "
             "constant cost per request) or key pins, rather than list every certificate.",
         ]
+    opt_key = next((k for k in (json.loads(cs_path.read_text()) if cs_path.exists() else {}) if "wasm-opt" in k), None)
+    if opt_key:
+        lines.append("- **wasm-opt** (binaryen) cannot read a component, so it is measured on certgate's core module "
+                     "(§5): `-Os` makes it about a sixth smaller. Using that in the build means optimising the core "
+                     "module before it is wrapped (`wasm-tools component new`), which the build does not do yet; "
+                     "the size is already below a megabyte and compile time, not download, dominates cold start.")
     lines += [
         "- **Hostile input is linear.** A maximum-size (32 KiB) hostile header costs at most "
         f"{us(est('hostile', 'max-base64-garbage'))}, about "
