@@ -253,12 +253,14 @@ def main():
             "per request does not have. Deployments with thousands of clients should pin a CA (`trust_anchors`, "
             "constant cost per request) or key pins, rather than list every certificate.",
         ]
-    opt_key = next((k for k in (json.loads(cs_path.read_text()) if cs_path.exists() else {}) if "wasm-opt" in k), None)
+    cs_data = json.loads(cs_path.read_text()) if cs_path.exists() else {}
+    opt_key = next((k for k in cs_data if "wasm-opt" in k), None)
+    size_text = next((v for k, v in cs_data.items() if k.startswith("certgate.wasm")), "")
     if opt_key:
         lines.append("- **wasm-opt** (binaryen) cannot read a component, so it is measured on certgate's core module "
                      "(§5): `-Os` makes it about a sixth smaller. Using that in the build means optimising the core "
                      "module before it is wrapped (`wasm-tools component new`), which the build does not do yet; "
-                     "the component is 803 KiB without it.")
+                     f"the component is {size_text.split('(')[-1].rstrip(')') or 'as in §5'} without it.")
     lines += [
         "- **Hostile input is linear.** A maximum-size (32 KiB) hostile header costs at most "
         f"{us(est('hostile', 'max-base64-garbage'))}, about "
