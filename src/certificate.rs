@@ -374,14 +374,43 @@ mod tests {
             let name = Name::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(name_text(&name), name.to_string(), "{text}");
         }
-        let control = Name::from_str("CN=tab").unwrap();
-        let mut rdns: Vec<_> = control.as_ref().iter().cloned().collect();
-        let mut atvs: Vec<_> = rdns[0].iter().cloned().collect();
-        atvs[0].value = x509_cert::der::Any::new(Tag::Utf8String, "a\tb\x7f\n".as_bytes()).unwrap();
-        rdns[0] = x509_cert::name::RelativeDistinguishedName::try_from(atvs).unwrap();
-        let name = Name::from_der(&x509_cert::name::RdnSequence::from(rdns).to_der().unwrap()).unwrap();
+        let name = common_name(Tag::Utf8String, b"a\tb\x7f\n");
         assert_eq!(name_text(&name), "CN=a\\09b\\7f\\0a");
         assert_eq!(name_text(&name), name.to_string());
+    }
+
+    /// `CN=<value>` with the value encoded as the given string type.
+    fn common_name(tag: Tag, value: &[u8]) -> Name {
+        let name = Name::from_str("CN=x").unwrap();
+        let mut rdns: Vec<_> = name.as_ref().iter().cloned().collect();
+        let mut atvs: Vec<_> = rdns[0].iter().cloned().collect();
+        atvs[0].value = x509_cert::der::Any::new(tag, value).unwrap();
+        rdns[0] = x509_cert::name::RelativeDistinguishedName::try_from(atvs).unwrap();
+        Name::from_der(&x509_cert::name::RdnSequence::from(rdns).to_der().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn name_text_reads_every_string_type_and_escapes_only_where_rfc4514_says() {
+        for tag in [Tag::Utf8String, Tag::PrintableString, Tag::Ia5String, Tag::TeletexString] {
+            let name = common_name(tag, b"Bob Smith");
+            assert_eq!(name_text(&name), "CN=Bob Smith", "{tag:?}");
+            assert_eq!(name_text(&name), name.to_string(), "{tag:?}");
+        }
+        // A string type certgate does not read (BMPString) is written as hex, never guessed at.
+        assert_eq!(name_text(&common_name(Tag::BmpString, b"\0B")), "2.5.4.3=#1e020042");
+        // `#` is escaped only first, a space only first or last.
+        for (value, text) in [
+            (&b"a#b"[..], "CN=a#b"),
+            (b"#a", "CN=\\#a"),
+            (b"a b", "CN=a b"),
+            (b" a", "CN=\\ a"),
+            (b"a ", "CN=a\\ "),
+            (b" ", "CN=\\ "),
+        ] {
+            let name = common_name(Tag::Utf8String, value);
+            assert_eq!(name_text(&name), text);
+            assert_eq!(name_text(&name), name.to_string());
+        }
     }
 
     #[test]
@@ -394,6 +423,52 @@ mod tests {
         assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
     }
 
+    /// Walk the calendar a day at a time, from 1970 back to 1599 and on to 2401 (three
+    /// 400-year era boundaries, and the non-leap centuries between them), with month
+    /// lengths counted independently: every day formats to its date and parses back.
+    #[test]
+    fn every_day_from_1599_to_2401_formats_and_parses() {
+        fn month_length(year: i64, month: i64) -> i64 {
+            let leap = year % 400 == 0 || (year % 4 == 0 && year % 100 != 0);
+            [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month as usize - 1]
+        }
+        let check = |day: i64, (y, m, d): (i64, i64, i64)| {
+            let text = format!("{y:04}-{m:02}-{d:02}T00:00:00Z");
+            assert_eq!(rfc3339(day * 86_400), text, "day {day}");
+            assert_eq!(parse_rfc3339(&text), Some(day * 86_400), "{text}");
+        };
+        let (mut day, mut date) = (0, (1970, 1, 1));
+        while date.0 < 2402 {
+            check(day, date);
+            let (y, m, d) = date;
+            date = if d < month_length(y, m) {
+                (y, m, d + 1)
+            } else if m < 12 {
+                (y, m + 1, 1)
+            } else {
+                (y + 1, 1, 1)
+            };
+            day += 1;
+        }
+        let (mut day, mut date) = (0, (1970, 1, 1));
+        while date.0 >= 1599 {
+            check(day, date);
+            let (y, m, d) = date;
+            date = if d > 1 {
+                (y, m, d - 1)
+            } else if m > 1 {
+                (y, m - 1, month_length(y, m - 1))
+            } else {
+                (y - 1, 12, 31)
+            };
+            day -= 1;
+        }
+        assert_eq!(rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
+        assert_eq!(rfc3339(i64::MIN), "0001-01-01T00:00:00Z");
+        assert_eq!(rfc3339(86_399), "1970-01-01T23:59:59Z");
+        assert_eq!(rfc3339(45_296), "1970-01-01T12:34:56Z");
+    }
+
     #[test]
     fn rfc3339_round_trip_and_refusals() {
         for t in [0, 951_782_400, 1_795_651_199, 253_402_300_799, -86_400] {
@@ -401,12 +476,41 @@ mod tests {
         }
         assert_eq!(parse_rfc3339("2026-11-25T23:59:59.123Z"), Some(1_795_651_199));
         assert_eq!(parse_rfc3339("2026-11-26T01:59:59+02:00"), Some(1_795_651_199));
+        assert_eq!(parse_rfc3339("2026-11-25T21:29:59-02:30"), Some(1_795_651_199));
+        assert_eq!(parse_rfc3339(" 2026-11-25t23:59:59z "), Some(1_795_651_199));
+        assert_eq!(parse_rfc3339("2026-11-25 23:59:59Z"), Some(1_795_651_199));
+        // A leap second is read as the second before it.
+        assert_eq!(parse_rfc3339("2026-11-25T23:59:60Z"), Some(1_795_651_199));
+        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
         for bad in [
             "",
             "2026-11-25",
             "2026-13-01T00:00:00Z",
             "2026-02-30T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
             "2026-11-25T24:00:00Z",
+            "2026-00-25T00:00:00Z",
+            "2026-11-00T00:00:00Z",
+            "2026-11-31T00:00:00Z",
+            "2026-11-25T23:60:00Z",
+            "2026-11-25T23:59:61Z",
+            "2026/11-25T23:59:59Z",
+            "2026-11/25T23:59:59Z",
+            "2026-11-25_23:59:59Z",
+            "2026-11-25T23-59:59Z",
+            "2026-11-25T23:59-59Z",
+            "2026-11-25T23:59:59+0200Z",
+            "2026-11-25T23:59:59+02-00",
+            "2026-11-25T23:59:59*02:00",
+            "2026-11-25T23:59:59+0x:00",
+            "2026-11-25T23:59:59+02:0x",
+            "2026-11-25T23:59:59+02:00:00",
+            "2026-11-25T23:59:59+02:0",
+            "2026-11-25T23:59:59+0\u{e9}00",
+            "2026-11-25T23:59:59x02:00",
             "2026-11-25T23:59:59",
             "2026-11-25T23:59:59.Z",
             "２０２６-11-25T23:59:59Z",

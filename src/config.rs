@@ -257,6 +257,26 @@ mod tests {
         .contains("differ"));
     }
 
+    #[test]
+    fn numeric_limits_are_inclusive() {
+        let with = |name: &'static str, value: &str| load(&[(var::ALLOWED_THUMBPRINTS, PIN), (name, value)]);
+        for (value, bytes) in [("512", 512), ("1048576", 1024 * 1024)] {
+            assert_eq!(with(var::MAX_HEADER_BYTES, value).unwrap().extraction.max_header_bytes, bytes);
+        }
+        // Surrounding white space is trimmed, as for every variable.
+        assert_eq!(with(var::MAX_HEADER_BYTES, " 600\n").unwrap().extraction.max_header_bytes, 600);
+        for value in ["511", "1048577", "1e6", "6 00", "0x600"] {
+            let e = with(var::MAX_HEADER_BYTES, value).unwrap_err();
+            assert_eq!(e.reason, Reason::ConfigurationError, "{value}");
+            assert!(e.detail.contains("max_header_bytes"), "{}", e.detail);
+        }
+        assert!(with(var::MAX_HEADER_BYTES, "511").unwrap_err().detail.contains("between 512 and 1048576"));
+        for (value, seconds) in [("0", 0), ("86400", 86_400)] {
+            assert_eq!(with(var::CLOCK_SKEW_SECONDS, value).unwrap().clock_skew_seconds, seconds);
+        }
+        assert!(with(var::CLOCK_SKEW_SECONDS, "86401").unwrap_err().detail.contains("between 0 and 86400"));
+    }
+
     struct Broken;
     impl VariableSource for Broken {
         fn get(&self, _: &str) -> Result<Option<String>, String> {
