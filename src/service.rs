@@ -255,3 +255,185 @@ pub fn handle(
     }
     Outcome { response, logs }
 }
+
+/// The HTTP contract, natively: routes, methods, problem documents, headers and the log
+/// lines, for allowed, denied, report-only and misconfigured requests. The same contract
+/// is tested through the `.wasm` in `tests/component.rs`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::var;
+    use certgate_testkit::{encode, Ca, Issued, LeafOptions, OffsetDateTime};
+
+    fn send(method: &str, path: &str, vars: &[(&str, &str)], cert: Option<&Issued>) -> Outcome {
+        let headers: Vec<(String, Vec<u8>)> = cert
+            .map(|c| ("x-arr-clientcert".to_string(), encode::base64_der(&c.der).into_bytes()))
+            .into_iter()
+            .collect();
+        handle(method, path, &headers, &vars, OffsetDateTime::now_utc().unix_timestamp())
+    }
+
+    fn json(o: &Outcome) -> Value {
+        serde_json::from_slice(&o.response.body).unwrap()
+    }
+
+    fn assert_security_headers(r: &HttpResponse) {
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+
+    #[test]
+    fn allowed_requests_route_to_the_documents() {
+        let ca = Ca::new("Root");
+        let alice = ca.issue(&LeafOptions::named("alice"));
+        let pin = alice.sha256_hex();
+        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str())];
+
+        let o = send("GET", "/api/values?x=1#f", &vars, Some(&alice));
+        assert_eq!(o.response.status, 200);
+        assert_eq!(json(&o), json!(["value1", "value2"]));
+        assert_eq!(o.response.header("content-type"), Some("application/json"));
+        assert_eq!(o.response.header("allow"), None);
+        assert_security_headers(&o.response);
+        let line = &o.logs[0];
+        assert_eq!(o.logs.len(), 1);
+        assert_eq!(line.get("level").unwrap(), "info");
+        assert_eq!(line.get("event").unwrap(), "decision");
+        assert_eq!(line.get("outcome").unwrap(), "allow");
+        assert_eq!(line.get("path").unwrap(), "/api/values");
+        assert_eq!(line.get("method").unwrap(), "GET");
+        assert_eq!(line.get("status").unwrap(), 200);
+        assert_eq!(line.get("thumbprint_sha256").unwrap(), pin.as_str());
+        assert_eq!(line.get("subject").unwrap(), "CN=alice");
+        assert_eq!(line.get("matched").unwrap()["source"], "allowed_thumbprints");
+
+        let o = send("GET", "/api/whoami", &vars, Some(&alice));
+        let body = json(&o);
+        assert_eq!(body["subject"], "CN=alice");
+        assert_eq!(body["issuer"], "CN=Root");
+        assert_eq!(body["thumbprint_sha256"], pin);
+        assert_eq!(body["thumbprint_sha1"], alice.sha1_hex());
+        assert_eq!(body["format"], "base64-der");
+        assert_eq!(body["platform"], Value::Null);
+        assert_eq!(body["matched"]["kind"], "thumbprint");
+        assert_eq!(body["matched"]["algorithm"], "sha256");
+        assert_eq!(body["matched"]["thumbprint"], pin);
+        assert_eq!(body["matched"]["entry"], 1);
+        assert_eq!(body["chain"], json!([]));
+
+        let head = send("HEAD", "/api/values", &vars, Some(&alice));
+        assert_eq!(head.response.status, 200);
+        assert!(head.response.body.is_empty());
+        assert_eq!(head.response.header("content-type"), Some("application/json"));
+
+        for method in ["POST", "PUT", "DELETE", "get"] {
+            let o = send(method, "/api/values", &vars, Some(&alice));
+            assert_eq!(o.response.status, 405, "{method}");
+            assert_eq!(o.response.header("allow"), Some("GET, HEAD"));
+            assert_eq!(json(&o)["reason"], "method_not_allowed");
+            assert_eq!(o.logs[0].get("level").unwrap(), "warn");
+        }
+        let o = send("GET", "/api/other", &vars, Some(&alice));
+        assert_eq!(o.response.status, 404);
+        assert_eq!(o.response.header("allow"), None);
+        let problem = json(&o);
+        assert_eq!(problem["reason"], "not_found");
+        assert_eq!(problem["type"], "urn:certgate:reason:not_found");
+        assert_eq!(problem["status"], 404);
+        assert_eq!(o.response.header("content-type"), Some("application/problem+json"));
+    }
+
+    #[test]
+    fn denials_are_problem_documents_and_logged() {
+        let ca = Ca::new("Root");
+        let mallory = ca.issue(&LeafOptions::named("mallory"));
+        let pin = "ab".repeat(32);
+        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str())];
+        let o = send("GET", "/api/values", &vars, Some(&mallory));
+        assert_eq!(o.response.status, 403);
+        assert_security_headers(&o.response);
+        assert_eq!(o.response.header("content-type"), Some("application/problem+json"));
+        assert_eq!(o.response.header(REPORT_ONLY_HEADER), None);
+        let problem = json(&o);
+        assert_eq!(problem["reason"], "certificate_not_allowed");
+        assert_eq!(problem["type"], "urn:certgate:reason:certificate_not_allowed");
+        assert_eq!(problem["status"], 403);
+        assert_eq!(problem["title"], Reason::CertificateNotAllowed.title());
+        assert!(!problem["detail"].as_str().unwrap().is_empty());
+        let line = &o.logs[0];
+        assert_eq!(line.get("level").unwrap(), "warn");
+        assert_eq!(line.get("outcome").unwrap(), "deny");
+        assert_eq!(line.get("reason").unwrap(), "certificate_not_allowed");
+        assert_eq!(line.get("subject").unwrap(), "CN=mallory");
+        assert_eq!(line.get("thumbprint_sha256").unwrap(), mallory.sha256_hex().as_str());
+
+        let o = send("GET", "/api/values", &vars, None);
+        assert_eq!(o.response.status, 403);
+        assert_eq!(json(&o)["reason"], "certificate_missing");
+        assert_eq!(o.logs[0].get("subject"), None);
+
+        // HEAD of a denial: the status and headers, no body.
+        let o = send("HEAD", "/api/values", &vars, Some(&mallory));
+        assert_eq!(o.response.status, 403);
+        assert!(o.response.body.is_empty());
+    }
+
+    #[test]
+    fn report_only_routes_like_enforcement_would_with_a_header() {
+        let ca = Ca::new("Root");
+        let mallory = ca.issue(&LeafOptions::named("mallory"));
+        let pin = "ab".repeat(32);
+        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::MODE, "report-only")];
+        let o = send("GET", "/api/values", &vars, Some(&mallory));
+        assert_eq!(o.response.status, 200);
+        assert_eq!(json(&o), json!(["value1", "value2"]));
+        assert_eq!(o.response.header(REPORT_ONLY_HEADER), Some("would-deny; reason=certificate_not_allowed"));
+        let o = send("DELETE", "/api/values", &vars, Some(&mallory));
+        assert_eq!(o.response.status, 405);
+        assert_eq!(o.response.header(REPORT_ONLY_HEADER), Some("would-deny; reason=certificate_not_allowed"));
+        let o = send("GET", "/api/whoami", &vars, Some(&mallory));
+        let body = json(&o);
+        assert_eq!(body["authenticated"], false);
+        assert_eq!(body["would_deny"], "certificate_not_allowed");
+        assert_eq!(body["subject"], "CN=mallory");
+        let line = &o.logs[0];
+        assert_eq!(line.get("level").unwrap(), "warn");
+        assert_eq!(line.get("outcome").unwrap(), "report_only");
+        assert_eq!(line.get("status").unwrap(), 200);
+    }
+
+    #[test]
+    fn health_and_configuration_errors() {
+        let pin = "ab".repeat(32);
+        let good = [(var::ALLOWED_THUMBPRINTS, pin.as_str())];
+        let o = send("GET", "/healthz", &good, None);
+        assert_eq!((o.response.status, json(&o)), (200, json!({"status": "ok"})));
+        assert!(o.logs.is_empty());
+        assert_eq!(send("HEAD", "/healthz?probe", &good, None).response.status, 200);
+        let o = send("POST", "/healthz", &good, None);
+        assert_eq!(o.response.status, 405);
+        assert_eq!(o.response.header("allow"), Some("GET, HEAD"));
+
+        let broken = [(var::ALLOWED_THUMBPRINTS, "secret-looking-garbage")];
+        let o = send("GET", "/healthz", &broken, None);
+        assert_eq!(o.response.status, 503);
+        assert_eq!(json(&o)["reason"], "configuration_error");
+        assert_eq!(o.logs.len(), 1);
+        assert_eq!(o.logs[0].get("event").unwrap(), "configuration_error");
+        assert_eq!(o.logs[0].get("level").unwrap(), "error");
+
+        let o = send("GET", "/api/values", &broken, None);
+        assert_eq!(o.response.status, 500);
+        let problem = json(&o);
+        assert_eq!(problem["reason"], "configuration_error");
+        // The client is told to look at the log; the log says what is wrong.
+        assert_eq!(problem["detail"], CONFIGURATION_DETAIL);
+        assert!(!o.response.body.windows(6).any(|w| w == b"secret"));
+        let logged = o.logs[0].get("problem").unwrap().as_str().unwrap();
+        assert!(logged.contains("allowed_thumbprints") && logged.contains("entry 1"), "{logged}");
+        assert!(!logged.contains("secret-looking-garbage"));
+        assert_eq!(o.logs[1].get("event").unwrap(), "decision");
+        assert_eq!(o.logs[1].get("outcome").unwrap(), "deny");
+        assert_eq!(o.logs[1].get("status").unwrap(), 500);
+    }
+}

@@ -399,3 +399,82 @@ fn limits_on_configuration_size() {
     let ten_thousand: Vec<String> = (0..10_000u32).map(|i| format!("{:064x}", i)).collect();
     assert_eq!(reason(&req(&[(var::ALLOWED_THUMBPRINTS, &ten_thousand.join(";"))]).send()), "certificate_missing");
 }
+
+/// The configuration's numeric limits are inclusive, and every documented spelling of a
+/// switch is read (straight through `Policy::load`, without a request).
+#[test]
+fn configuration_limits_are_inclusive_and_every_spelling_is_read() {
+    use super::{Policy, MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
+    use crate::reason::Refusal;
+    use crate::trust::EkuPolicy;
+    fn load(vars: &[(&str, &str)]) -> Result<Policy, Refusal> {
+        Policy::load(&vars)
+    }
+    fn problem(vars: &[(&str, &str)]) -> String {
+        let e = load(vars).unwrap_err();
+        assert_eq!(e.reason, crate::Reason::ConfigurationError);
+        e.detail
+    }
+    let pin = "ab".repeat(32);
+    let pin = pin.as_str();
+    assert_eq!(MAX_VARIABLE_BYTES, 4_194_304);
+    assert_eq!(MAX_LIST_ENTRIES, 100_000);
+
+    // Variable size: exactly the limit is read, one byte more is refused. Padding is white
+    // space, which does not change the value.
+    let padded = |value: &str, len: usize| format!("{value}{}", " ".repeat(len - value.len()));
+    let mode = padded("enforce", MAX_VARIABLE_BYTES);
+    assert!(!load(&[(var::ALLOWED_THUMBPRINTS, pin), (var::MODE, &mode)]).unwrap().report_only);
+    let mode = padded("enforce", MAX_VARIABLE_BYTES + 1);
+    let p = problem(&[(var::ALLOWED_THUMBPRINTS, pin), (var::MODE, &mode)]);
+    assert!(p.contains("`mode`: is 4194305 bytes; the limit is 4194304"), "{p}");
+    let list = padded(pin, MAX_VARIABLE_BYTES);
+    assert_eq!(load(&[(var::ALLOWED_THUMBPRINTS, &list)]).unwrap().thumbprints.len(), 1);
+    let list = padded(pin, MAX_VARIABLE_BYTES + 1);
+    assert!(problem(&[(var::ALLOWED_THUMBPRINTS, &list)]).contains("is 4194305 bytes"));
+
+    // Entries: 100,000 in all, over the three pin variables together.
+    let sha1_pins = |n: usize| (0..n).map(|i| format!("{i:040x}")).collect::<Vec<_>>().join(";");
+    let key_pin = "cd".repeat(32);
+    assert_eq!(load(&[(var::ALLOWED_THUMBPRINTS, &sha1_pins(MAX_LIST_ENTRIES))]).unwrap().thumbprints.len(), 100_000);
+    let p = problem(&[(var::ALLOWED_THUMBPRINTS, &sha1_pins(MAX_LIST_ENTRIES + 1))]);
+    assert!(p.contains("has 100001 entries; the limit is 100000"), "{p}");
+    let almost = sha1_pins(MAX_LIST_ENTRIES - 1);
+    let policy = load(&[(var::ALLOWED_THUMBPRINTS, &almost), (var::ALLOWED_KEY_PINS, &key_pin)]).unwrap();
+    assert_eq!((policy.thumbprints.len(), policy.pins.len()), (99_999, 1));
+    let full = sha1_pins(MAX_LIST_ENTRIES);
+    let p = problem(&[(var::ALLOWED_THUMBPRINTS, &full), (var::ALLOWED_KEY_PINS, &key_pin)]);
+    assert!(p.contains("together") && p.contains("has 100001 entries"), "{p}");
+
+    // Switches.
+    let eku = |value: &str| load(&[(var::ALLOWED_THUMBPRINTS, pin), (var::REQUIRE_CLIENT_AUTH_EKU, value)]);
+    for value in ["true", "yes", "on", "1", "TRUE", " Yes "] {
+        assert_eq!(eku(value).unwrap().eku, EkuPolicy::ClientAuth, "{value}");
+    }
+    for value in ["false", "no", "off", "0", "False", " OFF "] {
+        assert_eq!(eku(value).unwrap().eku, EkuPolicy::Any, "{value}");
+    }
+    assert!(eku("2").unwrap_err().detail.contains("must be true or false"));
+    let mode = |value: &str| load(&[(var::ALLOWED_THUMBPRINTS, pin), (var::MODE, value)]);
+    for (value, report_only) in [("enforce", false), ("Enforce", false), ("report-only", true), ("REPORT-ONLY", true)] {
+        assert_eq!(mode(value).unwrap().report_only, report_only, "{value}");
+    }
+    assert!(mode("report_only").unwrap_err().detail.contains("must be `enforce` or `report-only`"));
+
+    // Whole numbers with a ceiling.
+    let days = |value: &str| load(&[(var::ALLOWED_THUMBPRINTS, pin), (var::PIN_EXPIRY_WARNING_DAYS, value)]);
+    assert_eq!(days("3650").unwrap().pin_warning_seconds, 3650 * 86_400);
+    assert_eq!(days("0").unwrap().pin_warning_seconds, 0);
+    assert!(days("3651").unwrap_err().detail.contains("must be at most 3650"));
+    assert!(days("1.5").unwrap_err().detail.contains("is not a whole number"));
+    let key = "0123456789abcdef0123456789abcdef";
+    let age = |value: &str| {
+        load(&[
+            (var::ALLOWED_THUMBPRINTS, pin),
+            (var::PROXY_HMAC_KEY, key),
+            (var::PROXY_SIGNATURE_MAX_AGE_SECONDS, value),
+        ])
+    };
+    assert!(age("86400").unwrap().signature.is_some());
+    assert!(age("86401").unwrap_err().detail.contains("must be at most 86400"));
+}
