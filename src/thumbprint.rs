@@ -360,6 +360,15 @@ mod tests {
         assert!(parse_entry(&format!("md5:{SHA1}")).is_err());
         assert!(parse_entry("sha1:").is_err());
         assert!(parse_entry(&SHA1.replace('a', "g")).is_err());
+        // Longer than any digest: refused by both paths, without writing past the buffer.
+        for digits in [65, 66, 128, 1000] {
+            let long = "a".repeat(digits);
+            let expected = Err("not 40 (SHA-1) or 64 (SHA-256) hex digits");
+            assert_eq!(parse_entry(&long), expected, "{digits}");
+            assert_eq!(parse_entry(&format!("\u{200E}{long}")), expected, "{digits}");
+            assert_eq!(parse_entry(&format!("sha256:{long}")), Err("sha256 thumbprint must have 64 hex digits"));
+            assert_eq!(parse_entry(&format!("\u{200E}sha1:{long}")), Err("sha1 thumbprint must have 40 hex digits"));
+        }
         // Base64 (as GCP writes SHA-256 fingerprints) is not a thumbprint.
         assert!(parse_entry("ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=").is_err());
     }

@@ -42,13 +42,6 @@ impl Pin {
         }
     }
 
-    pub fn value_text(&self) -> String {
-        match &self.value {
-            PinValue::Thumbprint(t) => t.to_string(),
-            PinValue::KeySha256(k) => format!("spki-sha256:{}", hex::encode(k)),
-        }
-    }
-
     /// Whether the pin's window includes `now`.
     pub fn active_at(&self, now: i64) -> bool {
         self.not_before.is_none_or(|nb| now >= nb) && self.not_after.is_none_or(|na| now <= na)
@@ -232,6 +225,12 @@ mod tests {
         ] {
             assert_eq!(parse_key_pin(s).unwrap(), digest, "{s}");
         }
+        // Unpadded base64 that happens to use only hex digits is base64 unless it has
+        // exactly 64 of them.
+        let unpadded = "c".repeat(43);
+        assert_eq!(parse_key_pin(&unpadded).unwrap().to_vec(), crate::extract::decode_base64(&unpadded).unwrap());
+        assert_eq!(parse_key_pin(&"c".repeat(63)), Err("a key pin is a SHA-256 digest: 32 bytes"));
+        assert_eq!(parse_key_pin(&"c".repeat(64)).unwrap(), [0xcc; 32]);
         assert!(parse_key_pin("q6urq6ur").is_err());
         assert!(parse_key_pin(&"ab".repeat(20)).is_err());
     }

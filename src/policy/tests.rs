@@ -478,3 +478,32 @@ fn configuration_limits_are_inclusive_and_every_spelling_is_read() {
     assert!(age("86400").unwrap().signature.is_some());
     assert!(age("86401").unwrap_err().detail.contains("must be at most 86400"));
 }
+
+#[test]
+fn the_anchor_a_path_ends_at_is_the_one_reported() {
+    let first = Ca::new("First Root");
+    let second = Ca::new("Second Root");
+    let leaf = second.issue(&LeafOptions::named("svc"));
+    let anchors = format!("{}{}", first.certificate.pem(), second.certificate.pem());
+    let o = req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&leaf).send();
+    assert_eq!(reason(&o), "ok");
+    assert_eq!(body(&o)["matched"], serde_json::json!({"kind": "trust_anchor", "anchor": "CN=Second Root"}));
+    let leaf = first.issue(&LeafOptions::named("svc"));
+    let o = req(&[(var::TRUST_ANCHORS, &anchors)]).cert(&leaf).send();
+    assert_eq!(body(&o)["matched"]["anchor"], "CN=First Root");
+}
+
+#[test]
+fn a_malformed_extended_key_usage_is_refused_whatever_the_eku_policy() {
+    let root = Ca::new("Root");
+    let mut options = LeafOptions::named("odd");
+    options.no_eku = true;
+    // extendedKeyUsage whose SEQUENCE holds an INTEGER where a purpose OID belongs.
+    options.extensions.push((vec![2, 5, 29, 37], vec![0x30, 0x03, 0x02, 0x01, 0x01]));
+    let odd = root.issue(&options);
+    let anchors = root.certificate.pem();
+    for eku in ["true", "false"] {
+        let o = req(&[(var::TRUST_ANCHORS, &anchors), (var::REQUIRE_CLIENT_AUTH_EKU, eku)]).cert(&odd).send();
+        assert_ne!(reason(&o), "ok", "require_client_auth_eku={eku}");
+    }
+}

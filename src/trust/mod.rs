@@ -116,7 +116,8 @@ impl TrustStore {
                 Ok(self
                     .anchors
                     .iter()
-                    .find(|a| strip_sequence(&a.subject_der) == anchor_subject || a.subject_der == anchor_subject)
+                    // webpki keeps an anchor's subject without its SEQUENCE tag and length.
+                    .find(|a| strip_sequence(&a.subject_der) == anchor_subject)
                     .map_or_else(String::new, |a| a.subject.clone()))
             }
             Err(e) => Err(classify(e)),
@@ -185,4 +186,69 @@ pub fn verify_signed(
         .find(|a| a.public_key_alg_id().as_ref() == key_alg && a.signature_alg_id().as_ref() == sig_alg)
         .ok_or("unsupported signature algorithm")?;
     alg.verify_signature(key, message, signature).map_err(|_| "the signature does not verify".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecdsa::signature::hazmat::PrehashSigner;
+    use pki_types::{alg_id, AlgorithmIdentifier};
+    use sha2::{Digest, Sha256, Sha384};
+
+    #[test]
+    fn strip_sequence_takes_off_one_tag_and_length() {
+        // Short and long length forms.
+        assert_eq!(strip_sequence(&[0x30, 0x02, 0xaa, 0xbb]), &[0xaa, 0xbb]);
+        assert_eq!(strip_sequence(&[0x30, 0x7f, 0xaa]), &[0xaa]);
+        assert_eq!(strip_sequence(&[0x30, 0x81, 0x80, 0xaa]), &[0xaa]);
+        assert_eq!(strip_sequence(&[0x30, 0x82, 0x01, 0x00, 0xaa]), &[0xaa]);
+        assert_eq!(strip_sequence(&[0x30, 0x84, 0, 0, 1, 0, 0xaa]), &[0xaa]);
+        // What it does not understand it returns whole: not a SEQUENCE, no length, the
+        // indefinite form, more than four length bytes, length bytes cut short.
+        for der in [
+            &[][..],
+            &[0x31, 0x01, 0xaa],
+            &[0x30],
+            &[0x30, 0x80, 0xaa, 0x00, 0x00],
+            &[0x30, 0x85, 0, 0, 0, 1, 0, 0xaa],
+            &[0x30, 0x82, 0x01],
+            &[0x30, 0x84, 0, 0, 1],
+        ] {
+            assert_eq!(strip_sequence(der), der, "{der:02x?}");
+        }
+    }
+
+    /// A P-256 SubjectPublicKeyInfo (RFC 5480: id-ecPublicKey, prime256v1).
+    fn p256_spki(point: &[u8]) -> Vec<u8> {
+        let mut der = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        der.extend_from_slice(point);
+        der
+    }
+
+    fn algorithm_der(id: AlgorithmIdentifier) -> Vec<u8> {
+        let mut der = vec![0x30, id.as_ref().len() as u8];
+        der.extend_from_slice(id.as_ref());
+        der
+    }
+
+    #[test]
+    fn verify_signed_picks_the_algorithm_by_key_and_signature_together() {
+        let key = p256::ecdsa::SigningKey::from_bytes(&[5u8; 32].into()).unwrap();
+        let spki = p256_spki(key.verifying_key().to_encoded_point(false).as_bytes());
+        let message = b"tbsCertList bytes";
+        let sha256: p256::ecdsa::Signature = key.sign_prehash(&Sha256::digest(message)).unwrap();
+        let sha384: p256::ecdsa::Signature = key.sign_prehash(&Sha384::digest(message)).unwrap();
+        let (sha256, sha384) = (sha256.to_der().as_bytes().to_vec(), sha384.to_der().as_bytes().to_vec());
+        let ecdsa_sha256 = algorithm_der(alg_id::ECDSA_SHA256);
+        let ecdsa_sha384 = algorithm_der(alg_id::ECDSA_SHA384);
+        assert_eq!(verify_signed(&spki, &ecdsa_sha256, message, &sha256), Ok(()));
+        // P-256 with SHA-384 is not the first P-256 algorithm in the list.
+        assert_eq!(verify_signed(&spki, &ecdsa_sha384, message, &sha384), Ok(()));
+        let refused = Err("the signature does not verify".to_string());
+        assert_eq!(verify_signed(&spki, &ecdsa_sha384, message, &sha256), refused);
+        assert_eq!(verify_signed(&spki, &ecdsa_sha256, b"other bytes", &sha256), refused);
+        let ed25519 = algorithm_der(alg_id::ED25519);
+        assert_eq!(verify_signed(&spki, &ed25519, message, &sha256), Err("unsupported signature algorithm".into()));
+        assert!(verify_signed(b"\x30\x00", &ecdsa_sha256, message, &sha256).unwrap_err().starts_with("bad key"));
+    }
 }

@@ -105,6 +105,8 @@ pub struct LeafOptions {
     pub key_pem: Option<String>,
     /// Omit the extendedKeyUsage extension entirely.
     pub no_eku: bool,
+    /// Extra extensions, as (OID arcs, DER of the value): for malformed-extension tests.
+    pub extensions: Vec<(Vec<u64>, Vec<u8>)>,
 }
 
 impl Default for LeafOptions {
@@ -125,6 +127,7 @@ impl Default for LeafOptions {
             serial: None,
             key_pem: None,
             no_eku: false,
+            extensions: vec![],
         }
     }
 }
@@ -276,10 +279,10 @@ impl Ca {
         params.not_after = options.not_after;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        if options.client_auth {
+        if options.client_auth && !options.no_eku {
             params.extended_key_usages.push(ExtendedKeyUsagePurpose::ClientAuth);
         }
-        if options.server_auth {
+        if options.server_auth && !options.no_eku {
             params.extended_key_usages.push(ExtendedKeyUsagePurpose::ServerAuth);
         }
         for d in &options.dns_names {
@@ -303,6 +306,9 @@ impl Ca {
                 SerialNumber::from_slice(&bytes)
             }
         });
+        for (oid, value) in &options.extensions {
+            params.custom_extensions.push(rcgen::CustomExtension::from_oid_content(oid, value.clone()));
+        }
         let cert = params.signed_by(&key, &self.issuer).expect("leaf");
         Issued { der: cert.der().to_vec(), key_pem: key.serialize_pem() }
     }
