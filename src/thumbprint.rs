@@ -262,10 +262,6 @@ impl ThumbprintList {
         self.entries.is_empty()
     }
 
-    pub fn entries(&self) -> &[Thumbprint] {
-        &self.entries
-    }
-
     /// Find the first entry matching either digest of a certificate; returns its
     /// 0-based position in the list.
     pub fn find(&self, sha1: &[u8; 20], sha256: &[u8; 32]) -> Option<(usize, &Thumbprint)> {

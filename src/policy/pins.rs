@@ -222,6 +222,9 @@ mod tests {
             "pin-sha256:\"q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\"",
             &"ab".repeat(32),
             &"AB:".repeat(32)[..95],
+            &" ab".repeat(32),
+            &format!("\u{200E}{}\n", "ab".repeat(32)),
+            "q6urq6urq6urq6urq6urq6urq6ur\r\nq6urq6urq6urq6s=",
         ] {
             assert_eq!(parse_key_pin(s).unwrap(), digest, "{s}");
         }
@@ -233,6 +236,25 @@ mod tests {
         assert_eq!(parse_key_pin(&"c".repeat(64)).unwrap(), [0xcc; 32]);
         assert!(parse_key_pin("q6urq6ur").is_err());
         assert!(parse_key_pin(&"ab".repeat(20)).is_err());
+    }
+
+    #[test]
+    fn why_a_pin_is_inactive() {
+        let sha = "ab".repeat(32);
+        let json = format!(
+            r#"[{{"sha256":"{sha}","label":"next","not_before":"2026-12-01T00:00:00Z","not_after":"2027-01-01T00:00:00Z"}},
+                {{"sha256":"{sha}","not_after":"2026-01-01T00:00:00Z"}}]"#
+        );
+        let pins = parse_pins_json(&json, "pins").unwrap();
+        let nb = parse_rfc3339("2026-12-01T00:00:00Z").unwrap();
+        let na = parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            inactive_detail(&pins[0], nb - 1),
+            "pin \"next\" (pins entry 1) is not active until 2026-12-01T00:00:00Z"
+        );
+        assert_eq!(inactive_detail(&pins[0], na + 1), "pin \"next\" (pins entry 1) ended at 2027-01-01T00:00:00Z");
+        assert_eq!(inactive_detail(&pins[1], na), "pins entry 2 ended at 2026-01-01T00:00:00Z");
+        assert!(pins[0].active_at(nb) && pins[0].active_at(na) && !pins[0].active_at(na + 1));
     }
 
     #[test]
@@ -264,6 +286,20 @@ mod tests {
             r#"[{"sha256":"xyz"}]"#,
         ] {
             assert!(parse_pins_json(bad, "pins").is_err(), "{bad}");
+        }
+        // Errors name the entry, counted from 1.
+        let second_bad = format!(r#"[{{"sha256":"{sha}"}}, {{"sha256":"xyz"}}]"#);
+        assert!(parse_pins_json(&second_bad, "pins").unwrap_err().starts_with("entry 2: "));
+        // Labels: 1 to 64 printable characters.
+        let label = |l: &str| {
+            let l = Value::from(l);
+            parse_pins_json(&format!(r#"[{{"sha256":"{sha}","label":{l}}}]"#), "pins")
+        };
+        assert_eq!(label(&"L".repeat(64)).unwrap()[0].label.as_deref(), Some("L".repeat(64).as_str()));
+        assert_eq!(label("a label").unwrap()[0].describe(), "pin \"a label\" (pins entry 1)");
+        for bad in ["", &"L".repeat(65), "line\nbreak", "bell\u{7}"] {
+            let e = label(bad).unwrap_err();
+            assert_eq!(e, "entry 1: `label` must be 1 to 64 printable characters", "{bad:?}");
         }
     }
 }
