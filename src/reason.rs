@@ -182,6 +182,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn titles_are_unique_sentences_and_display_is_the_code() {
+        let mut seen = std::collections::HashSet::new();
+        for r in Reason::ALL {
+            let title = r.title();
+            assert!(seen.insert(title), "duplicate title {title}");
+            assert!(title.starts_with(|c: char| c.is_ascii_uppercase()) && !title.ends_with('.'), "{title}");
+            assert_eq!(r.to_string(), r.code());
+        }
+        assert_eq!(Reason::CertificateNotAllowed.title(), "The client certificate is not allowed");
+        assert_eq!(Reason::MethodNotAllowed.title(), "Method not allowed");
+        let refusal = Refusal::malformed("not base64");
+        assert_eq!(refusal.to_string(), "certificate_malformed: not base64");
+    }
+
+    #[test]
     fn codes_are_unique_snake_case() {
         let mut seen = std::collections::HashSet::new();
         for r in Reason::ALL {
