@@ -203,6 +203,7 @@ mod tests {
         assert_eq!(strip_sequence(&[0x30, 0x81, 0x80, 0xaa]), &[0xaa]);
         assert_eq!(strip_sequence(&[0x30, 0x82, 0x01, 0x00, 0xaa]), &[0xaa]);
         assert_eq!(strip_sequence(&[0x30, 0x84, 0, 0, 1, 0, 0xaa]), &[0xaa]);
+        assert_eq!(strip_sequence(&[0x30, 0x81, 0x00]), &[] as &[u8]);
         // What it does not understand it returns whole: not a SEQUENCE, no length, the
         // indefinite form, more than four length bytes, length bytes cut short.
         for der in [
