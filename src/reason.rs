@@ -122,6 +122,32 @@ impl Reason {
         }
     }
 
+    /// What the client is told by default: generic text that says what kind of problem
+    /// it is without anything of the configuration (see [`Refusal`]).
+    pub const fn public_detail(self) -> &'static str {
+        match self {
+            Reason::CertificateMissing => "the request carries no forwarded client certificate",
+            Reason::CertificateMalformed => "the forwarded client certificate could not be decoded",
+            Reason::CertificateAmbiguous => {
+                "the request carries more than one candidate client certificate, or conflicting ones"
+            }
+            Reason::CertificateTooLarge => "the forwarded certificates are over the size limits",
+            Reason::CertificateExpired => "the client certificate's validity period has ended",
+            Reason::CertificateNotYetValid => "the client certificate's validity period has not begun",
+            Reason::CertificateNotAllowed => "the client certificate is not on the allow list",
+            Reason::CertificateRevoked => "the client certificate has been revoked",
+            Reason::CertificateUntrusted => "the client certificate does not chain to a trusted CA",
+            Reason::CertificateWrongUsage => "the client certificate is not for client authentication",
+            Reason::CertificateNameNotAllowed => "no name rule allows the client certificate",
+            Reason::RevocationListStale => "the revocation status of the client certificate cannot be confirmed",
+            Reason::ProxyUnauthenticated => "the request did not carry valid proof that it came through the proxy",
+            Reason::TerminatorRejected => "the TLS terminator did not report a verified client certificate",
+            Reason::ConfigurationError => "certgate's configuration is missing or invalid; see the service log",
+            Reason::NotFound => "no such resource",
+            Reason::MethodNotAllowed => "use GET or HEAD",
+        }
+    }
+
     /// Whether this reason is a refusal to authenticate (as opposed to routing).
     pub fn is_authentication_failure(self) -> bool {
         self.status() == 403
@@ -134,18 +160,30 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A refusal: a stable reason plus a detail. The detail is shown to the client for
-/// certificate reasons; for [`Reason::ConfigurationError`] it goes to the log only and
-/// the client sees a generic text, so nothing of the configuration leaks.
+/// A refusal: a stable reason, a detail for the operator and a detail for the client.
+///
+/// `detail` goes to the decision log only: it may name configuration (pin labels and
+/// windows, CRL issuers and their dates, configured header names, library error text).
+/// The client is told `public_detail`, which is a `&'static str`: fixed text chosen where
+/// the refusal is made, so nothing computed at run time (configuration or request data)
+/// can reach a response body through it. It defaults to [`Reason::public_detail`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub reason: Reason,
     pub detail: String,
+    pub public_detail: &'static str,
 }
 
 impl Refusal {
     pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
-        Refusal { reason, detail: detail.into() }
+        Refusal { reason, detail: detail.into(), public_detail: reason.public_detail() }
+    }
+
+    /// The same refusal, telling the client `text` (fixed text about the request itself,
+    /// never about configuration).
+    pub fn public(mut self, text: &'static str) -> Self {
+        self.public_detail = text;
+        self
     }
 
     pub fn missing(detail: impl Into<String>) -> Self {
@@ -194,6 +232,8 @@ mod tests {
         assert_eq!(Reason::MethodNotAllowed.title(), "Method not allowed");
         let refusal = Refusal::malformed("not base64");
         assert_eq!(refusal.to_string(), "certificate_malformed: not base64");
+        assert_eq!(refusal.public_detail, "the forwarded client certificate could not be decoded");
+        assert_eq!(refusal.public("invalid base64").public_detail, "invalid base64");
     }
 
     #[test]

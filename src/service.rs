@@ -75,7 +75,7 @@ fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
 }
 
 /// The client never sees configuration details: they are logged instead.
-const CONFIGURATION_DETAIL: &str = "certgate's configuration is missing or invalid; see the service log";
+const CONFIGURATION_DETAIL: &str = Reason::ConfigurationError.public_detail();
 
 fn certificate_json(c: &ClientCertificate) -> serde_json::Map<String, Value> {
     let value = json!({
@@ -239,7 +239,7 @@ pub fn handle(
                     response
                 }
                 Err(Denial { refusal, certificate }) => {
-                    let response = problem(refusal.reason.status(), refusal.reason, &refusal.detail);
+                    let response = problem(refusal.reason.status(), refusal.reason, refusal.public_detail);
                     let line = decision_log(now, method, path, response.status)
                         .with("outcome", "deny")
                         .with("reason", refusal.reason.code())

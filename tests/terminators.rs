@@ -319,9 +319,11 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
     let r = curl(dir, port, "/api/values", Some("alice"), &[("X-Certgate-Proxy-Secret", "guess".into())]);
     assert_eq!(r.status(), Some(200), "{name}: {r:?}");
 
-    // bob's own certificate is what was forwarded, not the forged alice.
+    // bob's own certificate is what was forwarded, not the forged alice (pinned): refused as
+    // not allowed, not missing, and never 200.
     let r = curl(dir, port, "/api/values", Some("bob"), &[(header, encode::base64_der(&alice.der))]);
-    assert!(r.json()["detail"].as_str().unwrap_or("").contains(&bob.sha256_hex()), "{name}: {r:?}");
+    assert_eq!(r.status(), Some(403), "{name}: {r:?}");
+    assert_eq!(r.json()["reason"], "certificate_not_allowed", "{name}: bob ({}): {r:?}", bob.sha256_hex());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
