@@ -27,11 +27,13 @@ pub struct ClientCertificate {
     /// RFC 4514 string form.
     pub subject: String,
     pub issuer: String,
-    /// The subject's commonName values, decoded.
+    /// The subject's commonName values, decoded (`#`-hex for a string type not read).
     pub common_names: Vec<String>,
-    /// Big-endian serial number bytes, leading zeros stripped.
+    /// The serial number as an unsigned big-endian integer, leading zero bytes stripped
+    /// ([`serial_magnitude`]): what denylist entries and CRL entries are compared with.
     pub serial: Vec<u8>,
-    /// Lowercase hex of `serial`.
+    /// Lowercase hex of the serial's DER content bytes, as the certificate carries it
+    /// (with the 0x00 sign byte a serial of 0x80 or more has): what `whoami` reports.
     pub serial_hex: String,
     /// Seconds since the Unix epoch.
     pub not_before: i64,
@@ -174,17 +176,28 @@ impl ClientCertificate {
             .map_err(|e| Refusal::malformed(format!("invalid keyUsage extension: {e}")))?;
         let digital_signature_allowed =
             key_usage.map(|(_, KeyUsage(flags))| flags.contains(KeyUsages::DigitalSignature));
+        // Every CN attribute, in order; one whose string type is not read is kept as `#`
+        // and its DER hex, so it still counts (a `cn:` rule needs exactly one CN).
         let common_names = tbs
             .subject()
             .iter()
             .filter(|atv| atv.oid == COMMON_NAME)
-            .filter_map(|atv| attribute_text(&atv.value))
+            .map(|atv| {
+                attribute_text(&atv.value)
+                    .unwrap_or_else(|| format!("#{}", hex::encode(atv.value.to_der().unwrap_or_default())))
+            })
             .collect();
         let spki = tbs
             .subject_public_key_info()
             .to_der()
             .map_err(|e| Refusal::malformed(format!("invalid public key: {e}")))?;
-        let serial = tbs.serial_number().as_bytes().to_vec();
+        let serial_der = tbs.serial_number().as_bytes();
+        let not_before = unix_seconds(&validity.not_before);
+        let not_after = unix_seconds(&validity.not_after);
+        if not_before > not_after {
+            return Err(Refusal::malformed("the certificate's notBefore is after its notAfter")
+                .public("the certificate's validity period ends before it begins"));
+        }
 
         Ok(ClientCertificate {
             sha1: Sha1::digest(der).into(),
@@ -193,10 +206,10 @@ impl ClientCertificate {
             subject: name_text(tbs.subject()),
             issuer: name_text(tbs.issuer()),
             common_names,
-            serial_hex: hex::encode(&serial),
-            serial,
-            not_before: unix_seconds(&validity.not_before),
-            not_after: unix_seconds(&validity.not_after),
+            serial_hex: hex::encode(serial_der),
+            serial: serial_magnitude(serial_der),
+            not_before,
+            not_after,
             dns_names,
             uris,
             emails,
@@ -211,6 +224,17 @@ impl ClientCertificate {
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
     }
+}
+
+/// A serial number's DER content bytes (or any big-endian spelling of it) as an unsigned
+/// integer with its leading zero bytes stripped, one byte at least. DER keeps a 0x00 sign
+/// byte before a serial whose first byte is 0x80 or more and configuration spellings may
+/// or may not carry it; comparing magnitudes makes them all the same number. A negative
+/// serial (which RFC 5280 forbids but some CAs issued) compares by its bytes, so an entry
+/// written as those bytes matches it.
+pub fn serial_magnitude(bytes: &[u8]) -> Vec<u8> {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    bytes[first..].to_vec()
 }
 
 /// Parse an RFC 3339 UTC time (`2026-12-31T00:00:00Z`, fractional seconds and numeric
@@ -250,16 +274,21 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         }
         rest = &frac[digits..];
     }
+    // `[+-]HH:MM`, each field exactly two ASCII digits read by the same strict `num` as
+    // the date (`str::parse` would take `+1` or `-5` as a field), within a day.
     let offset = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6
-            && rest.is_ascii()
-            && (rest.starts_with('+') || rest.starts_with('-'))
-            && &rest[3..4] == ":" =>
-        {
-            let h: i64 = rest[1..3].parse().ok()?;
-            let m: i64 = rest[4..6].parse().ok()?;
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
+        _ if rest.len() == 6 && rest.is_ascii() && &rest[3..4] == ":" => {
+            let sign = match &rest[..1] {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let base = t.len() - 6;
+            let (h, m) = (num(base + 1..base + 3)?, num(base + 4..base + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
             sign * (h * 3600 + m * 60)
         }
         _ => return None,
@@ -511,11 +540,43 @@ mod tests {
             "2026-11-25T23:59:59+02:0",
             "2026-11-25T23:59:59+0\u{e9}00",
             "2026-11-25T23:59:59x02:00",
+            // The hostile review's offsets: signs inside fields, out-of-range fields.
+            "2026-11-25T23:59:59+-1:00",
+            "2026-11-25T23:59:59++1:00",
+            "2026-11-25T23:59:59+99:99",
+            "2026-11-25T23:59:59-00:-5",
+            "2026-11-25T23:59:59+24:00",
+            "2026-11-25T23:59:59+00:60",
+            "2026-11-25T23:59:59+ 1:00",
+            "2026-11-25T23:59:59+1 :00",
+            "2026-11-25T23:59:59-1:000",
             "2026-11-25T23:59:59",
             "2026-11-25T23:59:59.Z",
             "２０２６-11-25T23:59:59Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_agrees_with_ders_date_time() {
+        // An independent implementation of the calendar (der's DateTime, 1970 to 9999):
+        // every field combination that one accepts, the other gives the same second for.
+        use x509_cert::der::DateTime;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let pick = |n: u64, shift: u32| (seed >> shift) % n;
+            let (y, mo, d) = (1970 + pick(8030, 0) as u16, 1 + pick(12, 13) as u8, 1 + pick(31, 17) as u8);
+            let (h, mi, se) = (pick(24, 22) as u8, pick(60, 27) as u8, pick(60, 33) as u8);
+            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}Z");
+            let theirs = DateTime::new(y, mo, d, h, mi, se).ok().map(|t| t.unix_duration().as_secs() as i64);
+            assert_eq!(parse_rfc3339(&text), theirs, "{text}");
+            if let Some(secs) = theirs {
+                assert_eq!(rfc3339(secs), text);
+            }
         }
     }
 

@@ -99,7 +99,8 @@ pub fn parse_rules(raw: &str) -> Result<Vec<NameRule>, String> {
 impl NameRule {
     pub fn matches(&self, c: &ClientCertificate) -> bool {
         match self {
-            NameRule::CommonName(cn) => c.common_names.iter().any(|n| n == cn),
+            // A subject with several CNs names several things: no `cn:` rule picks one.
+            NameRule::CommonName(cn) => matches!(c.common_names.as_slice(), [only] if only == cn),
             NameRule::Dns(d) => c.dns_names.iter().any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(d)),
             NameRule::DnsWildcard(base) => c.dns_names.iter().any(|n| {
                 let n = n.trim_end_matches('.').to_ascii_lowercase();
@@ -177,6 +178,9 @@ mod tests {
         assert!(allowed("uri:https://id.example/u/*", &c));
         assert!(!allowed("uri:https://id.example/u/2", &c));
         assert!(allowed("cn:bob; dns:api.example.com", &c));
+        // Two CNs (one of them the rule's) match no `cn:` rule.
+        let two = ClientCertificate { common_names: vec!["mallory".into(), "alice".into()], ..c.clone() };
+        assert!(!allowed("cn:alice", &two) && !allowed("cn:mallory", &two));
         // Each refusal says what is wrong (the operator reads it in the configuration error).
         for (bad, why) in [
             ("alice", "expected cn:, dns:, email:, uri: or spiffe://"),
