@@ -18,6 +18,7 @@ pub mod var {
     pub const XFCC_ELEMENTS: &str = "xfcc_elements";
     pub const CLOCK_SKEW_SECONDS: &str = "clock_skew_seconds";
     pub const MAX_HEADER_BYTES: &str = "max_header_bytes";
+    pub const MAX_CHAIN_CERTIFICATES: &str = "max_chain_certificates";
     pub const ALLOWED_KEY_PINS: &str = "allowed_key_pins";
     pub const PINS: &str = "pins";
     pub const TRUST_ANCHORS: &str = "trust_anchors";
@@ -38,7 +39,7 @@ pub mod var {
     pub const PIN_EXPIRY_WARNING_DAYS: &str = "pin_expiry_warning_days";
 
     /// Every variable certgate reads.
-    pub const ALL: [&str; 26] = [
+    pub const ALL: [&str; 27] = [
         ALLOWED_THUMBPRINTS,
         PLATFORM,
         CERTIFICATE_HEADER,
@@ -47,6 +48,7 @@ pub mod var {
         XFCC_ELEMENTS,
         CLOCK_SKEW_SECONDS,
         MAX_HEADER_BYTES,
+        MAX_CHAIN_CERTIFICATES,
         ALLOWED_KEY_PINS,
         PINS,
         TRUST_ANCHORS,
@@ -77,6 +79,10 @@ pub const MAX_CLOCK_SKEW_SECONDS: u64 = 86_400;
 /// Room for a 6 KB certificate even as XFCC carrying both `Cert` and `Chain`.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
 pub const MIN_MAX_HEADER_BYTES: usize = 512;
+/// Most certificates one request may forward, leaf included, unless configured: leaf,
+/// issuing CA, one more intermediate, root and a cross-certificate. Path building's work
+/// grows with every certificate an attacker may add, so the default is small.
+pub const DEFAULT_MAX_CHAIN_CERTIFICATES: usize = 5;
 pub const MAX_MAX_HEADER_BYTES: usize = 1024 * 1024;
 
 /// Where configuration values come from.
@@ -174,11 +180,17 @@ impl Config {
             None => DEFAULT_MAX_HEADER_BYTES,
         };
 
+        let max_certificates = match optional(source, var::MAX_CHAIN_CERTIFICATES)? {
+            Some(v) => parse_number(var::MAX_CHAIN_CERTIFICATES, &v, 1, crate::extract::MAX_CERTIFICATES as u64)?
+                as usize,
+            None => DEFAULT_MAX_CHAIN_CERTIFICATES,
+        };
+
         let policy = Policy::load(source)?;
 
         Ok(Config {
             policy,
-            extraction: ExtractionSettings { header, chain_header, format, xfcc_elements, max_header_bytes },
+            extraction: ExtractionSettings { header, chain_header, format, xfcc_elements, max_header_bytes, max_certificates },
             clock_skew_seconds,
             platform: preset.map(|p| p.name),
         })

@@ -3,13 +3,16 @@
 //! the terminator's verdict, extraction and decoding, validity, revocation, trust (pins,
 //! then chain validation), name rules.
 
+use x509_cert::der::Decode;
+
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::config::{var, Config};
 use crate::extract::{extract, Format};
 use crate::policy::pins::{self, Pin, PinMatch};
 use crate::policy::revocation::{crl_status, CrlStatus, WhenStale};
 use crate::reason::{Reason, Refusal};
-use crate::trust::ChainError;
+use crate::trust::issuer::MAX_SIGNATURE_CHECKS;
+use crate::trust::{ChainError, PathLink, SignatureBudget, SignedCertificate};
 
 /// Read access to the request's header lines.
 pub trait RequestHeaders {
@@ -57,6 +60,46 @@ impl From<Refusal> for Denial {
     }
 }
 
+/// Check that several certificates forwarded in one value form a chain, leaf first: each
+/// names the next as its issuer, is signed by the next one's key, and every certificate
+/// after the leaf is a CA allowed to sign certificates. Comparing names is not enough:
+/// anyone can make a certificate with another CA's name (a "bridge" put between a victim's
+/// certificate and the real one); and without the CA rule an attacker's own end-entity
+/// key could sign such a bridge.
+fn check_inline_chain(leaf: &[u8], chain: &[Vec<u8>], budget: &SignatureBudget) -> Result<(), String> {
+    let mut child = SignedCertificate::from_der(leaf).map_err(|e| format!("certificate 1 in the header value: {e}"))?;
+    for (i, der) in chain.iter().enumerate() {
+        let n = i + 2;
+        let issuer = SignedCertificate::from_der(der).map_err(|e| format!("certificate {n} in the header value: {e}"))?;
+        if !issuer.can_issue() {
+            return Err(format!(
+                "certificate {n} in the header value is not a CA allowed to sign certificates, so it cannot have \
+                 issued certificate {}",
+                n - 1
+            ));
+        }
+        child
+            .verify_issued_by(&issuer, budget)
+            .map_err(|e| format!("certificate {} in the header value was not issued by certificate {n}: {e}", n - 1))?;
+        child = issuer;
+    }
+    Ok(())
+}
+
+/// The revocation path of a pinned certificate: the certificate with the configured CA
+/// whose name and key issued it, or nothing when no configured CA did (no CRL can apply).
+fn pinned_link(policy: &crate::policy::Policy, leaf: &[u8], budget: &SignatureBudget) -> Vec<PathLink> {
+    let Ok(signed) = SignedCertificate::from_der(leaf) else { return Vec::new() };
+    let Some(issuer) = policy.trust.issuer_of(&signed, budget) else { return Vec::new() };
+    let Ok(cert) = x509_cert::Certificate::from_der(leaf) else { return Vec::new() };
+    vec![PathLink {
+        der: leaf.to_vec(),
+        issuer_content: crate::trust::strip_sequence(&signed.issuer_der).to_vec(),
+        serial: crate::certificate::serial_magnitude(cert.tbs_certificate().serial_number().as_bytes()),
+        issuer_spki: issuer.signed.spki_der.clone(),
+    }]
+}
+
 /// Authenticate a request at `now` (Unix seconds).
 pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> Result<Identity, Denial> {
     let policy = &config.policy;
@@ -93,18 +136,21 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
             }
         }
     }
-    if forwarded.inline_chain {
-        let mut issuer = &certificate.issuer;
-        for (i, next) in chain.iter().enumerate() {
-            if &next.subject != issuer {
-                let detail = format!(
-                    "certificate {} in the header value is not the issuer of the one before it: \
-                     several certificates in one value must be a chain, leaf first",
-                    i + 2
-                );
-                return Err(deny(Reason::CertificateAmbiguous, detail, certificate));
-            }
-            issuer = &next.issuer;
+    // Two forwarded certificates with one subject: never needed by a real chain, and the
+    // shape that makes path building try every combination.
+    for (i, c) in chain.iter().enumerate() {
+        if c.subject == certificate.subject || chain[..i].iter().any(|earlier| earlier.subject == c.subject) {
+            let detail = format!("forwarded certificate {} repeats the subject of an earlier one", i + 2);
+            return Err(deny(Reason::CertificateAmbiguous, detail, certificate));
+        }
+    }
+    let budget = SignatureBudget::default();
+    if forwarded.inline_count > 0 {
+        let inline = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
+        if let Err(detail) = check_inline_chain(&forwarded.leaf, inline, &budget) {
+            let refusal = Refusal::ambiguous(detail)
+                .public("several certificates in one header value must be a chain, leaf first, each issued by the next");
+            return Err(Denial { refusal, certificate: Some(Box::new(certificate)) });
         }
     }
 
@@ -122,39 +168,36 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     if let Some(detail) = policy.denylist.check(&certificate) {
         return Err(deny(Reason::CertificateRevoked, detail, certificate));
     }
-    match crl_status(&policy.crls, &certificate, now) {
-        CrlStatus::Revoked(detail) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
-        CrlStatus::Stale(detail) if policy.when_stale == WhenStale::Deny => {
-            return Err(deny(Reason::RevocationListStale, detail, certificate))
-        }
-        CrlStatus::Stale(detail) => warnings.push(format!("{detail}; allowed by crl_when_stale = allow")),
-        CrlStatus::Good | CrlStatus::NoList => {}
-    }
 
+    // Trust, and the path whose revocation is then checked: for a pinned certificate, the
+    // certificate alone with the configured CA whose key issued it (if any); for a chain,
+    // every certificate below the anchor.
     let found = pins::find(&policy.thumbprints, var::ALLOWED_THUMBPRINTS, &policy.pins, &certificate, now);
-    let trusted_by = match found {
+    let (trusted_by, links) = match found {
         PinMatch::Active(pin) => {
             if let Some(end) = pin.not_after {
                 if end - now <= policy.pin_warning_seconds {
                     warnings.push(format!("{} ends at {}", pin.describe(), rfc3339(end)));
                 }
             }
-            TrustedBy::Pin(pin)
+            let links = if policy.crls.is_empty() { Vec::new() } else { pinned_link(policy, &forwarded.leaf, &budget) };
+            (TrustedBy::Pin(pin), links)
         }
         unmatched if !policy.trust.is_empty() => {
-            // Within the skew the chain is judged at a time inside the leaf's own window.
-            let at = now.clamp(certificate.not_before, certificate.not_after);
-            match policy.trust.verify(&forwarded.leaf, &forwarded.chain, at, policy.eku) {
-                Ok(anchor) => {
+            // Within the skew the chain is judged at a time inside the leaf's own window
+            // (`from_der` refuses a window that ends before it begins; max-then-min cannot
+            // panic even if one reached here, where `clamp` would).
+            let at = now.max(certificate.not_before).min(certificate.not_after);
+            match policy.trust.verify(&forwarded.leaf, &forwarded.chain, at, policy.eku, &budget) {
+                Ok(verified) => {
                     if certificate.digital_signature_allowed == Some(false) {
                         let detail = "keyUsage does not allow digitalSignature".to_string();
                         return Err(deny(Reason::CertificateWrongUsage, detail, certificate));
                     }
-                    TrustedBy::Anchor(anchor)
+                    (TrustedBy::Anchor(verified.anchor), verified.links)
                 }
                 Err(e) => {
                     let (reason, mut detail) = match e {
-                        ChainError::Revoked => (Reason::CertificateRevoked, "revoked by a configured CRL".to_string()),
                         ChainError::WrongUsage(d) => (Reason::CertificateWrongUsage, d),
                         ChainError::Untrusted(d) => (Reason::CertificateUntrusted, d),
                         ChainError::Expired => {
@@ -163,6 +206,10 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                         ChainError::NotYetValid => {
                             (Reason::CertificateUntrusted, "a certificate on the path is not valid yet".into())
                         }
+                        ChainError::TooMuchWork => (
+                            Reason::CertificateUntrusted,
+                            format!("no path found within the budget of {MAX_SIGNATURE_CHECKS} signature checks"),
+                        ),
                     };
                     if let PinMatch::Inactive(pin) = unmatched {
                         detail.push_str(&format!("; {}", pins::inactive_detail(&pin, now)));
@@ -180,6 +227,22 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
             return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
         }
     };
+
+    // Revocation of every certificate on that path: thumbprints of its CA certificates on
+    // the denylist, then each certificate against its own issuer's CRLs.
+    for link in links.iter().skip(1) {
+        if let Some(detail) = policy.denylist.check_ca(&link.der) {
+            return Err(deny(Reason::CertificateRevoked, detail, certificate));
+        }
+    }
+    match crl_status(&policy.crls, &links, now) {
+        CrlStatus::Revoked(detail) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
+        CrlStatus::Stale(detail) if policy.when_stale == WhenStale::Deny => {
+            return Err(deny(Reason::RevocationListStale, detail, certificate))
+        }
+        CrlStatus::Stale(detail) => warnings.push(format!("{detail}; allowed by crl_when_stale = allow")),
+        CrlStatus::Good | CrlStatus::NoList => {}
+    }
 
     if !policy.names.is_empty() && !policy.names.iter().any(|rule| rule.matches(&certificate)) {
         let detail = "no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID".to_string();

@@ -13,6 +13,7 @@ fn settings(format: Format, mode: XfccElements) -> ExtractionSettings {
         format,
         xfcc_elements: mode,
         max_header_bytes: 64 * 1024,
+        max_certificates: certgate::extract::MAX_CERTIFICATES,
     }
 }
 

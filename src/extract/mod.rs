@@ -15,7 +15,8 @@ pub use xfcc::{parse_xfcc, XfccElement};
 
 use crate::reason::Refusal;
 
-/// Most certificates (leaf plus chain) one header may carry.
+/// Most certificates (leaf plus chain) any request may carry; `max_chain_certificates`
+/// sets the limit in force, at most this.
 pub const MAX_CERTIFICATES: usize = 16;
 
 /// How the certificate is encoded in the header.
@@ -85,6 +86,8 @@ pub struct ExtractionSettings {
     pub format: Format,
     pub xfcc_elements: XfccElements,
     pub max_header_bytes: usize,
+    /// Most certificates the request may forward, leaf included (`max_chain_certificates`).
+    pub max_certificates: usize,
 }
 
 /// The certificates found in the request.
@@ -96,10 +99,12 @@ pub struct ForwardedCertificate {
     pub chain: Vec<Vec<u8>>,
     /// The format the value was read as (resolved when `auto`).
     pub format: Format,
-    /// Whether several certificates came in one value (a Traefik list, PEM blocks). Such a
-    /// list must be a chain in order, leaf first: the decision checks it, so a client copy
-    /// merged into one line by an intermediary cannot pose as the leaf.
-    pub inline_chain: bool,
+    /// How many of `chain` came in the certificate header's own value with the leaf (a
+    /// Traefik list, PEM blocks, XFCC `Chain`), before any from a separate chain header.
+    /// Such a list must be a chain in order, leaf first, each certificate issued by the
+    /// next: the decision checks it, so a client copy merged into one line by an
+    /// intermediary cannot pose as the leaf.
+    pub inline_count: usize,
 }
 
 /// Values terminators send when there is no client certificate.
@@ -172,7 +177,6 @@ pub fn extract(
         f => f,
     };
 
-    let mut inline_chain = false;
     let (leaf, mut chain) = if format == Format::Xfcc {
         // Several XFCC lines are one comma-separated list.
         let mut joined = String::new();
@@ -212,11 +216,11 @@ pub fn extract(
                 certs.len()
             )));
         }
-        inline_chain = certs.len() > 1;
         let leaf = certs.remove(0);
         (leaf, certs)
     };
 
+    let inline_count = chain.len();
     if let Some(chain_header) = &settings.chain_header {
         match chain_lines.len() {
             0 => {}
@@ -229,13 +233,14 @@ pub fn extract(
             n => return Err(Refusal::ambiguous(format!("the `{chain_header}` header occurs {n} times"))),
         }
     }
-    if chain.len() + 1 > MAX_CERTIFICATES {
+    let limit = settings.max_certificates.min(MAX_CERTIFICATES);
+    if chain.len() + 1 > limit {
         return Err(Refusal::too_large(format!(
-            "{} certificates forwarded; the limit is {MAX_CERTIFICATES}",
+            "{} certificates forwarded; the limit (max_chain_certificates) is {limit}",
             chain.len() + 1
         )));
     }
-    Ok(ForwardedCertificate { leaf, chain, format, inline_chain })
+    Ok(ForwardedCertificate { leaf, chain, format, inline_count })
 }
 
 #[cfg(test)]
@@ -249,6 +254,7 @@ mod tests {
             format,
             xfcc_elements: XfccElements::Single,
             max_header_bytes: 1024,
+            max_certificates: MAX_CERTIFICATES,
         }
     }
 
@@ -334,18 +340,18 @@ mod tests {
         let list = |n: usize| vec!["AAAA"; n].join(",").into_bytes();
         let ok = extract(&s, &[list(MAX_CERTIFICATES)], &[]).unwrap();
         assert_eq!(ok.chain.len(), MAX_CERTIFICATES - 1);
-        assert!(ok.inline_chain);
+        assert_eq!(ok.inline_count, MAX_CERTIFICATES - 1);
         let e = extract(&s, &[list(MAX_CERTIFICATES + 1)], &[]).unwrap_err();
         assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
         let one = extract(&s, &[list(1)], &[]).unwrap();
-        assert!(!one.inline_chain && one.chain.is_empty());
+        assert!(one.inline_count == 0 && one.chain.is_empty());
         // Leaf plus chain header: MAX_CERTIFICATES in all pass, one more is too large.
         let mut chained = settings(Format::Base64Der);
         chained.chain_header = Some("x-chain".into());
         let chain = |n: usize| vec![":AAAA:"; n].join(",").into_bytes();
         let ok = extract(&chained, &[b"AAAA".to_vec()], &[chain(MAX_CERTIFICATES - 1)]).unwrap();
         assert_eq!(ok.chain.len(), MAX_CERTIFICATES - 1);
-        assert!(!ok.inline_chain);
+        assert_eq!(ok.inline_count, 0, "a separate chain header is not an inline list");
         let e = extract(&chained, &[b"AAAA".to_vec()], &[chain(MAX_CERTIFICATES)]).unwrap_err();
         assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
     }

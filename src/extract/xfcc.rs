@@ -6,12 +6,13 @@
 use super::pem::decode_pem_certificates;
 use super::percent::percent_decode;
 use super::XfccElements;
+use crate::certificate::ClientCertificate;
 use crate::reason::Refusal;
 
 /// Most elements (proxy hops) accepted in one header.
 pub const MAX_ELEMENTS: usize = 32;
 /// Most `key=value` pairs accepted in one element.
-pub const MAX_PAIRS: usize = 64;
+pub const MAX_PAIRS: usize = 256;
 
 const KEYS: [&str; 7] = ["by", "hash", "cert", "chain", "subject", "uri", "dns"];
 
@@ -134,7 +135,111 @@ fn single_value<'a>(element: &'a XfccElement, key: &'static str) -> Result<Optio
     Ok(first)
 }
 
+/// Keys whose values Envoy writes from the client certificate without escaping (`URI`,
+/// `DNS`; `Subject` is quoted), and which it writes after every key that carries or
+/// vouches for a certificate.
+const DESCRIPTIVE_KEYS: [&str; 3] = ["subject", "uri", "dns"];
+const CERTIFICATE_KEYS: [&str; 4] = ["by", "hash", "cert", "chain"];
+
+/// Rules every element must keep, whichever is used:
+/// - no `By`, `Hash`, `Cert` or `Chain` after a `Subject`, `URI` or `DNS` pair: Envoy writes
+///   them first, so one that follows can only be text a client put into a SAN value;
+/// - `Hash`, `Cert`, `Chain` and `Subject` at most once.
+fn check_element_shape(element: &XfccElement) -> Result<(), Refusal> {
+    let mut described = false;
+    for (key, _) in &element.pairs {
+        if DESCRIPTIVE_KEYS.contains(&key.as_str()) {
+            described = true;
+        } else if described && CERTIFICATE_KEYS.contains(&key.as_str()) {
+            return Err(Refusal::ambiguous(format!(
+                "XFCC `{key}` after a Subject/URI/DNS pair in the same element (text injected through a SAN)"
+            )));
+        }
+    }
+    for key in ["hash", "cert", "chain", "subject"] {
+        single_value(element, key)?;
+    }
+    Ok(())
+}
+
+/// The certificates one element carries, (leaf, rest of its chain), checked against the
+/// element's own claims: `Chain` starts with the `Cert`; `Hash`, when present, is the
+/// SHA-256 of the leaf; `URI` and `DNS` values are the leaf's SANs (all of them, or, for
+/// `URI`, only the first, as Envoy before 1.28 wrote it; a lone empty `URI=` means none). A
+/// SAN value carrying `,` `;` or `"` is split by the grammar, so it never matches its
+/// certificate: an element whose values a client's SAN split or extended is refused.
+/// `None` when the element carries no certificate.
+fn element_certificates(
+    element: &XfccElement,
+    decoded: &mut usize,
+) -> Result<Option<(Vec<u8>, Vec<Vec<u8>>)>, Refusal> {
+    let mut decode = |text: &str| -> Result<Vec<Vec<u8>>, Refusal> {
+        let certs = decode_pem_certificates(&percent_decode(text)?)?;
+        *decoded += certs.len();
+        if *decoded > super::MAX_CERTIFICATES {
+            return Err(Refusal::too_large(format!(
+                "more than {} certificates in the XFCC header",
+                super::MAX_CERTIFICATES
+            )));
+        }
+        Ok(certs)
+    };
+    let cert = single_value(element, "cert")?.filter(|c| !c.is_empty()).map(&mut decode).transpose()?;
+    let chain = single_value(element, "chain")?.filter(|c| !c.is_empty()).map(&mut decode).transpose()?;
+    let (leaf, rest) = match (cert, chain) {
+        (Some(mut cert), chain) => {
+            if cert.len() != 1 {
+                return Err(Refusal::ambiguous("XFCC `Cert` holds more than one certificate"));
+            }
+            let leaf = cert.remove(0);
+            let rest = match chain {
+                Some(mut chain) => {
+                    if chain[0] != leaf {
+                        return Err(Refusal::ambiguous("XFCC `Chain` does not start with the element's `Cert`"));
+                    }
+                    chain.remove(0);
+                    chain
+                }
+                None => Vec::new(),
+            };
+            (leaf, rest)
+        }
+        (None, Some(mut chain)) => {
+            let leaf = chain.remove(0);
+            (leaf, chain)
+        }
+        (None, None) => return Ok(None),
+    };
+    let leaf_facts = ClientCertificate::from_der(&leaf)?;
+    if let Some(hash) = single_value(element, "hash")? {
+        if !hash.eq_ignore_ascii_case(&leaf_facts.sha256_hex()) {
+            return Err(Refusal::ambiguous("XFCC `Hash` is not the SHA-256 of the element's certificate"));
+        }
+    }
+    let uris: Vec<&str> = element.values("uri").collect();
+    let uris_agree = match uris.as_slice() {
+        [] => true,
+        [""] => leaf_facts.uris.is_empty(),
+        [first] => leaf_facts.uris.first().is_some_and(|u| u == first),
+        many => many.iter().copied().eq(leaf_facts.uris.iter().map(String::as_str)),
+    };
+    let dns: Vec<&str> = element.values("dns").collect();
+    let dns_agree = dns.is_empty() || dns.iter().copied().eq(leaf_facts.dns_names.iter().map(String::as_str));
+    if !uris_agree || !dns_agree {
+        return Err(Refusal::ambiguous(
+            "XFCC URI/DNS values differ from the SANs of the element's certificate (a SAN value split the element)",
+        ));
+    }
+    Ok(Some((leaf, rest)))
+}
+
 /// Pick the element to trust and return (leaf DER, rest of the chain).
+///
+/// `single` refuses more than one element. `last` takes the last element (the nearest
+/// proxy's) and refuses the header when any element breaks the shape rules or carries a
+/// certificate that disagrees with its own `Hash`, `URI` or `DNS` values: the element a
+/// client's SAN value split always does, because the certificate Envoy wrote before the
+/// split point has the whole SAN.
 pub fn extract(value: &str, mode: XfccElements) -> Result<(Vec<u8>, Vec<Vec<u8>>), Refusal> {
     let elements = parse_xfcc(value)?;
     if elements.len() > 1 && mode == XfccElements::Single {
@@ -143,28 +248,18 @@ pub fn extract(value: &str, mode: XfccElements) -> Result<(Vec<u8>, Vec<Vec<u8>>
             elements.len()
         )));
     }
-    let element = elements.last().ok_or_else(|| Refusal::missing("XFCC has no element"))?;
-    let cert = single_value(element, "cert")?;
-    let chain = single_value(element, "chain")?;
-    let mut chain = match chain {
-        Some(c) if !c.is_empty() => decode_pem_certificates(&percent_decode(c)?)?,
-        _ => Vec::new(),
+    for element in &elements {
+        check_element_shape(element)?;
+    }
+    let Some((selected, earlier)) = elements.split_last() else {
+        return Err(Refusal::missing("XFCC has no element"));
     };
-    let leaf = match cert {
-        Some(c) if !c.is_empty() => {
-            let mut certs = decode_pem_certificates(&percent_decode(c)?)?;
-            if certs.len() != 1 {
-                return Err(Refusal::ambiguous("XFCC `Cert` holds more than one certificate"));
-            }
-            let leaf = certs.remove(0);
-            // `Chain` includes the leaf; keep only the others.
-            chain.retain(|c| *c != leaf);
-            leaf
-        }
-        _ if !chain.is_empty() => chain.remove(0),
-        _ => return Err(Refusal::missing("XFCC element carries no `Cert` or `Chain`")),
-    };
-    Ok((leaf, chain))
+    let mut decoded = 0;
+    for element in earlier {
+        element_certificates(element, &mut decoded)?;
+    }
+    element_certificates(selected, &mut decoded)?
+        .ok_or_else(|| Refusal::missing("XFCC element carries no `Cert` or `Chain`"))
 }
 
 #[cfg(test)]
@@ -172,8 +267,6 @@ mod tests {
     use super::*;
     use crate::Reason;
 
-    const PEM: &str = "-----BEGIN%20CERTIFICATE-----%0AAQID%0A-----END%20CERTIFICATE-----%0A";
-    const PEM2: &str = "-----BEGIN%20CERTIFICATE-----%0ABAUG%0A-----END%20CERTIFICATE-----%0A";
 
     #[test]
     fn grammar() {
@@ -206,35 +299,120 @@ mod tests {
         assert!(parse_xfcc("Hash=\"1\" x").unwrap_err().detail.contains("text after a quoted XFCC value"));
     }
 
+    use certgate_testkit::{encode, Ca, LeafOptions};
+
+    fn pem(der: &[u8]) -> String {
+        encode::url_pem_envoy(der)
+    }
+
+    fn sha256(der: &[u8]) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(der))
+    }
+
     #[test]
     fn picks_cert_and_chain() {
-        let (leaf, chain) =
-            extract(&format!("Hash=x;Cert=\"{PEM}\";Chain=\"{PEM}{PEM2}\""), XfccElements::Single).unwrap();
-        assert_eq!(leaf, vec![1, 2, 3]);
-        assert_eq!(chain, vec![vec![4, 5, 6]]);
-        let (leaf, chain) = extract(&format!("Chain=\"{PEM2}{PEM}\""), XfccElements::Single).unwrap();
-        assert_eq!((leaf, chain), (vec![4, 5, 6], vec![vec![1, 2, 3]]));
+        let ca = Ca::new("Root");
+        let inter = ca.intermediate("Inter");
+        let leaf = inter.issue(&LeafOptions::named("a"));
+        let (l, i) = (leaf.der.clone(), inter.certificate.der.clone());
+        let (got, chain) = extract(&format!("Cert=\"{}\";Chain=\"{}{}\"", pem(&l), pem(&l), pem(&i)), XfccElements::Single).unwrap();
+        assert_eq!((got, chain), (l.clone(), vec![i.clone()]));
+        // Without `Cert`, the chain's first is the leaf.
+        let (got, chain) = extract(&format!("Chain=\"{}{}\"", pem(&l), pem(&i)), XfccElements::Single).unwrap();
+        assert_eq!((got, chain), (l.clone(), vec![i.clone()]));
         // An empty `Chain` is no chain; an empty `Cert` falls back to the chain's first.
-        let (leaf, chain) = extract(&format!("Cert=\"{PEM}\";Chain=\"\""), XfccElements::Single).unwrap();
-        assert_eq!((leaf, chain), (vec![1, 2, 3], vec![]));
-        let (leaf, chain) = extract(&format!("Cert=\"\";Chain=\"{PEM2}{PEM}\""), XfccElements::Single).unwrap();
-        assert_eq!((leaf, chain), (vec![4, 5, 6], vec![vec![1, 2, 3]]));
+        let (got, chain) = extract(&format!("Cert=\"{}\";Chain=\"\"", pem(&l)), XfccElements::Single).unwrap();
+        assert_eq!((got, chain), (l.clone(), vec![]));
+        let (got, _) = extract(&format!("Cert=\"\";Chain=\"{}{}\"", pem(&l), pem(&i)), XfccElements::Single).unwrap();
+        assert_eq!(got, l);
         // Unquoted Cert works too (Envoy's encoding leaves no `,;=`).
-        let (leaf, _) = extract(&format!("Cert={PEM}"), XfccElements::Single).unwrap();
-        assert_eq!(leaf, vec![1, 2, 3]);
+        assert_eq!(extract(&format!("Cert={}", pem(&l)), XfccElements::Single).unwrap().0, l);
+        // A `Chain` that does not start with the `Cert` contradicts it.
+        let e = extract(&format!("Cert=\"{}\";Chain=\"{}{}\"", pem(&l), pem(&i), pem(&l)), XfccElements::Single);
+        assert_eq!(e.unwrap_err().reason, Reason::CertificateAmbiguous);
+        // Hash: the leaf's SHA-256 in either case, nothing else.
+        for hash in [sha256(&l), sha256(&l).to_uppercase()] {
+            assert!(extract(&format!("Hash={hash};Cert=\"{}\"", pem(&l)), XfccElements::Single).is_ok());
+        }
+        for hash in [sha256(&i), String::new(), "00".repeat(32), sha256(&l)[..63].to_string()] {
+            let e = extract(&format!("Hash={hash};Cert=\"{}\"", pem(&l)), XfccElements::Single).unwrap_err();
+            assert_eq!(e.reason, Reason::CertificateAmbiguous, "{hash:?}");
+        }
+    }
+
+    #[test]
+    fn uri_and_dns_values_must_be_the_certificates_sans() {
+        let ca = Ca::new("Root");
+        let two = ca.issue(&LeafOptions::named("a").uri("spiffe://t/a").uri("spiffe://t/b").dns("a.example"));
+        let none = ca.issue(&LeafOptions::named("n"));
+        let base = format!("Hash={};Cert=\"{}\";Subject=\"CN=a\"", sha256(&two.der), pem(&two.der));
+        // All URI SANs (Envoy 1.28 and later), or only the first (earlier Envoy).
+        for tail in [";URI=spiffe://t/a;URI=spiffe://t/b;DNS=a.example", ";URI=spiffe://t/a;DNS=a.example", ";DNS=a.example", ""] {
+            assert!(extract(&format!("{base}{tail}"), XfccElements::Single).is_ok(), "{tail}");
+        }
+        for tail in [
+            ";URI=spiffe://t/b",
+            ";URI=spiffe://t/a;URI=spiffe://t/c",
+            ";URI=",
+            ";URI=spiffe://t/a;URI=spiffe://t/b;URI=spiffe://t/a",
+            ";DNS=b.example",
+            ";DNS=a.example;DNS=a.example",
+        ] {
+            let e = extract(&format!("{base}{tail}"), XfccElements::Single).unwrap_err();
+            assert_eq!(e.reason, Reason::CertificateAmbiguous, "{tail}");
+        }
+        let empty = format!("Cert=\"{}\";URI=", pem(&none.der));
+        assert!(extract(&empty, XfccElements::Single).is_ok(), "a lone empty URI= means no URI SAN");
+    }
+
+    #[test]
+    fn certificate_keys_after_descriptive_ones_are_injection() {
+        let ca = Ca::new("Root");
+        let leaf = ca.issue(&LeafOptions::named("a"));
+        let cert = format!("Cert=\"{}\"", pem(&leaf.der));
+        for bad in [
+            format!("Subject=\"CN=a\";{cert}"),
+            format!("URI=x;{cert}"),
+            format!("DNS=x;{cert}"),
+            format!("{cert};URI=x;Hash={}", sha256(&leaf.der)),
+            format!("{cert};DNS=x;By=spiffe://proxy"),
+            format!("{cert};URI=x;Chain=\"{}\"", pem(&leaf.der)),
+            format!("{cert};Subject=\"CN=a\";Subject=\"CN=b\""),
+        ] {
+            let e = extract(&bad, XfccElements::Single).unwrap_err();
+            assert_eq!(e.reason, Reason::CertificateAmbiguous, "{bad}");
+            assert_eq!(extract(&bad, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous, "{bad}");
+        }
+        // Unknown keys and By before the certificate are fine.
+        assert!(extract(&format!("By=spiffe://p;{cert};x-other=1;URI="), XfccElements::Single).is_ok());
     }
 
     #[test]
     fn several_elements() {
-        let v = format!("Cert=\"{PEM}\",Cert=\"{PEM2}\"");
+        let ca = Ca::new("Root");
+        let a = ca.issue(&LeafOptions::named("a"));
+        let b = ca.issue(&LeafOptions::named("b"));
+        let v = format!("Cert=\"{}\",Cert=\"{}\"", pem(&a.der), pem(&b.der));
         assert_eq!(extract(&v, XfccElements::Single).unwrap_err().reason, Reason::CertificateAmbiguous);
-        assert_eq!(extract(&v, XfccElements::Last).unwrap().0, vec![4, 5, 6], "nearest proxy = last");
-        let dup = format!("Cert=\"{PEM}\";Cert=\"{PEM2}\"");
+        assert_eq!(extract(&v, XfccElements::Last).unwrap().0, b.der, "nearest proxy = last");
+        let dup = format!("Cert=\"{}\";Cert=\"{}\"", pem(&a.der), pem(&b.der));
         assert_eq!(extract(&dup, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous);
         assert_eq!(extract("Hash=abc;By=x", XfccElements::Single).unwrap_err().reason, Reason::CertificateMissing);
+        // In `last` mode every element's certificate is read and checked against its claims:
+        // an earlier element that does not agree with itself refuses the whole header.
+        let lying = format!("Hash={};Cert=\"{}\"", sha256(&b.der), pem(&a.der));
+        let v = format!("{lying},Cert=\"{}\"", pem(&b.der));
+        assert_eq!(extract(&v, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous);
+        let broken = format!("Cert=\"%zz\",Cert=\"{}\"", pem(&b.der));
+        assert_eq!(extract(&broken, XfccElements::Last).unwrap_err().reason, Reason::CertificateMalformed);
         let many = vec!["Hash=1"; MAX_ELEMENTS + 1].join(",");
         assert_eq!(parse_xfcc(&many).unwrap_err().reason, Reason::CertificateTooLarge);
         let pairs = vec!["DNS=a"; MAX_PAIRS + 1].join(";");
         assert_eq!(parse_xfcc(&pairs).unwrap_err().reason, Reason::CertificateTooLarge);
+        // At most MAX_CERTIFICATES certificates are decoded across all elements.
+        let one = format!("Cert=\"{}\"", pem(&a.der));
+        let seventeen = vec![one.as_str(); crate::extract::MAX_CERTIFICATES + 1].join(",");
+        assert_eq!(extract(&seventeen, XfccElements::Last).unwrap_err().reason, Reason::CertificateTooLarge);
     }
 }

@@ -242,7 +242,7 @@ impl Policy {
         Ok(Policy {
             thumbprints,
             pins: all_pins,
-            trust: TrustStore { anchors, intermediates, crls: crls.iter().map(|c| c.der.clone()).collect() },
+            trust: TrustStore { anchors, intermediates },
             eku,
             names,
             denylist,

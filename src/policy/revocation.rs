@@ -2,12 +2,13 @@
 //! CRLs supplied in configuration, signature-checked against their issuer when read, with
 //! a freshness limit (nextUpdate) and an explicit fail-open / fail-closed choice.
 
+use sha2::Digest as _;
 use x509_cert::crl::CertificateList;
 use x509_cert::der::{Decode, Encode};
 
-use crate::certificate::{name_text, rfc3339, ClientCertificate};
+use crate::certificate::{name_text, rfc3339, serial_magnitude, ClientCertificate};
 use crate::thumbprint::{self, split_entries, Thumbprint};
-use crate::trust::{verify_signed, CaCertificate};
+use crate::trust::{strip_sequence, CaCertificate, PathLink, SignatureBudget};
 
 /// Denied serial numbers and thumbprints.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,8 +25,7 @@ fn parse_serial(raw: &str) -> Result<Vec<u8>, &'static str> {
     }
     let padded = if digits.len() % 2 == 1 { format!("0{digits}") } else { digits };
     let bytes = hex::decode(padded).map_err(|_| "not hexadecimal")?;
-    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
-    Ok(bytes[first..].to_vec())
+    Ok(serial_magnitude(&bytes))
 }
 
 impl Denylist {
@@ -51,6 +51,20 @@ impl Denylist {
 
     pub fn len(&self) -> usize {
         self.serials.len() + self.thumbprints.len()
+    }
+
+    /// Why a CA certificate on the verified path is denied, if it is: by thumbprint
+    /// (serial entries name client certificates, whose issuers differ).
+    pub fn check_ca(&self, der: &[u8]) -> Option<String> {
+        if self.thumbprints.is_empty() {
+            return None;
+        }
+        let sha1: [u8; 20] = sha1::Sha1::digest(der).into();
+        let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
+        self.thumbprints
+            .iter()
+            .find(|t| t.matches(&sha1, &sha256))
+            .map(|t| format!("thumbprint {t} of a CA certificate on the path is on the denylist"))
     }
 
     /// Why this certificate is denied, if it is.
@@ -84,24 +98,30 @@ impl WhenStale {
     }
 }
 
-/// A CRL from configuration, already signature-checked.
+/// A CRL from configuration, already signature-checked against the CA that issued it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Crl {
-    pub der: Vec<u8>,
+    /// RFC 4514 text of the issuer, for the log.
     pub issuer: String,
+    /// The issuer Name without its SEQUENCE tag and length, and the issuer's DER
+    /// SubjectPublicKeyInfo: a CRL applies to a certificate only when both match its
+    /// issuer, so two CAs that share a name (a rollover) never share a list.
+    issuer_content: Vec<u8>,
+    issuer_spki: Vec<u8>,
     pub this_update: i64,
     pub next_update: i64,
+    /// Revoked serials as unsigned integers ([`serial_magnitude`]).
     revoked: Vec<Vec<u8>>,
 }
 
-/// The CRL verdict for one certificate.
+/// The CRL verdict for a certificate, or for every certificate of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CrlStatus {
-    /// No configured CRL is from this certificate's issuer.
+    /// No configured CRL is from the issuer of any certificate checked.
     NoList,
     Good,
     Revoked(String),
-    /// The issuer's list is past its nextUpdate.
+    /// The freshest list of an issuer on the path is past its nextUpdate.
     Stale(String),
 }
 
@@ -110,7 +130,8 @@ fn time_secs(t: &x509_cert::time::Time) -> i64 {
 }
 
 /// Parse a PEM bundle of `X509 CRL` blocks. Each must be signed by one of `issuers`
-/// (configured anchors or intermediates) and carry a nextUpdate.
+/// (configured anchors or intermediates): the one whose name it carries and whose key
+/// verifies its signature, a CA allowed to sign CRLs. Each must carry a nextUpdate.
 pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, String> {
     let ders = crate::extract::decode_pem_blocks(raw, "X509 CRL", super::MAX_BUNDLE).map_err(|e| e.detail)?;
     let mut out = Vec::new();
@@ -120,44 +141,83 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
             .map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
         let issuer_der = tbs.issuer.to_der().map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
-        let issuer = issuers.iter().find(|c| c.subject_der == issuer_der).ok_or(format!(
-            "CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate",
-            name_text(&tbs.issuer)
-        ))?;
-        let issuer_cert = x509_cert::Certificate::from_der(&issuer.der).map_err(|e| format!("CRL {n}: {e}"))?;
-        let spki =
-            issuer_cert.tbs_certificate().subject_public_key_info().to_der().map_err(|e| format!("CRL {n}: {e}"))?;
+        let named: Vec<&CaCertificate> = issuers.iter().filter(|c| c.signed.subject_der == issuer_der).collect();
+        if named.is_empty() {
+            return Err(format!(
+                "CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate",
+                name_text(&tbs.issuer)
+            ));
+        }
         let message = tbs.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let alg = crl.signature_algorithm.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let signature = crl.signature.as_bytes().ok_or(format!("CRL {n}: signature is not whole bytes"))?;
-        verify_signed(&spki, &alg, &message, signature)
-            .map_err(|e| format!("CRL {n} from {}: {e}", name_text(&tbs.issuer)))?;
+        // Configuration is trusted and read once: every CA of that name may be tried.
+        let unlimited = SignatureBudget::new(usize::MAX);
+        let issuer = named
+            .iter()
+            .find(|c| unlimited.verify(&c.signed.spki_der, &alg, &message, signature).is_ok())
+            .ok_or(format!(
+                "CRL {n} from {}: the key of no configured CA of that name verifies its signature",
+                name_text(&tbs.issuer)
+            ))?;
+        if !issuer.signed.may_sign_crls {
+            return Err(format!("CRL {n}: the keyUsage of its issuer {} does not allow cRLSign", issuer.subject));
+        }
         let next_update =
             tbs.next_update.as_ref().ok_or(format!("CRL {n} has no nextUpdate, so its freshness cannot be judged"))?;
+        // rustls-webpki's reader refuses what certgate cannot judge (delta CRLs, critical
+        // extensions it does not know).
         webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
         out.push(Crl {
             issuer: name_text(&tbs.issuer),
+            issuer_content: strip_sequence(&issuer_der).to_vec(),
+            issuer_spki: issuer.signed.spki_der.clone(),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
-            revoked: tbs.revoked_certificates.iter().flatten().map(|r| r.serial_number.as_bytes().to_vec()).collect(),
-            der,
+            revoked: tbs
+                .revoked_certificates
+                .iter()
+                .flatten()
+                .map(|r| serial_magnitude(r.serial_number.as_bytes()))
+                .collect(),
         });
     }
     Ok(out)
 }
 
-/// Look the certificate up in the CRLs from its issuer.
-pub fn crl_status(crls: &[Crl], c: &ClientCertificate, now: i64) -> CrlStatus {
+/// Look every certificate of `links` (a path, leaf first, each with its issuer's key) up
+/// in the CRLs of its own issuer: those with that issuer's name *and* key.
+///
+/// A serial listed by any of that issuer's CRLs is revoked; whether the issuer's
+/// revocation information is current is judged by its freshest CRL (latest thisUpdate,
+/// then latest nextUpdate), so the order of the bundle never matters. Revoked anywhere on
+/// the path beats stale anywhere on it.
+pub fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
     let mut status = CrlStatus::NoList;
-    for crl in crls.iter().filter(|crl| crl.issuer == c.issuer) {
-        if crl.revoked.iter().any(|s| *s == c.serial) {
-            return CrlStatus::Revoked(format!("serial {} is revoked by the CRL of {}", c.serial_hex, crl.issuer));
-        }
-        status = if now > crl.next_update {
-            CrlStatus::Stale(format!("the CRL of {} was due for renewal at {}", crl.issuer, rfc3339(crl.next_update)))
-        } else {
-            CrlStatus::Good
+    for (depth, link) in links.iter().enumerate() {
+        let lists = || crls.iter().filter(|c| c.issuer_content == link.issuer_content && c.issuer_spki == link.issuer_spki);
+        let Some(freshest) = lists().max_by_key(|c| (c.this_update, c.next_update)) else {
+            continue;
         };
+        let what = if depth == 0 { "the certificate".to_string() } else { format!("CA certificate {depth} on the path") };
+        if lists().any(|c| c.revoked.iter().any(|s| *s == link.serial)) {
+            return CrlStatus::Revoked(format!(
+                "{what} (serial {}) is revoked by a CRL of {}",
+                hex::encode(&link.serial),
+                freshest.issuer
+            ));
+        }
+        if now > freshest.next_update {
+            if !matches!(status, CrlStatus::Stale(_)) {
+                status = CrlStatus::Stale(format!(
+                    "the freshest CRL of {} (for {what}) was due for renewal at {}",
+                    freshest.issuer,
+                    rfc3339(freshest.next_update)
+                ));
+            }
+        } else if status == CrlStatus::NoList {
+            status = CrlStatus::Good;
+        }
     }
     status
 }
@@ -179,19 +239,50 @@ mod tests {
             assert_eq!(WhenStale::parse(raw), want, "{raw:?}");
         }
         // A CRL is good up to and including its nextUpdate second, stale after it.
-        let c = ClientCertificate::for_tests("alice");
+        let link = PathLink { der: Vec::new(), issuer_content: b"ca".to_vec(), serial: vec![1], issuer_spki: b"k".to_vec() };
+        let links = std::slice::from_ref(&link);
         let crl = |revoked: Vec<Vec<u8>>| Crl {
-            der: Vec::new(),
             issuer: "CN=ca".into(),
+            issuer_content: b"ca".to_vec(),
+            issuer_spki: b"k".to_vec(),
             this_update: 0,
             next_update: 100,
             revoked,
         };
-        assert_eq!(crl_status(&[crl(vec![vec![2]])], &c, 100), CrlStatus::Good);
-        assert!(matches!(crl_status(&[crl(vec![vec![2]])], &c, 101), CrlStatus::Stale(_)));
-        assert!(matches!(crl_status(&[crl(vec![vec![1]])], &c, 50), CrlStatus::Revoked(_)));
-        let other = Crl { issuer: "CN=other".into(), ..crl(vec![vec![1]]) };
-        assert_eq!(crl_status(&[other], &c, 50), CrlStatus::NoList);
+        assert_eq!(crl_status(&[crl(vec![vec![2]])], links, 100), CrlStatus::Good);
+        assert!(matches!(crl_status(&[crl(vec![vec![2]])], links, 101), CrlStatus::Stale(_)));
+        assert!(matches!(crl_status(&[crl(vec![vec![1]])], links, 50), CrlStatus::Revoked(_)));
+        // Another issuer's name, or the same name with another key, is another issuer.
+        let other = Crl { issuer_content: b"other".to_vec(), ..crl(vec![vec![1]]) };
+        assert_eq!(crl_status(&[other], links, 50), CrlStatus::NoList);
+        let rollover = Crl { issuer_spki: b"new key".to_vec(), ..crl(vec![vec![1]]) };
+        assert_eq!(crl_status(&[rollover], links, 500), CrlStatus::NoList);
+        // Two lists of one issuer: the freshest judges staleness, in either order; a serial
+        // on either is revoked.
+        let stale = Crl { this_update: 0, next_update: 100, ..crl(vec![]) };
+        let fresh = Crl { this_update: 150, next_update: 300, ..crl(vec![]) };
+        for bundle in [[stale.clone(), fresh.clone()], [fresh.clone(), stale.clone()]] {
+            assert_eq!(crl_status(&bundle, links, 200), CrlStatus::Good);
+            assert!(matches!(crl_status(&bundle, links, 301), CrlStatus::Stale(_)));
+        }
+        let old_revoking = Crl { this_update: 0, next_update: 100, ..crl(vec![vec![1]]) };
+        for bundle in [[old_revoking.clone(), fresh.clone()], [fresh.clone(), old_revoking.clone()]] {
+            assert!(matches!(crl_status(&bundle, links, 200), CrlStatus::Revoked(_)));
+        }
+        // Every certificate of the path is checked against its own issuer's lists; revoked
+        // anywhere beats stale anywhere.
+        let ca_link = PathLink { issuer_content: b"root".to_vec(), issuer_spki: b"r".to_vec(), ..link.clone() };
+        let root_crl = |revoked, next_update| Crl {
+            issuer_content: b"root".to_vec(),
+            issuer_spki: b"r".to_vec(),
+            next_update,
+            ..crl(revoked)
+        };
+        let path = [link.clone(), ca_link];
+        assert!(matches!(crl_status(&[crl(vec![]), root_crl(vec![], 10)], &path, 50), CrlStatus::Stale(_)));
+        assert!(matches!(crl_status(&[crl(vec![]), root_crl(vec![vec![1]], 100)], &path, 50), CrlStatus::Revoked(_)));
+        assert!(matches!(crl_status(&[crl(vec![]), root_crl(vec![vec![1]], 10)], &path, 50), CrlStatus::Revoked(_)));
+        assert_eq!(crl_status(&[root_crl(vec![], 100)], &path, 50), CrlStatus::Good);
         // Errors name the CRL by its 1-based place in the bundle.
         let block = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
         let e = parse_crls(block, &[]).unwrap_err();

@@ -2,44 +2,56 @@
 //! constraints, name constraints, validity, EKU, CRLs), with pure-Rust signature checks.
 
 pub mod algorithms;
+pub mod issuer;
 
 use std::time::Duration;
 
 use pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
-use webpki::{
-    CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage, OwnedCertRevocationList,
-    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
-};
+use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage};
 use x509_cert::der::{Decode, Encode};
 
-/// A CA certificate from configuration.
+pub use issuer::{SignatureBudget, SignedCertificate};
+
+/// A CA certificate from configuration (`trust_anchors`, `intermediates`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaCertificate {
     pub der: Vec<u8>,
     /// RFC 4514 subject, for reports.
     pub subject: String,
-    /// DER of the subject Name, for matching CRL issuers.
-    pub subject_der: Vec<u8>,
+    /// Names, key and the signed parts: what issuance checks need.
+    pub signed: SignedCertificate,
 }
 
 impl CaCertificate {
+    /// Read a configured CA certificate. Only a CA may be one: a certificate without
+    /// basicConstraints cA, or whose keyUsage does not allow keyCertSign, is refused (an
+    /// end-entity certificate as an anchor would let whoever holds its key mint any
+    /// identity).
     pub fn from_der(der: Vec<u8>) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("not a DER certificate ({e})"))?;
+        let subject = crate::certificate::name_text(cert.tbs_certificate().subject());
+        let signed = SignedCertificate::from_certificate(&cert).map_err(|e| format!("{subject}: {e}"))?;
+        if !signed.is_ca {
+            return Err(format!("{subject} is not a CA certificate (no basicConstraints cA=TRUE)"));
+        }
+        if !signed.may_sign_certificates {
+            return Err(format!("{subject} is a CA whose keyUsage does not allow keyCertSign"));
+        }
         webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
-            .map_err(|e| format!("not usable as a CA certificate ({e:?})"))?;
-        let subject_der = cert.tbs_certificate().subject().to_der().map_err(|e| format!("bad subject ({e})"))?;
-        Ok(CaCertificate { subject: crate::certificate::name_text(cert.tbs_certificate().subject()), subject_der, der })
+            .map_err(|e| format!("{subject} is not usable as a CA certificate ({e:?})"))?;
+        Ok(CaCertificate { subject, signed, der })
     }
 }
 
 /// Why a chain did not validate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainError {
-    Revoked,
     WrongUsage(String),
     Untrusted(String),
     Expired,
     NotYetValid,
+    /// Path building spent the request's signature budget.
+    TooMuchWork,
 }
 
 /// The extended key usage policy.
@@ -62,12 +74,34 @@ impl ExtendedKeyUsageValidator for AnyEku {
     }
 }
 
-/// Anchors, extra intermediates and CRLs.
+/// One certificate of a validated path and the key that issued it: what revocation is
+/// checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathLink {
+    /// DER of the certificate.
+    pub der: Vec<u8>,
+    /// Its issuer Name, without the SEQUENCE tag and length.
+    pub issuer_content: Vec<u8>,
+    /// Its serial as an unsigned integer ([`crate::certificate::serial_magnitude`]).
+    pub serial: Vec<u8>,
+    /// The DER SubjectPublicKeyInfo of the certificate that issued it.
+    pub issuer_spki: Vec<u8>,
+}
+
+/// A validated path: the anchor it ends at and every certificate below the anchor, leaf
+/// first, each with its issuer's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChain {
+    /// RFC 4514 subject of the anchor.
+    pub anchor: String,
+    pub links: Vec<PathLink>,
+}
+
+/// Anchors and extra intermediates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {
     pub anchors: Vec<CaCertificate>,
     pub intermediates: Vec<CaCertificate>,
-    pub crls: Vec<Vec<u8>>,
 }
 
 impl TrustStore {
@@ -75,9 +109,29 @@ impl TrustStore {
         self.anchors.is_empty()
     }
 
-    /// Validate `leaf` (with `forwarded` as untrusted intermediates) at `time`.
-    /// Returns the subject of the anchor the path ends at.
-    pub fn verify(&self, leaf: &[u8], forwarded: &[Vec<u8>], time: i64, eku: EkuPolicy) -> Result<String, ChainError> {
+    /// Every configured CA, anchors first.
+    pub fn cas(&self) -> impl Iterator<Item = &CaCertificate> {
+        self.anchors.iter().chain(&self.intermediates)
+    }
+
+    /// The configured CA whose key signed `certificate`, if any (the name must match too).
+    pub fn issuer_of(&self, certificate: &SignedCertificate, budget: &SignatureBudget) -> Option<&CaCertificate> {
+        self.cas()
+            .filter(|ca| ca.signed.subject_der == certificate.issuer_der)
+            .find(|ca| certificate.verify_issued_by(&ca.signed, budget).is_ok())
+    }
+
+    /// Validate `leaf` (with `forwarded` as untrusted intermediates) at `time`, spending
+    /// signature checks from `budget`. Revocation is not judged here: the caller checks the
+    /// returned path against its CRLs, so every list is chosen the same way.
+    pub fn verify(
+        &self,
+        leaf: &[u8],
+        forwarded: &[Vec<u8>],
+        time: i64,
+        eku: EkuPolicy,
+        budget: &SignatureBudget,
+    ) -> Result<VerifiedChain, ChainError> {
         let anchor_ders: Vec<CertificateDer<'_>> =
             self.anchors.iter().map(|a| CertificateDer::from(a.der.as_slice())).collect();
         let anchors: Vec<_> = anchor_ders.iter().filter_map(|d| webpki::anchor_from_trusted_cert(d).ok()).collect();
@@ -87,48 +141,54 @@ impl TrustStore {
             .map(|c| CertificateDer::from(c.der.as_slice()))
             .chain(forwarded.iter().map(|c| CertificateDer::from(c.as_slice())))
             .collect();
-        let crls: Vec<CertRevocationList<'_>> = self
-            .crls
-            .iter()
-            .filter_map(|d| OwnedCertRevocationList::from_der(d).ok().map(CertRevocationList::from))
-            .collect();
-        let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
-        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
-            b.with_depth(RevocationCheckDepth::Chain)
-                .with_status_policy(UnknownStatusPolicy::Allow)
-                // Staleness (nextUpdate) is judged by the policy, with its own fail-open choice.
-                .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
-                .build()
-        });
         let leaf_der = CertificateDer::from(leaf);
         let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| ChainError::Untrusted(format!("{e:?}")))?;
         let when = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(time).unwrap_or(0)));
-        let algs: &[&dyn SignatureVerificationAlgorithm] = algorithms::ALL;
+        let budgeted = budget.algorithms();
+        let algs: Vec<&dyn SignatureVerificationAlgorithm> =
+            budgeted.iter().map(|a| a as &dyn SignatureVerificationAlgorithm).collect();
         let result = match eku {
             EkuPolicy::ClientAuth => {
-                ee.verify_for_usage(algs, &anchors, &intermediates, when, KeyUsage::client_auth(), revocation, None)
+                ee.verify_for_usage(&algs, &anchors, &intermediates, when, KeyUsage::client_auth(), None, None)
             }
-            EkuPolicy::Any => ee.verify_for_usage(algs, &anchors, &intermediates, when, AnyEku, revocation, None),
+            EkuPolicy::Any => ee.verify_for_usage(&algs, &anchors, &intermediates, when, AnyEku, None, None),
         };
-        match result {
-            Ok(path) => {
-                let anchor_subject = path.anchor().subject.as_ref();
-                Ok(self
-                    .anchors
-                    .iter()
-                    // webpki keeps an anchor's subject without its SEQUENCE tag and length.
-                    .find(|a| strip_sequence(&a.subject_der) == anchor_subject)
-                    .map_or_else(String::new, |a| a.subject.clone()))
-            }
-            Err(e) => Err(classify(e)),
+        let path = match result {
+            Ok(path) => path,
+            Err(_) if budget.is_exhausted() => return Err(ChainError::TooMuchWork),
+            Err(e) => return Err(classify(e)),
+        };
+        // The anchor, found again by its subject and key.
+        let anchor = path.anchor();
+        let anchor_ca = self.anchors.iter().find(|a| {
+            a.signed.subject_content() == anchor.subject.as_ref()
+                && strip_sequence(&a.signed.spki_der) == anchor.subject_public_key_info.as_ref()
+        });
+        let Some(anchor_ca) = anchor_ca else {
+            return Err(ChainError::Untrusted("the path ends at an anchor that is not configured".into()));
+        };
+        let mut certs: Vec<&webpki::Cert<'_>> = vec![&**path.end_entity()];
+        certs.extend(path.intermediate_certificates());
+        let mut links = Vec::with_capacity(certs.len());
+        for (i, cert) in certs.iter().enumerate() {
+            let issuer_spki = match certs.get(i + 1) {
+                Some(next) => next.subject_public_key_info().as_ref().to_vec(),
+                None => anchor_ca.signed.spki_der.clone(),
+            };
+            links.push(PathLink {
+                der: cert.der().as_ref().to_vec(),
+                issuer_content: cert.issuer().to_vec(),
+                serial: crate::certificate::serial_magnitude(cert.serial()),
+                issuer_spki,
+            });
         }
+        Ok(VerifiedChain { anchor: anchor_ca.subject.clone(), links })
     }
 }
 
 fn classify(e: webpki::Error) -> ChainError {
     use webpki::Error as E;
     match e {
-        E::CertRevoked => ChainError::Revoked,
         #[allow(deprecated)]
         E::RequiredEkuNotFound => {
             ChainError::WrongUsage("the certificate's extended key usage does not allow clientAuth".into())
