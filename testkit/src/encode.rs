@@ -62,15 +62,17 @@ pub fn rfc9440(der: &[u8]) -> String {
     format!(":{}:", base64_der(der))
 }
 
-/// An XFCC element with `Hash`, `Cert`, `Subject` and, if given, `Chain` (which includes
-/// the leaf, as Envoy writes it).
+/// An XFCC element as Envoy writes it with `set_current_client_cert_details` {cert, chain
+/// (if given), subject, uri, dns}: `By;Hash;Cert;Chain;Subject;URI…;DNS…`, `Chain` including
+/// the leaf, one `URI` per URI SAN (a lone `URI=` when there is none) and one `DNS` per DNS
+/// SAN, read from the certificate by x509-parser (an implementation independent of
+/// certgate's), values unescaped as Envoy leaves them.
 pub fn xfcc_element(leaf: &[u8], chain: &[&[u8]], subject: &str) -> String {
     use sha2::Digest;
     let hash = hex::encode(sha2::Sha256::digest(leaf));
     let mut element = format!(
-        "By=spiffe://cluster.local/ns/default/sa/certgate;Hash={hash};Cert=\"{}\";Subject=\"{}\"",
-        url_pem_envoy(leaf),
-        subject.replace('"', "\\\"")
+        "By=spiffe://cluster.local/ns/default/sa/certgate;Hash={hash};Cert=\"{}\"",
+        url_pem_envoy(leaf)
     );
     if !chain.is_empty() {
         let mut all = url_pem_envoy(leaf);
@@ -79,8 +81,35 @@ pub fn xfcc_element(leaf: &[u8], chain: &[&[u8]], subject: &str) -> String {
         }
         element.push_str(&format!(";Chain=\"{all}\""));
     }
-    element.push_str(";URI=spiffe://cluster.local/ns/client/sa/default;DNS=client.example");
+    element.push_str(&format!(";Subject=\"{}\"", subject.replace('"', "\\\"")));
+    let (uris, dns) = san_values(leaf);
+    if uris.is_empty() {
+        element.push_str(";URI=");
+    }
+    for uri in uris {
+        element.push_str(&format!(";URI={uri}"));
+    }
+    for name in dns {
+        element.push_str(&format!(";DNS={name}"));
+    }
     element
+}
+
+/// The URI and DNS SANs of a DER certificate, in order (x509-parser).
+pub fn san_values(der: &[u8]) -> (Vec<String>, Vec<String>) {
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("a certificate x509-parser reads");
+    let (mut uris, mut dns) = (Vec::new(), Vec::new());
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::URI(u) => uris.push(u.to_string()),
+                GeneralName::DNSName(d) => dns.push(d.to_string()),
+                _ => {}
+            }
+        }
+    }
+    (uris, dns)
 }
 
 /// Traefik: comma-separated base64 DER, leaf first.

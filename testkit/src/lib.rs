@@ -255,7 +255,12 @@ impl Ca {
 
     /// An intermediate CA signed by this one.
     pub fn intermediate(&self, name: &str) -> Ca {
-        let key = KeyKind::EcdsaP256.key_pair();
+        self.intermediate_with_key(name, KeyKind::EcdsaP256)
+    }
+
+    /// An intermediate CA signed by this one, with a key of this kind.
+    pub fn intermediate_with_key(&self, name: &str, kind: KeyKind) -> Ca {
+        let key = kind.key_pair();
         let params = ca_params(name);
         let cert = params.signed_by(&key, &self.issuer).expect("intermediate");
         let key_pem = key.serialize_pem();
@@ -300,9 +305,12 @@ impl Ca {
         params.serial_number = Some(match &options.serial {
             Some(s) => SerialNumber::from_slice(s),
             None => {
+                // Real CAs draw serials at random: about half start with a byte of 0x80 or
+                // more, which DER writes with a 0x00 sign byte in front.
                 let mut bytes: [u8; 16] = rand::random();
-                bytes[0] &= 0x7f;
-                bytes[0] |= 0x10;
+                if bytes[0] == 0 {
+                    bytes[0] = 1;
+                }
                 SerialNumber::from_slice(&bytes)
             }
         });
@@ -312,6 +320,21 @@ impl Ca {
         let cert = params.signed_by(&key, &self.issuer).expect("leaf");
         Issued { der: cert.der().to_vec(), key_pem: key.serialize_pem() }
     }
+}
+
+/// A forged "bridge": a CA certificate with subject `subject` and the public key of
+/// `key_of` (any certificate: a real CA's, copied from its public certificate), issued and
+/// signed by `signer` (whose private key the forger holds, as a client holds its own
+/// leaf's). Its signature verifies under `signer`'s key, and certificates that `key_of`'s
+/// owner signed verify under it.
+pub fn forge_bridge(subject: &str, key_of: &Issued, signer: &Issued) -> Issued {
+    let (_, cert) = x509_parser::parse_x509_certificate(&key_of.der).expect("certificate");
+    let spki = rcgen::SubjectPublicKeyInfo::from_der(cert.public_key().raw).expect("SPKI");
+    let signer_key = KeyPair::from_pem(&signer.key_pem).expect("signer key");
+    let issuer = Issuer::from_ca_cert_der(&signer.der.clone().into(), signer_key).expect("signer as issuer");
+    let params = ca_params(subject);
+    let bridge = params.signed_by(&spki, &issuer).expect("bridge");
+    Issued { der: bridge.der().to_vec(), key_pem: String::new() }
 }
 
 fn ca_params(name: &str) -> CertificateParams {

@@ -436,6 +436,99 @@ fn main() {
         "configuration_error",
     );
 
+    // The hostile review's findings (tests/hostile.rs runs more of each).
+    let victim = encode::url_pem_envoy(&alice.der);
+    let mut o = LeafOptions::named("mallory");
+    o.not_before = at(2020);
+    o.not_after = at(2099);
+    o.uris.push(format!("x,Cert=\"{victim}\""));
+    let injector = ca.issue(&o);
+    let injected = encode::xfcc_element(&injector.der, &[], "CN=mallory");
+    for (mode, name) in [("single", "xfcc-san-injection-comma"), ("last", "xfcc-san-injection-comma-last")] {
+        w.add(
+            name,
+            "forged",
+            "xfcc",
+            json!({"allowed_thumbprints": alice.sha256_hex(), "platform": "envoy", "xfcc_elements": mode}),
+            vec![("X-Forwarded-Client-Cert", injected.clone().into_bytes())],
+            403,
+            "certificate_ambiguous",
+        );
+    }
+    o.uris = vec![format!("x;Cert=\"{victim}\"")];
+    let injector = ca.issue(&o);
+    w.add(
+        "xfcc-san-injection-semicolon",
+        "forged",
+        "xfcc",
+        json!({"allowed_thumbprints": alice.sha256_hex(), "platform": "envoy"}),
+        vec![("X-Forwarded-Client-Cert", encode::xfcc_element(&injector.der, &[], "CN=mallory").into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
+    w.add(
+        "xfcc-hash-mismatch",
+        "forged",
+        "xfcc",
+        json!({"allowed_thumbprints": alice.sha256_hex(), "platform": "envoy"}),
+        vec![("X-Forwarded-Client-Cert", format!("Hash={};Cert=\"{victim}\"", mallory.sha256_hex()).into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
+    let bridge = certgate_testkit::forge_bridge("certgate vectors root", &ca.certificate, &mallory);
+    w.add(
+        "merged-line-forged-bridge",
+        "forged",
+        "base64-der",
+        json!({"allowed_thumbprints": alice.sha256_hex()}),
+        vec![("X-ARR-ClientCert", encode::traefik_chain(&[&alice.der, &bridge.der, &mallory.der]).into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
+    let mut o = LeafOptions::named("high-serial");
+    o.not_before = at(2020);
+    o.not_after = at(2099);
+    o.serial = Some(vec![0x80, 0x01, 0x02]);
+    let high = ca.issue(&o);
+    w.add(
+        "revoked-high-bit-serial",
+        "revocation",
+        "base64-der",
+        json!({"allowed_thumbprints": high.sha256_hex(), "revoked": "serial:80:01:02"}),
+        vec![("X-ARR-ClientCert", encode::base64_der(&high.der).into_bytes())],
+        403,
+        "certificate_revoked",
+    );
+    let inverted = leaf(&ca, "inverted", 2099, 2020);
+    w.add(
+        "inverted-validity",
+        "malformed",
+        "base64-der",
+        json!({"allowed_thumbprints": inverted.sha256_hex()}),
+        vec![("X-ARR-ClientCert", encode::base64_der(&inverted.der).into_bytes())],
+        403,
+        "certificate_malformed",
+    );
+    let twins: Vec<String> = (0..4).map(|_| encode::rfc9440(&Ca::new("certgate vectors root").certificate.der)).collect();
+    w.add(
+        "chain-twin-subjects",
+        "limits",
+        "rfc9440",
+        json!({"trust_anchors": ca.certificate.pem(), "platform": "rfc9440"}),
+        vec![("Client-Cert", encode::rfc9440(&alice.der).into_bytes()), ("Client-Cert-Chain", twins.join(", ").into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
+    w.add(
+        "config-end-entity-anchor",
+        "configuration",
+        "auto",
+        json!({"trust_anchors": mallory.pem()}),
+        vec![("X-ARR-ClientCert", encode::base64_der(&alice.der).into_bytes())],
+        500,
+        "configuration_error",
+    );
+
     let manifest = json!({
         "description": "certgate test vectors: forwarded client-certificate headers and their expected outcome. \
                         Request: GET /api/values with the listed headers (values in the files) and Spin variables.",
