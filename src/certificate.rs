@@ -154,6 +154,12 @@ impl ClientCertificate {
             Certificate::from_der(der).map_err(|e| Refusal::malformed(format!("not a DER X.509 certificate: {e}")))?;
         let tbs = cert.tbs_certificate();
         let validity = tbs.validity();
+        // The outer signatureAlgorithm is not signed: one that differs from the signed one
+        // (RFC 5280 4.1.1.2) would let anyone re-encode a certificate into another DER, with
+        // other thumbprints, that still verifies where only one of the two is read.
+        if cert.signature_algorithm() != tbs.signature() {
+            return Err(Refusal::malformed("the certificate's signatureAlgorithm differs from its signed one"));
+        }
 
         let mut dns_names = Vec::new();
         let mut uris = Vec::new();

@@ -86,18 +86,44 @@ fn check_inline_chain(leaf: &[u8], chain: &[Vec<u8>], budget: &SignatureBudget) 
     Ok(())
 }
 
+/// Why a pinned certificate's revocation could not be judged.
+enum Unjudged {
+    /// Finding its issuer spent the signature budget.
+    Budget(String),
+    /// A CRL names its issuer, but no configured CA of that name verifies its signature.
+    Unconfirmed(String),
+}
+
 /// The revocation path of a pinned certificate: the certificate with the configured CA
-/// whose name and key issued it, or nothing when no configured CA did (no CRL can apply).
-fn pinned_link(policy: &crate::policy::Policy, leaf: &[u8], budget: &SignatureBudget) -> Vec<PathLink> {
-    let Ok(signed) = SignedCertificate::from_der(leaf) else { return Vec::new() };
-    let Some(issuer) = policy.trust.issuer_of(&signed, budget) else { return Vec::new() };
-    let Ok(cert) = x509_cert::Certificate::from_der(leaf) else { return Vec::new() };
-    vec![PathLink {
+/// whose name and key issued it, or nothing when no configured CRL names its issuer.
+fn pinned_link(policy: &crate::policy::Policy, leaf: &[u8], budget: &SignatureBudget) -> Result<Vec<PathLink>, Unjudged> {
+    let unconfirmed = |why: String| Unjudged::Unconfirmed(why);
+    let signed = SignedCertificate::from_der(leaf).map_err(|e| unconfirmed(format!("the certificate: {e}")))?;
+    let issuer_content = crate::trust::strip_sequence(&signed.issuer_der).to_vec();
+    let issuer = match policy.trust.issuer_of(&signed, budget) {
+        Ok(Some(issuer)) => issuer,
+        Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content)) => {
+            return Err(unconfirmed(
+                "a configured CRL names its issuer, but no configured CA of that name verifies its signature, so \
+                 whether that CRL applies is unknown"
+                    .into(),
+            ))
+        }
+        Ok(None) => return Ok(Vec::new()),
+        Err(_) => {
+            return Err(Unjudged::Budget(format!(
+                "its issuer could not be found among the configured CAs within {MAX_SIGNATURE_CHECKS} signature \
+                 checks, so its revocation is unknown"
+            )))
+        }
+    };
+    let cert = x509_cert::Certificate::from_der(leaf).map_err(|e| unconfirmed(format!("the certificate: {e}")))?;
+    Ok(vec![PathLink {
         der: leaf.to_vec(),
-        issuer_content: crate::trust::strip_sequence(&signed.issuer_der).to_vec(),
+        issuer_content,
         serial: crate::certificate::serial_magnitude(cert.tbs_certificate().serial_number().as_bytes()),
         issuer_spki: issuer.signed.spki_der.clone(),
-    }]
+    }])
 }
 
 /// Authenticate a request at `now` (Unix seconds).
@@ -165,7 +191,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     }
 
     let mut warnings = Vec::new();
-    if let Some(detail) = policy.denylist.check(&certificate) {
+    if let Some(detail) = policy.denylist.check(&certificate, &forwarded.leaf) {
         return Err(deny(Reason::CertificateRevoked, detail, certificate));
     }
 
@@ -180,7 +206,22 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                     warnings.push(format!("{} ends at {}", pin.describe(), rfc3339(end)));
                 }
             }
-            let links = if policy.crls.is_empty() { Vec::new() } else { pinned_link(policy, &forwarded.leaf, &budget) };
+            let links = if policy.crls.is_empty() {
+                Vec::new()
+            } else {
+                match pinned_link(policy, &forwarded.leaf, &budget) {
+                    Ok(links) => links,
+                    Err(Unjudged::Budget(detail)) => return Err(deny(Reason::CertificateUntrusted, detail, certificate)),
+                    // Judged as a list that cannot be confirmed current: `crl_when_stale` decides.
+                    Err(Unjudged::Unconfirmed(detail)) if policy.when_stale == WhenStale::Deny => {
+                        return Err(deny(Reason::RevocationListStale, detail, certificate))
+                    }
+                    Err(Unjudged::Unconfirmed(detail)) => {
+                        warnings.push(format!("{detail}; allowed by crl_when_stale = allow"));
+                        Vec::new()
+                    }
+                }
+            };
             (TrustedBy::Pin(pin), links)
         }
         unmatched if !policy.trust.is_empty() => {

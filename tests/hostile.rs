@@ -169,7 +169,8 @@ async fn merged_lines_need_signatures_not_names() {
         let b64 = encode::traefik_chain(&list);
         let pem: String = list.iter().map(|d| encode::pem_apache(d)).collect::<Vec<_>>().join(" ");
         let url_pem: String = list.iter().map(|d| encode::url_pem_nginx(d)).collect();
-        for (format, value) in [("base64-der", b64), ("pem", pem), ("url-pem", url_pem)] {
+        let xfcc_chain = format!("Chain=\"{}\"", list.iter().map(|d| encode::url_pem_envoy(d)).collect::<String>());
+        for (format, value) in [("base64-der", b64), ("pem", pem), ("url-pem", url_pem), ("xfcc", xfcc_chain)] {
             for (trust, vars) in [
                 ("pinned", vec![("allowed_thumbprints", pin.as_str())]),
                 ("anchored", vec![("trust_anchors", ca.as_str())]),
@@ -284,8 +285,7 @@ async fn crl_selection_is_by_key_freshness_and_path() {
 
 /// The issuing CA's serial, read by an implementation independent of certgate's.
 fn issuing_serial(p: &Pki) -> Vec<u8> {
-    let (_, cert) = x509_parser::parse_x509_certificate(&p.issuing.certificate.der).unwrap();
-    cert.raw_serial().to_vec()
+    issuing_serial_of(&p.issuing.certificate)
 }
 
 /// Finding 5: notBefore after notAfter, both within the skew of now, trapped the component.
@@ -397,4 +397,146 @@ async fn refusals_reveal_no_configuration() {
         let logged: String = native.logs.iter().map(|l| l.render()).collect();
         assert!(logged.contains("\"detail\"") || logged.contains("\"problem\""), "the log says why: {logged}");
     }
+}
+
+/// A pinned certificate's CRLs need its issuer among the configured CAs, found by signature.
+/// When the signature budget runs out before every CA of that name was tried, revocation is
+/// unknown: refused, never skipped.
+#[tokio::test]
+async fn revocation_is_never_skipped_for_lack_of_budget() {
+    let t = OffsetDateTime::now_utc();
+    let twins: Vec<Ca> = (0..30).map(|_| Ca::new("Twin Root")).collect();
+    let real = Ca::new("Twin Root");
+    let leaf = real.issue(&LeafOptions::named("pinned"));
+    let crl = twins[0].crl(&[], t - Duration::hours(1), t + Duration::days(1));
+    let value = encode::base64_der(&leaf.der);
+    let h = [("x-arr-clientcert", value.as_str())];
+    let pin = leaf.sha256_hex();
+    let bundle = |cas: &[&Ca]| cas.iter().map(|c| c.certificate.pem()).collect::<String>();
+    let all_twins: Vec<&Ca> = twins.iter().collect();
+    let few_twins: Vec<&Ca> = twins.iter().take(3).collect();
+    let many = bundle(&all_twins);
+    let few = bundle(&few_twins);
+    let mut with_real = few_twins.clone();
+    with_real.push(&real);
+    let revoking = real.crl(&[&issuing_serial_of(&leaf)], t - Duration::hours(1), t + Duration::days(1));
+    let few_and_real = bundle(&with_real);
+    let crls = format!("{crl}{revoking}");
+    check(vec![
+        // The real issuer is not configured, but a CRL names it: whether the CRL applies is
+        // unknown (crl_when_stale decides; deny by default).
+        case("few twins", &[("allowed_thumbprints", &pin), ("trust_anchors", &few), ("crls", &crl)], &h, "revocation_list_stale"),
+        // 30 CAs of that name, none the issuer: the budget runs out first.
+        case("30 twins", &[("allowed_thumbprints", &pin), ("trust_anchors", &many), ("crls", &crl)], &h, "certificate_untrusted"),
+        // The real issuer among them, revoking it.
+        case("real issuer revokes", &[("allowed_thumbprints", &pin), ("trust_anchors", &few_and_real), ("crls", &crls)], &h, "certificate_revoked"),
+    ])
+    .await;
+}
+
+fn issuing_serial_of(cert: &Issued) -> Vec<u8> {
+    let (_, c) = x509_parser::parse_x509_certificate(&cert.der).unwrap();
+    c.raw_serial().to_vec()
+}
+
+/// Review II, finding 1: an ECDSA signature has two valid forms, (r, s) and (r, n - s). Anyone
+/// can rewrite a public certificate into its twin, which verifies the same and has other
+/// thumbprints: a thumbprint on the denylist must still match.
+#[tokio::test]
+async fn thumbprint_denylist_matches_the_ecdsa_twin() {
+    use certgate_testkit::reencode::ecdsa_p256_twin;
+    let p = pki();
+    let ca = anchors();
+    let inter_twin = ecdsa_p256_twin(&p.issuing.certificate.der);
+    let leaf_twin = ecdsa_p256_twin(&p.alice.der);
+    let honest_list = encode::traefik_chain(&[&p.alice.der, &p.issuing.certificate.der]);
+    let twin_list = encode::traefik_chain(&[&p.alice.der, &inter_twin]);
+    let leaf_rfc = encode::rfc9440(&p.alice.der);
+    let twin_chain = encode::rfc9440(&inter_twin);
+    let revoked_ca = p.issuing.certificate.sha256_hex();
+    let revoked_leaf = p.alice.sha1_hex();
+    let leaf_twin_b64 = encode::base64_der(&leaf_twin);
+    let key_pin = p.alice.key_sha256_b64();
+    check(vec![
+        case("honest list", &[("trust_anchors", &ca), ("revoked", &revoked_ca)], &[("x-arr-clientcert", &honest_list)], "certificate_revoked"),
+        case("twin CA inline", &[("trust_anchors", &ca), ("revoked", &revoked_ca)], &[("x-arr-clientcert", &twin_list)], "certificate_revoked"),
+        case(
+            "twin CA chain header",
+            &[("trust_anchors", &ca), ("revoked", &revoked_ca), ("platform", "rfc9440")],
+            &[("client-cert", &leaf_rfc), ("client-cert-chain", &twin_chain)],
+            "certificate_revoked",
+        ),
+        case(
+            "twin leaf, key pin",
+            &[("allowed_key_pins", &key_pin), ("revoked", &revoked_leaf)],
+            &[("x-arr-clientcert", &leaf_twin_b64)],
+            "certificate_revoked",
+        ),
+        case(
+            "twin leaf, anchored",
+            &[("trust_anchors", &ca), ("intermediates", &p.issuing.certificate.pem()), ("revoked", &revoked_leaf)],
+            &[("x-arr-clientcert", &leaf_twin_b64)],
+            "certificate_revoked",
+        ),
+        // Without a denylist the twin is the same certificate to the chain: allowed.
+        case("twin CA, no denylist", &[("trust_anchors", &ca)], &[("x-arr-clientcert", &twin_list)], ""),
+    ])
+    .await;
+}
+
+/// Review II, finding 2: a CA signed the bytes it wrote, an explicit DEFAULT included; a
+/// re-encoding parser normalises them away. Signatures are checked over the bytes as sent,
+/// so the pinned leaf's issuer (and its CRL) is found.
+#[tokio::test]
+async fn signatures_are_checked_over_the_bytes_as_sent() {
+    use certgate_testkit::reencode::with_explicit_false;
+    let ca = Ca::new("Legacy Issuing CA");
+    let mut options = LeafOptions::named("legacy");
+    options.serial = Some(vec![0x11, 0x22, 0x33]);
+    let legacy = with_explicit_false(&ca, &options);
+    let t = OffsetDateTime::now_utc();
+    let crl = ca.crl(&[&[0x11, 0x22, 0x33]], t - Duration::hours(1), t + Duration::days(1));
+    let anchors = ca.certificate.pem();
+    let value = encode::base64_der(&legacy.der);
+    let list = encode::traefik_chain(&[&legacy.der, &ca.certificate.der]);
+    let pin = legacy.sha256_hex();
+    check(vec![
+        case("pinned, CRL", &[("allowed_thumbprints", &pin), ("trust_anchors", &anchors), ("crls", &crl)], &[("x-arr-clientcert", &value)], "certificate_revoked"),
+        case("anchored, CRL", &[("trust_anchors", &anchors), ("crls", &crl)], &[("x-arr-clientcert", &value)], "certificate_revoked"),
+        case("pinned inline with its CA", &[("allowed_thumbprints", &pin)], &[("x-arr-clientcert", &list)], ""),
+        case("anchored, no CRL", &[("trust_anchors", &anchors)], &[("x-arr-clientcert", &value)], ""),
+    ])
+    .await;
+    // A CRL that names the pinned leaf's issuer, but no configured CA of that name signed
+    // the leaf: whether it applies is unknown, and crl_when_stale decides.
+    let impostor = Ca::new("Legacy Issuing CA");
+    let other_crl = impostor.crl(&[], t - Duration::hours(1), t + Duration::days(1));
+    let impostor_pem = impostor.certificate.pem();
+    check(vec![
+        case("unconfirmed, deny", &[("allowed_thumbprints", &pin), ("trust_anchors", &impostor_pem), ("crls", &other_crl)], &[("x-arr-clientcert", &value)], "revocation_list_stale"),
+        case(
+            "unconfirmed, allow",
+            &[("allowed_thumbprints", &pin), ("trust_anchors", &impostor_pem), ("crls", &other_crl), ("crl_when_stale", "allow")],
+            &[("x-arr-clientcert", &value)],
+            "",
+        ),
+    ])
+    .await;
+}
+
+/// Review II, finding 4: a key pin trusts the key, whatever certificate carries it. A
+/// `key:` denylist entry revokes the key itself.
+#[tokio::test]
+async fn key_denylist_revokes_every_certificate_of_a_key() {
+    let p = pki();
+    let key_pin = p.alice.key_sha256_b64();
+    let renewed = p.issuing.issue(&LeafOptions::named("alice-renewed").same_key_as(&p.alice));
+    let value = encode::base64_der(&renewed.der);
+    let revoked = format!("key:{key_pin}");
+    check(vec![
+        case("renewed, key pinned", &[("allowed_key_pins", &key_pin)], &[("x-arr-clientcert", &value)], ""),
+        case("renewed, key revoked", &[("allowed_key_pins", &key_pin), ("revoked", &revoked)], &[("x-arr-clientcert", &value)], "certificate_revoked"),
+        case("bad key entry", &[("allowed_key_pins", &key_pin), ("revoked", "key:nope")], &[("x-arr-clientcert", &value)], "configuration_error"),
+    ])
+    .await;
 }

@@ -15,6 +15,8 @@ use crate::trust::{strip_sequence, CaCertificate, PathLink, SignatureBudget};
 pub struct Denylist {
     serials: Vec<Vec<u8>>,
     thumbprints: Vec<Thumbprint>,
+    /// SHA-256 of SubjectPublicKeyInfo: every certificate with that key.
+    keys: Vec<[u8; 32]>,
 }
 
 fn parse_serial(raw: &str) -> Result<Vec<u8>, &'static str> {
@@ -29,15 +31,19 @@ fn parse_serial(raw: &str) -> Result<Vec<u8>, &'static str> {
 }
 
 impl Denylist {
-    /// Entries: `serial:0A:1B:…` (hex, as `openssl x509 -serial` prints it) or a SHA-1 /
-    /// SHA-256 thumbprint in any spelling `allowed_thumbprints` accepts.
+    /// Entries: `serial:0A:1B:…` (hex, as `openssl x509 -serial` prints it), `key:` and a
+    /// key digest in any spelling `allowed_key_pins` accepts, or a SHA-1 / SHA-256
+    /// thumbprint in any spelling `allowed_thumbprints` accepts.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let mut list = Denylist::default();
         for (i, piece) in split_entries(raw) {
             let trimmed = piece.trim();
             let serial = trimmed.get(..7).filter(|p| p.eq_ignore_ascii_case("serial:")).and_then(|_| trimmed.get(7..));
+            let key = trimmed.get(..4).filter(|p| p.eq_ignore_ascii_case("key:")).and_then(|_| trimmed.get(4..));
             if let Some(serial) = serial {
                 list.serials.push(parse_serial(serial).map_err(|p| format!("entry {i}: {p}"))?);
+            } else if let Some(key) = key {
+                list.keys.push(super::pins::parse_key_pin(key.trim()).map_err(|p| format!("entry {i}: {p}"))?);
             } else {
                 list.thumbprints.push(thumbprint::parse_entry(piece).map_err(|p| format!("entry {i}: {p}"))?);
             }
@@ -46,11 +52,28 @@ impl Denylist {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.serials.is_empty() && self.thumbprints.is_empty()
+        self.serials.is_empty() && self.thumbprints.is_empty() && self.keys.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.serials.len() + self.thumbprints.len()
+        self.serials.len() + self.thumbprints.len() + self.keys.len()
+    }
+
+    /// The denied thumbprint of `der` or of any of its ECDSA twins (the same certificate
+    /// with the other valid form of its signature, which anyone can write, and which has
+    /// other thumbprints), if one is listed.
+    fn thumbprint_of(&self, der: &[u8], sha1: &[u8; 20], sha256: &[u8; 32]) -> Option<&Thumbprint> {
+        if self.thumbprints.is_empty() {
+            return None;
+        }
+        if let Some(t) = self.thumbprints.iter().find(|t| t.matches(sha1, sha256)) {
+            return Some(t);
+        }
+        crate::trust::issuer::ecdsa_twins(der).into_iter().find_map(|twin| {
+            let sha1: [u8; 20] = sha1::Sha1::digest(&twin).into();
+            let sha256: [u8; 32] = sha2::Sha256::digest(&twin).into();
+            self.thumbprints.iter().find(|t| t.matches(&sha1, &sha256))
+        })
     }
 
     /// Why a CA certificate on the verified path is denied, if it is: by thumbprint
@@ -61,21 +84,20 @@ impl Denylist {
         }
         let sha1: [u8; 20] = sha1::Sha1::digest(der).into();
         let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
-        self.thumbprints
-            .iter()
-            .find(|t| t.matches(&sha1, &sha256))
+        self.thumbprint_of(der, &sha1, &sha256)
             .map(|t| format!("thumbprint {t} of a CA certificate on the path is on the denylist"))
     }
 
-    /// Why this certificate is denied, if it is.
-    pub fn check(&self, c: &ClientCertificate) -> Option<String> {
+    /// Why this certificate (`der`, decoded as `c`) is denied, if it is: by serial, by key,
+    /// or by the thumbprint of it or of its ECDSA twin.
+    pub fn check(&self, c: &ClientCertificate, der: &[u8]) -> Option<String> {
         if self.serials.iter().any(|s| *s == c.serial) {
             return Some(format!("serial {} is on the denylist", c.serial_hex));
         }
-        self.thumbprints
-            .iter()
-            .find(|t| t.matches(&c.sha1, &c.sha256))
-            .map(|t| format!("thumbprint {t} is on the denylist"))
+        if self.keys.iter().any(|k| *k == c.spki_sha256) {
+            return Some(format!("key sha256 {} is on the denylist", hex::encode(c.spki_sha256)));
+        }
+        self.thumbprint_of(der, &c.sha1, &c.sha256).map(|t| format!("thumbprint {t} is on the denylist"))
     }
 }
 
@@ -114,6 +136,13 @@ pub struct Crl {
     revoked: Vec<Vec<u8>>,
 }
 
+impl Crl {
+    /// Whether this CRL's issuer has this Name (without its SEQUENCE tag and length).
+    pub fn is_from_name(&self, issuer_content: &[u8]) -> bool {
+        self.issuer_content == issuer_content
+    }
+}
+
 /// The CRL verdict for a certificate, or for every certificate of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CrlStatus {
@@ -148,7 +177,8 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
                 name_text(&tbs.issuer)
             ));
         }
-        let message = tbs.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
+        // The signed bytes as the CRL carries them, not re-encoded.
+        let message = crate::trust::issuer::signed_parts(&der).map_err(|e| format!("CRL {n}: {e}"))?.0.to_vec();
         let alg = crl.signature_algorithm.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
         let signature = crl.signature.as_bytes().ok_or(format!("CRL {n}: signature is not whole bytes"))?;
         // Configuration is trusted and read once: every CA of that name may be tried.

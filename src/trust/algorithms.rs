@@ -7,7 +7,7 @@ use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgo
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Every algorithm certgate verifies: ECDSA P-256/P-384 with SHA-256/384, Ed25519, RSA
-/// PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 (2048 to 8192-bit keys).
+/// PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 (2048 to 4096-bit keys, exponent at most 65537).
 pub static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
     &Ecdsa { curve: Curve::P256, hash: Hash::Sha256 },
     &Ecdsa { curve: Curve::P256, hash: Hash::Sha384 },
@@ -119,9 +119,11 @@ struct Rsa {
     hash: Hash,
 }
 
-/// RSA keys outside 2048..=8192 bits are refused, as rustls-webpki's own providers do.
+/// RSA keys outside 2048..=4096 bits are refused (the rsa crate reads no larger key).
 const RSA_MIN_BITS: usize = 2048;
-const RSA_MAX_BITS: usize = 8192;
+const RSA_MAX_BITS: usize = 4096;
+/// Largest RSA public exponent accepted: 65537 (F4), what CAs use.
+const RSA_MAX_EXPONENT: u64 = 65_537;
 
 impl SignatureVerificationAlgorithm for Rsa {
     fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
@@ -130,6 +132,11 @@ impl SignatureVerificationAlgorithm for Rsa {
         let key = rsa::RsaPublicKey::from_pkcs1_der(public_key).map_err(|_| InvalidSignature)?;
         let bits = key.n().bits();
         if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
+            return Err(InvalidSignature);
+        }
+        // The verification costs one squaring per exponent bit: a forwarded CA may not make
+        // it cost 2^33 (what the rsa crate allows) instead of 65537.
+        if key.e() > &rsa::BigUint::from(RSA_MAX_EXPONENT) {
             return Err(InvalidSignature);
         }
         let hashed = self.hash.digest(message);
@@ -207,6 +214,20 @@ mod tests {
         let message = b"tbsCertificate bytes";
         let sig = key.sign(message);
         check(find(alg_id::ED25519, alg_id::ED25519), key.verifying_key().as_bytes(), message, &sig.to_bytes());
+    }
+
+    #[test]
+    fn rsa_exponents_above_f4_are_refused() {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        let mut rng = rand::thread_rng();
+        let message = b"tbsCertificate bytes";
+        let alg = find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256);
+        for (exponent, accepted) in [(65_537u64, true), (65_539, false), (8_589_934_591, false), (3, true)] {
+            let key = rsa::RsaPrivateKey::new_with_exp(&mut rng, 2048, &rsa::BigUint::from(exponent)).unwrap();
+            let public = key.to_public_key().to_pkcs1_der().unwrap();
+            let sig = rsa::pkcs1v15::SigningKey::<Sha256>::new(key).sign_with_rng(&mut rng, message).to_vec();
+            assert_eq!(alg.verify_signature(public.as_bytes(), message, &sig).is_ok(), accepted, "e = {exponent}");
+        }
     }
 
     #[test]

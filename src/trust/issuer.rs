@@ -7,9 +7,10 @@
 //! value, a CRL's issuer, a pinned certificate's issuer) is checked here by signature.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
-use x509_cert::der::{Decode, Encode};
+use x509_cert::der::{Decode, Encode, Reader, SliceReader};
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
 use super::{algorithms, strip_sequence};
@@ -21,9 +22,39 @@ pub const MAX_SIGNATURE_CHECKS: usize = 24;
 
 /// The signature verifications a request has left. Path building asks for them through
 /// [`SignatureBudget::algorithms`]; the other checks through [`SignatureBudget::verify`].
+///
+/// It also remembers the signatures it has seen verify, so one check asked for twice (a
+/// forwarded list's links, then path building over the same certificates) costs once: a
+/// hit needs the same algorithm, key, signature and signed bytes.
 #[derive(Debug)]
 pub struct SignatureBudget {
     remaining: AtomicUsize,
+    verified: Mutex<Vec<Verified>>,
+}
+
+/// A signature seen to verify: the algorithm's identifiers, the key, the signature and the
+/// SHA-256 of the signed bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct Verified {
+    algorithm: (Vec<u8>, Vec<u8>),
+    key: Vec<u8>,
+    signature: Vec<u8>,
+    message: [u8; 32],
+}
+
+impl Verified {
+    fn new(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8], message: &[u8], signature: &[u8]) -> Self {
+        use sha2::Digest;
+        Verified {
+            algorithm: (
+                algorithm.public_key_alg_id().as_ref().to_vec(),
+                algorithm.signature_alg_id().as_ref().to_vec(),
+            ),
+            key: key.to_vec(),
+            signature: signature.to_vec(),
+            message: sha2::Sha256::digest(message).into(),
+        }
+    }
 }
 
 impl Default for SignatureBudget {
@@ -34,7 +65,38 @@ impl Default for SignatureBudget {
 
 impl SignatureBudget {
     pub fn new(checks: usize) -> Self {
-        SignatureBudget { remaining: AtomicUsize::new(checks) }
+        SignatureBudget { remaining: AtomicUsize::new(checks), verified: Mutex::new(Vec::new()) }
+    }
+
+    fn seen(&self, entry: &Verified) -> bool {
+        self.verified.lock().is_ok_and(|v| v.contains(entry))
+    }
+
+    fn remember(&self, entry: Verified) {
+        if let Ok(mut v) = self.verified.lock() {
+            v.push(entry);
+        }
+    }
+
+    /// Verify with `algorithm`, spending one check unless this exact signature verified
+    /// before in this request.
+    fn check(
+        &self,
+        algorithm: &dyn SignatureVerificationAlgorithm,
+        key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        let entry = Verified::new(algorithm, key, message, signature);
+        if self.seen(&entry) {
+            return Ok(());
+        }
+        if !self.take() {
+            return Err(InvalidSignature);
+        }
+        algorithm.verify_signature(key, message, signature)?;
+        self.remember(entry);
+        Ok(())
     }
 
     /// Take one verification; false when none is left.
@@ -60,10 +122,17 @@ impl SignatureBudget {
     /// Verify a signature by the key in a DER SubjectPublicKeyInfo with the algorithm in
     /// a DER AlgorithmIdentifier. Fails without any work once the budget is spent.
     pub fn verify(&self, spki_der: &[u8], algorithm_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), String> {
+        let (algorithm, key) = super::find_algorithm(spki_der, algorithm_der)?;
+        let entry = Verified::new(algorithm, &key, message, signature);
+        if self.seen(&entry) {
+            return Ok(());
+        }
         if !self.take() {
             return Err("the request's signature budget is spent".into());
         }
-        super::verify_signed(spki_der, algorithm_der, message, signature)
+        algorithm.verify_signature(&key, message, signature).map_err(|_| "the signature does not verify".to_string())?;
+        self.remember(entry);
+        Ok(())
     }
 }
 
@@ -76,10 +145,7 @@ pub struct Budgeted<'a> {
 
 impl SignatureVerificationAlgorithm for Budgeted<'_> {
     fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
-        if !self.budget.take() {
-            return Err(InvalidSignature);
-        }
-        self.inner.verify_signature(public_key, message, signature)
+        self.budget.check(self.inner, public_key, message, signature)
     }
 
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {
@@ -93,6 +159,58 @@ impl SignatureVerificationAlgorithm for Budgeted<'_> {
     fn fips(&self) -> bool {
         self.inner.fips()
     }
+}
+
+/// The three parts of a signed X.509 structure (a certificate or a CRL) as the raw TLVs it
+/// carries: the signed bytes (tbsCertificate / tbsCertList), signatureAlgorithm and the
+/// signature BIT STRING. Nothing may follow.
+pub fn signed_parts(der: &[u8]) -> Result<(&[u8], &[u8], &[u8]), String> {
+    fn split(der: &[u8]) -> Result<(&[u8], &[u8], &[u8]), x509_cert::der::Error> {
+        let mut reader = SliceReader::new(der)?;
+        let parts =
+            reader.sequence(|r| Ok::<_, x509_cert::der::Error>((r.tlv_bytes()?, r.tlv_bytes()?, r.tlv_bytes()?)))?;
+        reader.finish()?;
+        Ok(parts)
+    }
+    split(der).map_err(|e| format!("not a signed DER structure ({e})"))
+}
+
+/// The DER of every certificate that differs from `der` only in an ECDSA signature's `s`
+/// being replaced by `n - s` (for the orders of P-256 and P-384, whichever the issuer's
+/// key uses): an equally valid signature over the same bytes. Anyone can make such a twin
+/// of any ECDSA-signed certificate without a private key, and it has other thumbprints,
+/// so a thumbprint denylist must match the twins too. Empty for other signatures.
+pub fn ecdsa_twins(der: &[u8]) -> Vec<Vec<u8>> {
+    use x509_cert::der::asn1::BitString;
+    let Ok((tbs, algorithm, signature)) = signed_parts(der) else { return Vec::new() };
+    let Ok(bits) = BitString::from_der(signature) else { return Vec::new() };
+    let Some(sig) = bits.as_bytes() else { return Vec::new() };
+    let mut twins = Vec::new();
+    let mut push = |twin_sig: Vec<u8>| {
+        let Ok(bits) = BitString::from_bytes(&twin_sig) else { return };
+        let Ok(bits) = bits.to_der() else { return };
+        let body_len = tbs.len() + algorithm.len() + bits.len();
+        let Ok(length) = x509_cert::der::Length::try_from(body_len) else { return };
+        let header = x509_cert::der::Header::new(x509_cert::der::Tag::Sequence, length);
+        let Ok(mut out) = header.to_der() else { return };
+        out.extend_from_slice(tbs);
+        out.extend_from_slice(algorithm);
+        out.extend_from_slice(&bits);
+        if out != der {
+            twins.push(out);
+        }
+    };
+    if let Ok(s256) = p256::ecdsa::Signature::from_der(sig) {
+        if let Ok(twin) = p256::ecdsa::Signature::from_scalars(s256.r(), -*s256.s()) {
+            push(twin.to_der().as_bytes().to_vec());
+        }
+    }
+    if let Ok(s384) = p384::ecdsa::Signature::from_der(sig) {
+        if let Ok(twin) = p384::ecdsa::Signature::from_scalars(s384.r(), -*s384.s()) {
+            push(twin.to_der().as_bytes().to_vec());
+        }
+    }
+    twins
 }
 
 /// The parts of a certificate that say who issued it and whom it may issue.
@@ -117,10 +235,13 @@ pub struct SignedCertificate {
 impl SignedCertificate {
     pub fn from_der(der: &[u8]) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(der).map_err(|e| format!("not a DER certificate ({e})"))?;
-        Self::from_certificate(&cert)
+        Self::from_certificate(der, &cert)
     }
 
-    pub fn from_certificate(cert: &x509_cert::Certificate) -> Result<Self, String> {
+    /// From the DER and its decoding. The signed bytes are taken from the DER as sent, not
+    /// re-encoded: x509-cert reads some encodings (an explicit DEFAULT, such as `critical
+    /// FALSE`) that it writes differently, and the issuer signed the bytes as sent.
+    pub fn from_certificate(der: &[u8], cert: &x509_cert::Certificate) -> Result<Self, String> {
         let tbs = cert.tbs_certificate();
         let enc = |r: Result<Vec<u8>, x509_cert::der::Error>| r.map_err(|e| format!("does not re-encode ({e})"));
         let basic = tbs.get_extension::<BasicConstraints>().map_err(|e| format!("invalid basicConstraints ({e})"))?;
@@ -130,7 +251,7 @@ impl SignedCertificate {
             subject_der: enc(tbs.subject().to_der())?,
             issuer_der: enc(tbs.issuer().to_der())?,
             spki_der: enc(tbs.subject_public_key_info().to_der())?,
-            tbs_der: enc(tbs.to_der())?,
+            tbs_der: signed_parts(der)?.0.to_vec(),
             signature_algorithm_der: enc(cert.signature_algorithm().to_der())?,
             signature: cert.signature().as_bytes().ok_or("the signature is not whole bytes")?.to_vec(),
             is_ca: basic.is_some_and(|(_, b)| b.ca),
@@ -171,15 +292,49 @@ mod tests {
     fn the_budget_is_spent_one_check_at_a_time_and_then_refuses_without_work() {
         let budget = SignatureBudget::new(2);
         assert_eq!(budget.remaining(), 2);
-        // A bad key still spends a check: the work was asked for.
+        // A key that does not parse costs nothing; a verification that fails costs one.
         assert!(budget.verify(b"\x30\x00", b"\x30\x00", b"m", b"s").is_err());
+        assert_eq!(budget.remaining(), 2);
+        assert!(budget.algorithms()[0].verify_signature(b"", b"", b"").is_err());
         assert_eq!(budget.remaining(), 1);
         assert!(!budget.is_exhausted());
-        assert!(budget.algorithms()[0].verify_signature(b"", b"", b"").is_err());
+        assert!(budget.algorithms()[1].verify_signature(b"", b"", b"").is_err());
         assert!(budget.is_exhausted());
-        let e = budget.verify(b"\x30\x00", b"\x30\x00", b"m", b"s").unwrap_err();
+        let spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        let mut spki = spki;
+        spki.extend_from_slice(&[4; 65]);
+        let e = budget.verify(&spki, &hex::decode("300a06082a8648ce3d040302").unwrap(), b"m", b"s").unwrap_err();
         assert_eq!(e, "the request's signature budget is spent");
         assert_eq!(budget.remaining(), 0, "an empty budget stays empty");
         assert_eq!(SignatureBudget::default().remaining(), MAX_SIGNATURE_CHECKS);
+    }
+
+    #[test]
+    fn a_signature_that_verified_once_is_not_paid_for_again_and_nothing_else_is_remembered() {
+        use ecdsa::signature::hazmat::PrehashSigner;
+        use sha2::Digest;
+        let key = p256::ecdsa::SigningKey::from_bytes(&[9u8; 32].into()).unwrap();
+        let mut spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        spki.extend_from_slice(key.verifying_key().to_encoded_point(false).as_bytes());
+        let alg = hex::decode("300a06082a8648ce3d040302").unwrap();
+        let sig: p256::ecdsa::Signature = key.sign_prehash(&sha2::Sha256::digest(b"tbs")).unwrap();
+        let sig = sig.to_der().as_bytes().to_vec();
+        let budget = SignatureBudget::new(3);
+        assert_eq!(budget.verify(&spki, &alg, b"tbs", &sig), Ok(()));
+        assert_eq!(budget.remaining(), 2);
+        assert_eq!(budget.verify(&spki, &alg, b"tbs", &sig), Ok(()), "remembered");
+        assert_eq!(budget.remaining(), 2);
+        // Path building's algorithms share the memory.
+        let p256_sha256 = budget.algorithms().into_iter().find(|a| {
+            a.public_key_alg_id() == pki_types::alg_id::ECDSA_P256 && a.signature_alg_id() == pki_types::alg_id::ECDSA_SHA256
+        });
+        let point = key.verifying_key().to_encoded_point(false);
+        assert!(p256_sha256.unwrap().verify_signature(point.as_bytes(), b"tbs", &sig).is_ok());
+        assert_eq!(budget.remaining(), 2);
+        // Other bytes are checked (and paid for); failures are not remembered.
+        assert!(budget.verify(&spki, &alg, b"tbs!", &sig).is_err());
+        assert_eq!(budget.remaining(), 1);
+        assert!(budget.verify(&spki, &alg, b"tbs!", &sig).is_err());
+        assert_eq!(budget.remaining(), 0);
     }
 }

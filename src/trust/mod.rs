@@ -30,7 +30,7 @@ impl CaCertificate {
     pub fn from_der(der: Vec<u8>) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("not a DER certificate ({e})"))?;
         let subject = crate::certificate::name_text(cert.tbs_certificate().subject());
-        let signed = SignedCertificate::from_certificate(&cert).map_err(|e| format!("{subject}: {e}"))?;
+        let signed = SignedCertificate::from_certificate(&der, &cert).map_err(|e| format!("{subject}: {e}"))?;
         if !signed.is_ca {
             return Err(format!("{subject} is not a CA certificate (no basicConstraints cA=TRUE)"));
         }
@@ -115,10 +115,22 @@ impl TrustStore {
     }
 
     /// The configured CA whose key signed `certificate`, if any (the name must match too).
-    pub fn issuer_of(&self, certificate: &SignedCertificate, budget: &SignatureBudget) -> Option<&CaCertificate> {
-        self.cas()
-            .filter(|ca| ca.signed.subject_der == certificate.issuer_der)
-            .find(|ca| certificate.verify_issued_by(&ca.signed, budget).is_ok())
+    /// `Err` when the budget ran out before every candidate was tried: the caller cannot
+    /// tell "no configured issuer" from "not checked", and must not take it as the former.
+    pub fn issuer_of(
+        &self,
+        certificate: &SignedCertificate,
+        budget: &SignatureBudget,
+    ) -> Result<Option<&CaCertificate>, ChainError> {
+        for ca in self.cas().filter(|ca| ca.signed.subject_der == certificate.issuer_der) {
+            if certificate.verify_issued_by(&ca.signed, budget).is_ok() {
+                return Ok(Some(ca));
+            }
+            if budget.is_exhausted() {
+                return Err(ChainError::TooMuchWork);
+            }
+        }
+        Ok(None)
     }
 
     /// Validate `leaf` (with `forwarded` as untrusted intermediates) at `time`, spending
@@ -236,16 +248,25 @@ pub fn verify_signed(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), String> {
+    let (alg, key) = find_algorithm(spki_der, signature_algorithm_der)?;
+    alg.verify_signature(&key, message, signature).map_err(|_| "the signature does not verify".to_string())
+}
+
+/// The algorithm for a DER SubjectPublicKeyInfo and a DER signature AlgorithmIdentifier,
+/// with the raw key bytes it verifies with.
+pub(crate) fn find_algorithm(
+    spki_der: &[u8],
+    signature_algorithm_der: &[u8],
+) -> Result<(&'static dyn SignatureVerificationAlgorithm, Vec<u8>), String> {
     let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(|e| format!("bad key ({e})"))?;
     let key_alg = spki.algorithm.to_der().map_err(|e| format!("bad key algorithm ({e})"))?;
     let key_alg = strip_sequence(&key_alg);
     let sig_alg = strip_sequence(signature_algorithm_der);
-    let key = spki.subject_public_key.raw_bytes();
     let alg = algorithms::ALL
         .iter()
         .find(|a| a.public_key_alg_id().as_ref() == key_alg && a.signature_alg_id().as_ref() == sig_alg)
         .ok_or("unsupported signature algorithm")?;
-    alg.verify_signature(key, message, signature).map_err(|_| "the signature does not verify".to_string())
+    Ok((*alg, spki.subject_public_key.raw_bytes().to_vec()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@
 //! ones, large ones; and encoders that write a certificate the way each terminator does.
 //! Everything is generated at run time; nothing opaque is committed.
 
+mod chains;
 pub mod encode;
+pub mod reencode;
+
+pub use chains::{chain_cases, ChainCase};
 
 use std::sync::OnceLock;
 
@@ -83,6 +87,13 @@ impl Issued {
     }
     pub fn sha256_hex(&self) -> String {
         hex::encode(Sha256::digest(&self.der))
+    }
+    /// SHA-256 of the SubjectPublicKeyInfo in base64, as key pins are written (read with
+    /// x509-parser).
+    pub fn key_sha256_b64(&self) -> String {
+        use base64::Engine;
+        let (_, cert) = x509_parser::parse_x509_certificate(&self.der).expect("certificate");
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(cert.public_key().raw))
     }
 }
 

@@ -1,0 +1,165 @@
+//! Certificates that real CAs (or attackers) write differently from the canonical DER a
+//! library produces: a tiny DER tree to edit them, the other valid form of an ECDSA
+//! signature, and a certificate with an explicit DEFAULT (`critical FALSE`) signed over
+//! exactly those bytes. Written here, independently of certgate's own DER handling.
+
+use p256::ecdsa::signature::Signer;
+use p256::pkcs8::DecodePrivateKey;
+
+use crate::{Ca, Issued, LeafOptions};
+
+/// One DER node: a primitive value or a constructed list of nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    Primitive(u8, Vec<u8>),
+    Constructed(u8, Vec<Node>),
+}
+
+fn read_header(der: &[u8]) -> (u8, usize, usize) {
+    let tag = der[0];
+    let first = der[1] as usize;
+    if first < 0x80 {
+        return (tag, 2, first);
+    }
+    let n = first & 0x7f;
+    let len = der[2..2 + n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+    (tag, 2 + n, len)
+}
+
+/// Parse one DER TLV (its whole length) into a tree.
+pub fn parse(der: &[u8]) -> Node {
+    let (tag, header, len) = read_header(der);
+    let content = &der[header..header + len];
+    if tag & 0x20 == 0 {
+        return Node::Primitive(tag, content.to_vec());
+    }
+    let mut children = Vec::new();
+    let mut rest = content;
+    while !rest.is_empty() {
+        let (_, h, l) = read_header(rest);
+        children.push(parse(&rest[..h + l]));
+        rest = &rest[h + l..];
+    }
+    Node::Constructed(tag, children)
+}
+
+fn length_bytes(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        return vec![n as u8];
+    }
+    let bytes: Vec<u8> = n.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+    let mut out = vec![0x80 | bytes.len() as u8];
+    out.extend(bytes);
+    out
+}
+
+/// Serialize a tree with minimal lengths.
+pub fn write(node: &Node) -> Vec<u8> {
+    let (tag, content) = match node {
+        Node::Primitive(tag, content) => (*tag, content.clone()),
+        Node::Constructed(tag, children) => (*tag, children.iter().flat_map(write).collect()),
+    };
+    let mut out = vec![tag];
+    out.extend(length_bytes(content.len()));
+    out.extend(content);
+    out
+}
+
+fn children(node: &Node) -> &[Node] {
+    match node {
+        Node::Constructed(_, c) => c,
+        Node::Primitive(..) => &[],
+    }
+}
+
+/// DER INTEGER content for an unsigned big-endian number.
+fn integer(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut out = if trimmed.first().is_some_and(|b| b & 0x80 != 0) { vec![0] } else { Vec::new() };
+    out.extend(if trimmed.is_empty() { vec![0] } else { trimmed });
+    out
+}
+
+/// The P-256 group order n.
+const P256_ORDER: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+
+/// The same certificate with its ECDSA P-256 signature (r, s) rewritten as (r, n - s): the
+/// signed bytes are untouched and the signature still verifies, but the DER (and so every
+/// thumbprint) differs. Needs no private key.
+pub fn ecdsa_p256_twin(der: &[u8]) -> Vec<u8> {
+    let cert = parse(der);
+    let parts = children(&cert);
+    let Node::Primitive(0x03, bits) = &parts[2] else { panic!("no signature BIT STRING") };
+    let signature = parse(&bits[1..]);
+    let rs = children(&signature);
+    let (Node::Primitive(_, r), Node::Primitive(_, s)) = (&rs[0], &rs[1]) else { panic!("not an ECDSA signature") };
+    let n = rsa::BigUint::parse_bytes(P256_ORDER.as_bytes(), 16).expect("order");
+    let flipped = n - rsa::BigUint::from_bytes_be(s);
+    let twin_sig = Node::Constructed(
+        0x30,
+        vec![Node::Primitive(0x02, r.clone()), Node::Primitive(0x02, integer(&flipped.to_bytes_be()))],
+    );
+    let mut new_bits = vec![0];
+    new_bits.extend(write(&twin_sig));
+    let twin = Node::Constructed(0x30, vec![parts[0].clone(), parts[1].clone(), Node::Primitive(0x03, new_bits)]);
+    let out = write(&twin);
+    assert_ne!(out, der, "the twin differs");
+    out
+}
+
+/// The OID of the private extension `with_explicit_false` marks: 1.3.6.1.4.1.99999.1.
+const MARK_OID: [u64; 8] = [1, 3, 6, 1, 4, 1, 99999, 1];
+
+/// A leaf from `ca` (a P-256 CA) carrying a private non-critical extension written with an
+/// explicit `critical BOOLEAN FALSE` (DER omits a DEFAULT; some CAs wrote it anyway),
+/// signed by the CA over exactly those bytes.
+pub fn with_explicit_false(ca: &Ca, options: &LeafOptions) -> Issued {
+    let mut options = options.clone();
+    options.extensions.push((MARK_OID.to_vec(), vec![0x05, 0x00]));
+    let issued = ca.issue(&options);
+    let cert = parse(&issued.der);
+    let parts = children(&cert).to_vec();
+    let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!("tbs") };
+    let oid = write(&parse(&oid_der(&MARK_OID)));
+    let mut found = false;
+    for field in tbs.iter_mut() {
+        let Node::Constructed(0xa3, wrapper) = field else { continue };
+        let Node::Constructed(0x30, extensions) = &mut wrapper[0] else { continue };
+        for extension in extensions.iter_mut() {
+            let Node::Constructed(0x30, items) = extension else { continue };
+            if write(&items[0]) == oid && items.len() == 2 {
+                items.insert(1, Node::Primitive(0x01, vec![0x00]));
+                found = true;
+            }
+        }
+    }
+    assert!(found, "the marked extension");
+    let tbs = write(&Node::Constructed(tbs_tag, tbs));
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(&ca.certificate.key_pem).expect("a P-256 CA key");
+    let signature: p256::ecdsa::Signature = key.sign(&tbs);
+    let mut bits = vec![0];
+    bits.extend_from_slice(signature.to_der().as_bytes());
+    let mut body = tbs;
+    body.extend(write(&parts[1]));
+    body.extend(write(&Node::Primitive(0x03, bits)));
+    let mut der = vec![0x30];
+    der.extend(length_bytes(body.len()));
+    der.extend(body);
+    Issued { der, key_pem: issued.key_pem }
+}
+
+fn oid_der(arcs: &[u64]) -> Vec<u8> {
+    let mut content = vec![(arcs[0] * 40 + arcs[1]) as u8];
+    for arc in &arcs[2..] {
+        let mut groups = vec![(arc & 0x7f) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            groups.push(0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        content.extend(groups.iter().rev());
+    }
+    let mut out = vec![0x06, content.len() as u8];
+    out.extend(content);
+    out
+}
