@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Seed the fuzz corpora from the published test vectors (tests/vectors/manifest.json).
 
-Usage: python3 fuzz/make-seeds.py OUT_DIR   -> OUT_DIR/{extract,config,certificate,decision}/
-Each seed is in the input format the target's comment describes.
+Usage: python3 fuzz/make-seeds.py OUT_DIR   -> OUT_DIR/{extract,config,certificate,decision,structured}/
+Each seed is in the input format the target's comment describes. `structured` gets an empty
+directory: it builds its certificates itself, and its empty input is already a valid chain.
 """
 import base64
 import hashlib
@@ -18,7 +19,7 @@ def main():
     out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "fuzz/seeds")
     vectors_dir = ROOT / "tests" / "vectors"
     manifest = json.loads((vectors_dir / "manifest.json").read_text())
-    for target in ["extract", "config", "certificate", "decision"]:
+    for target in ["extract", "config", "certificate", "decision", "structured"]:
         (out / target).mkdir(parents=True, exist_ok=True)
 
     def write(target, data):
