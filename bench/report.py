@@ -161,6 +161,21 @@ def main():
         lines.append(f"| {name} | {us(est('hostile', name))} |")
     lines += [""]
 
+    chain_names = ["anchor-normal", "anchor-inline-list", "anchor-crls-on-path", "pinned-crl-issuer-lookup",
+                   "xfcc-single", "xfcc-last-3-hops", "worst-valid-rsa4096-list", "worst-impostor-chain-header",
+                   "twins-16-refused"]
+    lines += ["## 4b. The trust-anchor path and the worst chains", "",
+              "A normal trust-anchor request (leaf and P-256 intermediate, chain header), the shapes the hostile "
+              "review's fixes added work to, and the worst headers within the limits "
+              "(`certgate_testkit::chain_cases`; criterion groups `chain` natively and `wasm-chain` in wasmtime, "
+              "an instance per request). The ratio is to `anchor-normal` in the same run.", "",
+              "| request | native | ratio | wasm | ratio |", "|---|---|---|---|---|"]
+    for name in chain_names:
+        n, w = est("chain", name), est("wasm-chain", name)
+        lines.append(f"| {name} | {us(n)} | {ratio(n, est('chain', 'anchor-normal'))} | {us(w)} | "
+                     f"{ratio(w, est('wasm-chain', 'anchor-normal'))} |")
+    lines += [""]
+
     cs_path = ROOT / "bench" / "results" / "coldstart.json"
     if cs_path.exists():
         cs = json.loads(cs_path.read_text())

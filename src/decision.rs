@@ -60,30 +60,61 @@ impl From<Refusal> for Denial {
     }
 }
 
-/// Check that several certificates forwarded in one value form a chain, leaf first: each
-/// names the next as its issuer, is signed by the next one's key, and every certificate
-/// after the leaf is a CA allowed to sign certificates. Comparing names is not enough:
+/// Several certificates forwarded in one value must form a chain, leaf first: each names
+/// the next as its issuer (DER), every certificate after the leaf is a CA allowed to sign
+/// certificates, and each is signed by the next one's key. Comparing names is not enough:
 /// anyone can make a certificate with another CA's name (a "bridge" put between a victim's
-/// certificate and the real one); and without the CA rule an attacker's own end-entity
-/// key could sign such a bridge.
-fn check_inline_chain(leaf: &[u8], chain: &[Vec<u8>], budget: &SignatureBudget) -> Result<(), String> {
-    let mut child = SignedCertificate::from_der(leaf).map_err(|e| format!("certificate 1 in the header value: {e}"))?;
-    for (i, der) in chain.iter().enumerate() {
-        let n = i + 2;
-        let issuer = SignedCertificate::from_der(der).map_err(|e| format!("certificate {n} in the header value: {e}"))?;
-        if !issuer.can_issue() {
-            return Err(format!(
-                "certificate {n} in the header value is not a CA allowed to sign certificates, so it cannot have \
-                 issued certificate {}",
-                n - 1
-            ));
+/// certificate and the real one); and without the CA rule an attacker's own end-entity key
+/// could sign such a bridge.
+///
+/// The cheap part (names, CA rules) is checked when the list is read; the signatures only
+/// once the leaf would otherwise be trusted ([`InlineList::verify_signatures`]), so a list
+/// that leads nowhere costs no signature work, and on the anchor path the links path
+/// building already verified are not paid for again.
+struct InlineList {
+    certificates: Vec<SignedCertificate>,
+}
+
+impl InlineList {
+    fn read(leaf: &[u8], chain: &[Vec<u8>]) -> Result<Self, String> {
+        let mut certificates = vec![
+            SignedCertificate::from_der(leaf).map_err(|e| format!("certificate 1 in the header value: {e}"))?,
+        ];
+        for (i, der) in chain.iter().enumerate() {
+            let n = i + 2;
+            let issuer =
+                SignedCertificate::from_der(der).map_err(|e| format!("certificate {n} in the header value: {e}"))?;
+            if !issuer.can_issue() {
+                return Err(format!(
+                    "certificate {n} in the header value is not a CA allowed to sign certificates, so it cannot \
+                     have issued certificate {}",
+                    n - 1
+                ));
+            }
+            if certificates[i].issuer_der != issuer.subject_der {
+                return Err(format!(
+                    "certificate {} in the header value does not name certificate {n} as its issuer",
+                    n - 1
+                ));
+            }
+            certificates.push(issuer);
         }
-        child
-            .verify_issued_by(&issuer, budget)
-            .map_err(|e| format!("certificate {} in the header value was not issued by certificate {n}: {e}", n - 1))?;
-        child = issuer;
+        Ok(InlineList { certificates })
     }
-    Ok(())
+
+    fn verify_signatures(&self, budget: &SignatureBudget) -> Result<(), String> {
+        for (i, pair) in self.certificates.windows(2).enumerate() {
+            pair[0].verify_issued_by(&pair[1], budget).map_err(|e| {
+                format!("certificate {} in the header value was not issued by certificate {}: {e}", i + 1, i + 2)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn inline_refusal(detail: String) -> Refusal {
+    Refusal::ambiguous(detail)
+        .public("several certificates in one header value must be a chain, leaf first, each issued by the next")
 }
 
 /// Why a pinned certificate's revocation could not be judged.
@@ -171,14 +202,15 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
         }
     }
     let budget = SignatureBudget::default();
-    if forwarded.inline_count > 0 {
-        let inline = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
-        if let Err(detail) = check_inline_chain(&forwarded.leaf, inline, &budget) {
-            let refusal = Refusal::ambiguous(detail)
-                .public("several certificates in one header value must be a chain, leaf first, each issued by the next");
-            return Err(Denial { refusal, certificate: Some(Box::new(certificate)) });
+    let inline = if forwarded.inline_count > 0 {
+        let listed = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
+        match InlineList::read(&forwarded.leaf, listed) {
+            Ok(list) => Some(list),
+            Err(detail) => return Err(Denial { refusal: inline_refusal(detail), certificate: Some(Box::new(certificate)) }),
         }
-    }
+    } else {
+        None
+    };
 
     let skew = i64::try_from(config.clock_skew_seconds).unwrap_or(0);
     if now.saturating_add(skew) < certificate.not_before {
@@ -268,6 +300,13 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
             return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
         }
     };
+
+    // Trusted: only now does a list's chain of signatures matter (see `InlineList`).
+    if let Some(list) = &inline {
+        if let Err(detail) = list.verify_signatures(&budget) {
+            return Err(Denial { refusal: inline_refusal(detail), certificate: Some(Box::new(certificate)) });
+        }
+    }
 
     // Revocation of every certificate on that path: thumbprints of its CA certificates on
     // the denylist, then each certificate against its own issuer's CRLs.
