@@ -162,7 +162,8 @@ def main():
     lines += [""]
 
     chain_names = ["anchor-normal", "anchor-inline-list", "anchor-crls-on-path", "pinned-crl-issuer-lookup",
-                   "xfcc-single", "xfcc-last-3-hops", "worst-valid-rsa4096-list", "worst-impostor-chain-header",
+                   "xfcc-single", "xfcc-last-3-hops", "worst-valid-rsa4096-list", "worst-p384-list-anchored",
+                   "worst-p384-list-pinned", "worst-impostor-chain-header",
                    "twins-16-refused"]
     lines += ["## 4b. The trust-anchor path and the worst chains", "",
               "A normal trust-anchor request (leaf and P-256 intermediate, chain header), the shapes the hostile "

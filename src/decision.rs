@@ -11,7 +11,7 @@ use crate::extract::{extract, Format};
 use crate::policy::pins::{self, Pin, PinMatch};
 use crate::policy::revocation::{crl_status, CrlStatus, WhenStale};
 use crate::reason::{Reason, Refusal};
-use crate::trust::issuer::MAX_SIGNATURE_CHECKS;
+use crate::trust::issuer::{MAX_LIST_SIGNATURE_CHECKS, MAX_SIGNATURE_CHECKS};
 use crate::trust::{ChainError, PathLink, SignatureBudget, SignedCertificate};
 
 /// Read access to the request's header lines.
@@ -102,6 +102,22 @@ impl InlineList {
         Ok(InlineList { certificates })
     }
 
+    /// On the anchor path: every certificate of the list after the leaf must be one that
+    /// path building verified (on the path, or the anchor). No signature work: a list that
+    /// carries certificates the path did not need is refused rather than checked at the
+    /// cost of keys its sender chose.
+    fn within_path(&self, listed: &[Vec<u8>], chain: &crate::trust::VerifiedChain) -> Result<(), String> {
+        for (i, der) in listed.iter().enumerate() {
+            if *der != chain.anchor_der && !chain.links.iter().any(|l| l.der == *der) {
+                return Err(format!(
+                    "certificate {} in the header value is not on the path to the trust anchor",
+                    i + 2
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn verify_signatures(&self, budget: &SignatureBudget) -> Result<(), String> {
         for (i, pair) in self.certificates.windows(2).enumerate() {
             pair[0].verify_issued_by(&pair[1], budget).map_err(|e| {
@@ -123,6 +139,14 @@ enum Unjudged {
     Budget(String),
     /// A CRL names its issuer, but no configured CA of that name verifies its signature.
     Unconfirmed(String),
+    /// As `Unconfirmed`, and such a CRL lists its serial: revoked, whatever crl_when_stale.
+    Listed(String),
+}
+
+fn serial_of(der: &[u8]) -> Vec<u8> {
+    x509_cert::Certificate::from_der(der)
+        .map(|c| crate::certificate::serial_magnitude(c.tbs_certificate().serial_number().as_bytes()))
+        .unwrap_or_default()
 }
 
 /// The revocation path of a pinned certificate: the certificate with the configured CA
@@ -133,6 +157,13 @@ fn pinned_link(policy: &crate::policy::Policy, leaf: &[u8], budget: &SignatureBu
     let issuer_content = crate::trust::strip_sequence(&signed.issuer_der).to_vec();
     let issuer = match policy.trust.issuer_of(&signed, budget) {
         Ok(Some(issuer)) => issuer,
+        Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&serial_of(leaf))) => {
+            return Err(Unjudged::Listed(
+                "a configured CRL from a CA of its issuer's name lists its serial (no configured CA of that name \
+                 verifiably signed it)"
+                    .into(),
+            ))
+        }
         Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content)) => {
             return Err(unconfirmed(
                 "a configured CRL names its issuer, but no configured CA of that name verifies its signature, so \
@@ -230,6 +261,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     // Trust, and the path whose revocation is then checked: for a pinned certificate, the
     // certificate alone with the configured CA whose key issued it (if any); for a chain,
     // every certificate below the anchor.
+    let mut verified_chain: Option<crate::trust::VerifiedChain> = None;
     let found = pins::find(&policy.thumbprints, var::ALLOWED_THUMBPRINTS, &policy.pins, &certificate, now);
     let (trusted_by, links) = match found {
         PinMatch::Active(pin) => {
@@ -244,6 +276,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                 match pinned_link(policy, &forwarded.leaf, &budget) {
                     Ok(links) => links,
                     Err(Unjudged::Budget(detail)) => return Err(deny(Reason::CertificateUntrusted, detail, certificate)),
+                    Err(Unjudged::Listed(detail)) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
                     // Judged as a list that cannot be confirmed current: `crl_when_stale` decides.
                     Err(Unjudged::Unconfirmed(detail)) if policy.when_stale == WhenStale::Deny => {
                         return Err(deny(Reason::RevocationListStale, detail, certificate))
@@ -267,7 +300,9 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                         let detail = "keyUsage does not allow digitalSignature".to_string();
                         return Err(deny(Reason::CertificateWrongUsage, detail, certificate));
                     }
-                    (TrustedBy::Anchor(verified.anchor), verified.links)
+                    let links = verified.links.clone();
+                    verified_chain = Some(verified.clone());
+                    (TrustedBy::Anchor(verified.anchor), links)
                 }
                 Err(e) => {
                     let (reason, mut detail) = match e {
@@ -301,17 +336,25 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
         }
     };
 
-    // Trusted: only now does a list's chain of signatures matter (see `InlineList`).
+    // Trusted: only now does a list's chain of signatures matter (see `InlineList`). On the
+    // anchor path the list must be made of the path's own certificates; for a pin, its links
+    // are verified within their own small budget.
     if let Some(list) = &inline {
-        if let Err(detail) = list.verify_signatures(&budget) {
+        let listed = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
+        let checked = match &verified_chain {
+            Some(chain) => list.within_path(listed, chain),
+            None => list.verify_signatures(&SignatureBudget::new(MAX_LIST_SIGNATURE_CHECKS)),
+        };
+        if let Err(detail) = checked {
             return Err(Denial { refusal: inline_refusal(detail), certificate: Some(Box::new(certificate)) });
         }
     }
 
     // Revocation of every certificate on that path: thumbprints of its CA certificates on
     // the denylist, then each certificate against its own issuer's CRLs.
-    for link in links.iter().skip(1) {
-        if let Some(detail) = policy.denylist.check_ca(&link.der) {
+    let anchor_der = verified_chain.as_ref().map(|c| c.anchor_der.as_slice());
+    for der in links.iter().skip(1).map(|l| l.der.as_slice()).chain(anchor_der) {
+        if let Some(detail) = policy.denylist.check_ca(der) {
             return Err(deny(Reason::CertificateRevoked, detail, certificate));
         }
     }

@@ -522,6 +522,15 @@ async fn signatures_are_checked_over_the_bytes_as_sent() {
         ),
     ])
     .await;
+    // Review III: such a CRL that lists the leaf's serial revokes it, whatever crl_when_stale.
+    let listing = impostor.crl(&[&[0x11, 0x22, 0x33]], t - Duration::hours(1), t + Duration::days(1));
+    check(vec![case(
+        "unconfirmed but listed, allow",
+        &[("allowed_thumbprints", &pin), ("trust_anchors", &impostor_pem), ("crls", &listing), ("crl_when_stale", "allow")],
+        &[("x-arr-clientcert", &value)],
+        "certificate_revoked",
+    )])
+    .await;
 }
 
 /// Review II, finding 4: a key pin trusts the key, whatever certificate carries it. A
@@ -537,6 +546,33 @@ async fn key_denylist_revokes_every_certificate_of_a_key() {
         case("renewed, key pinned", &[("allowed_key_pins", &key_pin)], &[("x-arr-clientcert", &value)], ""),
         case("renewed, key revoked", &[("allowed_key_pins", &key_pin), ("revoked", &revoked)], &[("x-arr-clientcert", &value)], "certificate_revoked"),
         case("bad key entry", &[("allowed_key_pins", &key_pin), ("revoked", "key:nope")], &[("x-arr-clientcert", &value)], "configuration_error"),
+    ])
+    .await;
+}
+
+/// Review III: a list whose later links are signed by keys its sender chose (P-384, the most
+/// expensive) no longer buys signature work: on the anchor path the list must be the path's
+/// own certificates; for a pin its links have a small budget of their own. And a denylisted
+/// trust anchor's thumbprint revokes what chains to it.
+#[tokio::test]
+async fn lists_cost_bounded_work_and_anchors_can_be_denylisted() {
+    use certgate_testkit::KeyKind;
+    let p = pki();
+    let a4 = Ca::with_key("A4", KeyKind::EcdsaP384);
+    let a3 = a4.intermediate_with_key("A3", KeyKind::EcdsaP384);
+    let a2 = a3.intermediate_with_key("A2", KeyKind::EcdsaP384);
+    let bridge = forge_bridge("Hostile Issuing CA", &p.issuing.certificate, &a2.certificate);
+    let hostile = encode::traefik_chain(&[&p.alice.der, &bridge.der, &a2.certificate.der, &a3.certificate.der, &a4.certificate.der]);
+    let ca = anchors();
+    let inter = p.issuing.certificate.pem();
+    let real = encode::traefik_chain(&[&p.alice.der, &p.issuing.certificate.der, &p.root.certificate.der]);
+    let root_thumbprint = p.root.certificate.sha256_hex();
+    check(vec![
+        case("hostile list, anchored", &[("trust_anchors", &ca), ("intermediates", &inter)], &[("x-arr-clientcert", &hostile)], "certificate_ambiguous"),
+        case("hostile list, pinned", &[("allowed_thumbprints", &p.alice.sha256_hex())], &[("x-arr-clientcert", &hostile)], "certificate_ambiguous"),
+        case("real list, anchored", &[("trust_anchors", &ca)], &[("x-arr-clientcert", &real)], ""),
+        case("real list, pinned", &[("allowed_thumbprints", &p.alice.sha256_hex())], &[("x-arr-clientcert", &real)], ""),
+        case("anchor denylisted", &[("trust_anchors", &ca), ("revoked", &root_thumbprint)], &[("x-arr-clientcert", &real)], "certificate_revoked"),
     ])
     .await;
 }

@@ -141,6 +141,11 @@ impl Crl {
     pub fn is_from_name(&self, issuer_content: &[u8]) -> bool {
         self.issuer_content == issuer_content
     }
+
+    /// Whether this CRL lists the serial (an unsigned integer, [`serial_magnitude`]).
+    pub fn lists(&self, serial: &[u8]) -> bool {
+        self.revoked.iter().any(|s| s == serial)
+    }
 }
 
 /// The CRL verdict for a certificate, or for every certificate of a path.

@@ -94,6 +94,8 @@ pub struct PathLink {
 pub struct VerifiedChain {
     /// RFC 4514 subject of the anchor.
     pub anchor: String,
+    /// DER of the anchor's certificate.
+    pub anchor_der: Vec<u8>,
     pub links: Vec<PathLink>,
 }
 
@@ -194,7 +196,7 @@ impl TrustStore {
                 issuer_spki,
             });
         }
-        Ok(VerifiedChain { anchor: anchor_ca.subject.clone(), links })
+        Ok(VerifiedChain { anchor: anchor_ca.subject.clone(), anchor_der: anchor_ca.der.clone(), links })
     }
 }
 

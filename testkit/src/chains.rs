@@ -61,6 +61,19 @@ pub fn chain_cases(now: i64) -> Vec<ChainCase> {
     let impostors: Vec<Issued> =
         ["bench issuing", "bench root", "bench other", "bench other 2"].iter().map(|n| Ca::new(n).certificate).collect();
     let impostor_refs: Vec<&[u8]> = impostors.iter().map(|c| c.der.as_slice()).collect();
+    // The third review's list: the leaf, a bridge with its CA's name and key signed by an
+    // attacker's P-384 CA, and that CA's own P-384 chain (the most expensive keys).
+    let p384_top = Ca::with_key("p384 top", KeyKind::EcdsaP384);
+    let p384_mid = p384_top.intermediate_with_key("p384 mid", KeyKind::EcdsaP384);
+    let p384_low = p384_mid.intermediate_with_key("p384 low", KeyKind::EcdsaP384);
+    let bridge = crate::forge_bridge("bench issuing", &inter.certificate, &p384_low.certificate);
+    let p384_list = encode::traefik_chain(&[
+        &leaf.der,
+        &bridge.der,
+        &p384_low.certificate.der,
+        &p384_mid.certificate.der,
+        &p384_top.certificate.der,
+    ]);
     // The review's amplifier: 15 CAs sharing the issuer's subject.
     let twins: Vec<Issued> = (0..15).map(|_| Ca::new("bench issuing").certificate).collect();
     let twin_refs: Vec<&[u8]> = twins.iter().map(|c| c.der.as_slice()).collect();
@@ -104,6 +117,18 @@ pub fn chain_cases(now: i64) -> Vec<ChainCase> {
             "worst-valid-rsa4096-list",
             &[("trust_anchors", &anchors), ("platform", "traefik")],
             &[("x-forwarded-tls-client-cert", &evil_inline)],
+            false,
+        ),
+        case(
+            "worst-p384-list-anchored",
+            &[("trust_anchors", &anchors), ("intermediates", &intermediates), ("platform", "traefik")],
+            &[("x-forwarded-tls-client-cert", &p384_list)],
+            false,
+        ),
+        case(
+            "worst-p384-list-pinned",
+            &[("allowed_thumbprints", &pin), ("platform", "traefik")],
+            &[("x-forwarded-tls-client-cert", &p384_list)],
             false,
         ),
         case(
