@@ -86,10 +86,6 @@ fn anchors() -> String {
     pki().root.certificate.pem()
 }
 
-fn chain_of(leaf: &Issued) -> String {
-    format!("{}{}", leaf.pem(), pki().issuing.certificate.pem())
-}
-
 /// Finding 1: a client whose certificate the terminator accepted writes XFCC syntax into a
 /// SAN value, which Envoy copies unescaped.
 #[tokio::test]

@@ -172,7 +172,7 @@ fn check_element_shape(element: &XfccElement) -> Result<(), Refusal> {
 fn element_certificates(
     element: &XfccElement,
     decoded: &mut usize,
-) -> Result<Option<(Vec<u8>, Vec<Vec<u8>>)>, Refusal> {
+) -> Result<Option<LeafAndChain>, Refusal> {
     let mut decode = |text: &str| -> Result<Vec<Vec<u8>>, Refusal> {
         let certs = decode_pem_certificates(&percent_decode(text)?)?;
         *decoded += certs.len();
@@ -233,6 +233,9 @@ fn element_certificates(
     Ok(Some((leaf, rest)))
 }
 
+/// The DER of a leaf and of the rest of its chain.
+pub type LeafAndChain = (Vec<u8>, Vec<Vec<u8>>);
+
 /// Pick the element to trust and return (leaf DER, rest of the chain).
 ///
 /// `single` refuses more than one element. `last` takes the last element (the nearest
@@ -240,7 +243,7 @@ fn element_certificates(
 /// certificate that disagrees with its own `Hash`, `URI` or `DNS` values: the element a
 /// client's SAN value split always does, because the certificate Envoy wrote before the
 /// split point has the whole SAN.
-pub fn extract(value: &str, mode: XfccElements) -> Result<(Vec<u8>, Vec<Vec<u8>>), Refusal> {
+pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, Refusal> {
     let elements = parse_xfcc(value)?;
     if elements.len() > 1 && mode == XfccElements::Single {
         return Err(Refusal::ambiguous(format!(

@@ -91,10 +91,10 @@ impl Denylist {
     /// Why this certificate (`der`, decoded as `c`) is denied, if it is: by serial, by key,
     /// or by the thumbprint of it or of its ECDSA twin.
     pub fn check(&self, c: &ClientCertificate, der: &[u8]) -> Option<String> {
-        if self.serials.iter().any(|s| *s == c.serial) {
+        if self.serials.contains(&c.serial) {
             return Some(format!("serial {} is on the denylist", c.serial_hex));
         }
-        if self.keys.iter().any(|k| *k == c.spki_sha256) {
+        if self.keys.contains(&c.spki_sha256) {
             return Some(format!("key sha256 {} is on the denylist", hex::encode(c.spki_sha256)));
         }
         self.thumbprint_of(der, &c.sha1, &c.sha256).map(|t| format!("thumbprint {t} is on the denylist"))
@@ -235,7 +235,7 @@ pub fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
             continue;
         };
         let what = if depth == 0 { "the certificate".to_string() } else { format!("CA certificate {depth} on the path") };
-        if lists().any(|c| c.revoked.iter().any(|s| *s == link.serial)) {
+        if lists().any(|c| c.revoked.contains(&link.serial)) {
             return CrlStatus::Revoked(format!(
                 "{what} (serial {}) is revoked by a CRL of {}",
                 hex::encode(&link.serial),

@@ -183,11 +183,14 @@ impl SignatureVerificationAlgorithm for Budgeted<'_> {
     }
 }
 
+/// (to-be-signed, signatureAlgorithm, signature), each a whole TLV.
+pub type SignedParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// The three parts of a signed X.509 structure (a certificate or a CRL) as the raw TLVs it
 /// carries: the signed bytes (tbsCertificate / tbsCertList), signatureAlgorithm and the
 /// signature BIT STRING. Nothing may follow.
-pub fn signed_parts(der: &[u8]) -> Result<(&[u8], &[u8], &[u8]), String> {
-    fn split(der: &[u8]) -> Result<(&[u8], &[u8], &[u8]), x509_cert::der::Error> {
+pub fn signed_parts(der: &[u8]) -> Result<SignedParts<'_>, String> {
+    fn split(der: &[u8]) -> Result<SignedParts<'_>, x509_cert::der::Error> {
         let mut reader = SliceReader::new(der)?;
         let parts =
             reader.sequence(|r| Ok::<_, x509_cert::der::Error>((r.tlv_bytes()?, r.tlv_bytes()?, r.tlv_bytes()?)))?;
