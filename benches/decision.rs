@@ -125,5 +125,21 @@ fn hostile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision, scale, hostile);
+/// The trust-anchor path and what the hostile review's fixes added to it, and the worst
+/// headers within the limits ([`certgate_testkit::chain_cases`]).
+fn chain(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chain");
+    for case in certgate_testkit::chain_cases(NOW) {
+        let vars: HashMap<String, String> = case.variables.into_iter().collect();
+        let headers = case.headers;
+        let status = handle("GET", "/api/values", &headers, &vars, NOW).response.status;
+        assert_eq!(status == 200, case.allowed, "{}: {status}", case.name);
+        group.bench_with_input(BenchmarkId::from_parameter(case.name), &headers, |b, headers| {
+            b.iter(|| handle("GET", "/api/values", black_box(headers), &vars, NOW))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decision, scale, hostile, chain);
 criterion_main!(benches);

@@ -57,6 +57,25 @@ fn wasm(c: &mut Criterion) {
     }
     group.finish();
 
+    // The trust-anchor path, the shapes the hostile review's fixes added work to, and the
+    // worst headers within the limits, each next to the normal request.
+    let mut chain = c.benchmark_group("wasm-chain");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    for case in certgate_testkit::chain_cases(now) {
+        let vars = Arc::new(case.variables.into_iter().collect::<BTreeMap<_, _>>());
+        let make = || {
+            let mut builder = hyper::Request::builder().uri("http://bench.test/api/values");
+            for (k, v) in &case.headers {
+                builder = builder.header(k.as_str(), v.as_slice());
+            }
+            builder.body(Full::new(Bytes::new())).expect("request")
+        };
+        let probe = rt.block_on(certgate.call(make(), vars.clone())).expect("call");
+        assert_eq!(probe.status == 200, case.allowed, "{}: {}", case.name, probe.status);
+        chain.bench_function(case.name, |b| b.iter(|| rt.block_on(certgate.call(make(), vars.clone())).expect("call")));
+    }
+    chain.finish();
+
     let mut scale = c.benchmark_group("wasm-scale");
     let cert = &kinds[1].1;
     let value = encode::base64_der(&cert.der);
