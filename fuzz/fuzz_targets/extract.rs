@@ -14,12 +14,15 @@ fuzz_target!(|data: &[u8]| {
         format,
         xfcc_elements: if selector & 0x80 != 0 { XfccElements::Last } else { XfccElements::Single },
         max_header_bytes: 32 * 1024,
+        // Selector bits 3..=5 pick the limit, so both the default and the largest are fuzzed.
+        max_certificates: 1 + usize::from((selector >> 3) & 0x07) * 2,
     };
     let mut parts = value.split(|b| *b == 0x1f);
     let cert: Vec<Vec<u8>> = parts.next().unwrap_or_default().split(|b| *b == 0x1e).map(<[u8]>::to_vec).collect();
     let chain: Vec<Vec<u8>> = parts.next().map(|c| vec![c.to_vec()]).unwrap_or_default();
     if let Ok(found) = extract(&settings, &cert, &chain) {
-        assert!(found.chain.len() < certgate::extract::MAX_CERTIFICATES);
+        assert!(found.chain.len() < settings.max_certificates);
+        assert!(found.inline_count <= found.chain.len());
         assert!(found.format != Format::Auto);
     }
 });
