@@ -115,12 +115,14 @@ async fn xfcc_injection_through_san_values() {
             for (trust_name, vars) in [("pinned", pinned.clone()), ("anchored", trust.to_vec())] {
                 let mut vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 vars.push(("xfcc_elements", mode));
-                cases.push(case(
-                    &format!("{what} {mode} {trust_name}"),
-                    &vars,
-                    &[("x-forwarded-client-cert", &xfcc)],
-                    "certificate_ambiguous",
-                ));
+                // A quoted SAN value splits nothing: in `single` mode the element is whole and
+                // it is the client's own certificate (not pinned; its issuing CA is not configured).
+                let want = match (*what, mode, trust_name) {
+                    ("quote-swallow", "single", "pinned") => "certificate_not_allowed",
+                    ("quote-swallow", "single", _) => "certificate_untrusted",
+                    _ => "certificate_ambiguous",
+                };
+                cases.push(case(&format!("{what} {mode} {trust_name}"), &vars, &[("x-forwarded-client-cert", &xfcc)], want));
             }
         }
     }

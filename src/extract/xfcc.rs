@@ -164,7 +164,7 @@ fn check_element_shape(element: &XfccElement) -> Result<(), Refusal> {
 
 /// The certificates one element carries, (leaf, rest of its chain), checked against the
 /// element's own claims: `Chain` starts with the `Cert`; `Hash`, when present, is the
-/// SHA-256 of the leaf; `URI` and `DNS` values are the leaf's SANs (all of them, or, for
+/// SHA-256 of the leaf; with `check_sans` (`last` mode), `URI` and `DNS` values are the leaf's SANs (all of them, or, for
 /// `URI`, only the first, as Envoy before 1.28 wrote it; a lone empty `URI=` means none). A
 /// SAN value carrying `,` `;` or `"` is split by the grammar, so it never matches its
 /// certificate: an element whose values a client's SAN split or extended is refused.
@@ -172,6 +172,7 @@ fn check_element_shape(element: &XfccElement) -> Result<(), Refusal> {
 fn element_certificates(
     element: &XfccElement,
     decoded: &mut usize,
+    check_sans: bool,
 ) -> Result<Option<LeafAndChain>, Refusal> {
     let mut decode = |text: &str| -> Result<Vec<Vec<u8>>, Refusal> {
         let certs = decode_pem_certificates(&percent_decode(text)?)?;
@@ -216,6 +217,9 @@ fn element_certificates(
             return Err(Refusal::ambiguous("XFCC `Hash` is not the SHA-256 of the element's certificate"));
         }
     }
+    if !check_sans {
+        return Ok(Some((leaf, rest)));
+    }
     let uris: Vec<&str> = element.values("uri").collect();
     let uris_agree = match uris.as_slice() {
         [] => true,
@@ -257,11 +261,15 @@ pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, Refusal>
     let Some((selected, earlier)) = elements.split_last() else {
         return Err(Refusal::missing("XFCC has no element"));
     };
+    // The SAN check is what exposes an element a client's SAN value split, which matters
+    // only when the last of several elements is taken; one element alone is kept whole by
+    // the shape rules (a split makes two elements, an extension breaks the key order).
+    let check_sans = mode == XfccElements::Last;
     let mut decoded = 0;
     for element in earlier {
-        element_certificates(element, &mut decoded)?;
+        element_certificates(element, &mut decoded, check_sans)?;
     }
-    element_certificates(selected, &mut decoded)?
+    element_certificates(selected, &mut decoded, check_sans)?
         .ok_or_else(|| Refusal::missing("XFCC element carries no `Cert` or `Chain`"))
 }
 
@@ -352,7 +360,7 @@ mod tests {
         let base = format!("Hash={};Cert=\"{}\";Subject=\"CN=a\"", sha256(&two.der), pem(&two.der));
         // All URI SANs (Envoy 1.28 and later), or only the first (earlier Envoy).
         for tail in [";URI=spiffe://t/a;URI=spiffe://t/b;DNS=a.example", ";URI=spiffe://t/a;DNS=a.example", ";DNS=a.example", ""] {
-            assert!(extract(&format!("{base}{tail}"), XfccElements::Single).is_ok(), "{tail}");
+            assert!(extract(&format!("{base}{tail}"), XfccElements::Last).is_ok(), "{tail}");
         }
         for tail in [
             ";URI=spiffe://t/b",
@@ -362,11 +370,13 @@ mod tests {
             ";DNS=b.example",
             ";DNS=a.example;DNS=a.example",
         ] {
-            let e = extract(&format!("{base}{tail}"), XfccElements::Single).unwrap_err();
+            let e = extract(&format!("{base}{tail}"), XfccElements::Last).unwrap_err();
             assert_eq!(e.reason, Reason::CertificateAmbiguous, "{tail}");
+            // A single element is kept whole by the shape rules: its SAN values are not checked.
+            assert!(extract(&format!("{base}{tail}"), XfccElements::Single).is_ok(), "{tail}");
         }
         let empty = format!("Cert=\"{}\";URI=", pem(&none.der));
-        assert!(extract(&empty, XfccElements::Single).is_ok(), "a lone empty URI= means no URI SAN");
+        assert!(extract(&empty, XfccElements::Last).is_ok(), "a lone empty URI= means no URI SAN");
     }
 
     #[test]
