@@ -3,8 +3,6 @@
 //! the terminator's verdict, extraction and decoding, validity, revocation, trust (pins,
 //! then chain validation), name rules.
 
-use x509_cert::der::Decode;
-
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::config::{var, Config};
 use crate::extract::{extract, Format};
@@ -106,9 +104,9 @@ impl InlineList {
     /// path building verified (on the path, or the anchor). No signature work: a list that
     /// carries certificates the path did not need is refused rather than checked at the
     /// cost of keys its sender chose.
-    fn within_path(&self, listed: &[Vec<u8>], chain: &crate::trust::VerifiedChain) -> Result<(), String> {
+    fn within_path(listed: &[Vec<u8>], links: &[PathLink], anchor_der: &[u8]) -> Result<(), String> {
         for (i, der) in listed.iter().enumerate() {
-            if *der != chain.anchor_der && !chain.links.iter().any(|l| l.der == *der) {
+            if der != anchor_der && !links.iter().any(|l| l.der == *der) {
                 return Err(format!(
                     "certificate {} in the header value is not on the path to the trust anchor",
                     i + 2
@@ -143,21 +141,21 @@ enum Unjudged {
     Listed(String),
 }
 
-fn serial_of(der: &[u8]) -> Vec<u8> {
-    x509_cert::Certificate::from_der(der)
-        .map(|c| crate::certificate::serial_magnitude(c.tbs_certificate().serial_number().as_bytes()))
-        .unwrap_or_default()
-}
-
-/// The revocation path of a pinned certificate: the certificate with the configured CA
-/// whose name and key issued it, or nothing when no configured CRL names its issuer.
-fn pinned_link(policy: &crate::policy::Policy, leaf: &[u8], budget: &SignatureBudget) -> Result<Vec<PathLink>, Unjudged> {
+/// The revocation path of a pinned certificate (`leaf`, decoded as `certificate`): the
+/// certificate with the configured CA whose name and key issued it, or nothing when no
+/// configured CRL names its issuer.
+fn pinned_link(
+    policy: &crate::policy::Policy,
+    leaf: &[u8],
+    certificate: &ClientCertificate,
+    budget: &SignatureBudget,
+) -> Result<Vec<PathLink>, Unjudged> {
     let unconfirmed = |why: String| Unjudged::Unconfirmed(why);
     let signed = SignedCertificate::from_der(leaf).map_err(|e| unconfirmed(format!("the certificate: {e}")))?;
     let issuer_content = crate::trust::strip_sequence(&signed.issuer_der).to_vec();
     let issuer = match policy.trust.issuer_of(&signed, budget) {
         Ok(Some(issuer)) => issuer,
-        Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&serial_of(leaf))) => {
+        Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&certificate.serial)) => {
             return Err(Unjudged::Listed(
                 "a configured CRL from a CA of its issuer's name lists its serial (no configured CA of that name \
                  verifiably signed it)"
@@ -179,11 +177,10 @@ fn pinned_link(policy: &crate::policy::Policy, leaf: &[u8], budget: &SignatureBu
             )))
         }
     };
-    let cert = x509_cert::Certificate::from_der(leaf).map_err(|e| unconfirmed(format!("the certificate: {e}")))?;
     Ok(vec![PathLink {
         der: leaf.to_vec(),
         issuer_content,
-        serial: crate::certificate::serial_magnitude(cert.tbs_certificate().serial_number().as_bytes()),
+        serial: certificate.serial.clone(),
         issuer_spki: issuer.signed.spki_der.clone(),
     }])
 }
@@ -233,14 +230,14 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
         }
     }
     let budget = SignatureBudget::default();
-    let inline = if forwarded.inline_count > 0 {
-        let listed = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
+    let listed = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
+    let inline = if listed.is_empty() {
+        None
+    } else {
         match InlineList::read(&forwarded.leaf, listed) {
             Ok(list) => Some(list),
             Err(detail) => return Err(Denial { refusal: inline_refusal(detail), certificate: Some(Box::new(certificate)) }),
         }
-    } else {
-        None
     };
 
     let skew = i64::try_from(config.clock_skew_seconds).unwrap_or(0);
@@ -261,9 +258,8 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     // Trust, and the path whose revocation is then checked: for a pinned certificate, the
     // certificate alone with the configured CA whose key issued it (if any); for a chain,
     // every certificate below the anchor.
-    let mut verified_chain: Option<crate::trust::VerifiedChain> = None;
     let found = pins::find(&policy.thumbprints, var::ALLOWED_THUMBPRINTS, &policy.pins, &certificate, now);
-    let (trusted_by, links) = match found {
+    let (trusted_by, links, anchor_der) = match found {
         PinMatch::Active(pin) => {
             if let Some(end) = pin.not_after {
                 if end - now <= policy.pin_warning_seconds {
@@ -273,7 +269,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
             let links = if policy.crls.is_empty() {
                 Vec::new()
             } else {
-                match pinned_link(policy, &forwarded.leaf, &budget) {
+                match pinned_link(policy, &forwarded.leaf, &certificate, &budget) {
                     Ok(links) => links,
                     Err(Unjudged::Budget(detail)) => return Err(deny(Reason::CertificateUntrusted, detail, certificate)),
                     Err(Unjudged::Listed(detail)) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
@@ -287,7 +283,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                     }
                 }
             };
-            (TrustedBy::Pin(pin), links)
+            (TrustedBy::Pin(pin), links, None)
         }
         unmatched if !policy.trust.is_empty() => {
             // Within the skew the chain is judged at a time inside the leaf's own window
@@ -300,9 +296,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
                         let detail = "keyUsage does not allow digitalSignature".to_string();
                         return Err(deny(Reason::CertificateWrongUsage, detail, certificate));
                     }
-                    let links = verified.links.clone();
-                    verified_chain = Some(verified.clone());
-                    (TrustedBy::Anchor(verified.anchor), links)
+                    (TrustedBy::Anchor(verified.anchor), verified.links, Some(verified.anchor_der))
                 }
                 Err(e) => {
                     let (reason, mut detail) = match e {
@@ -340,9 +334,8 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     // anchor path the list must be made of the path's own certificates; for a pin, its links
     // are verified within their own small budget.
     if let Some(list) = &inline {
-        let listed = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
-        let checked = match &verified_chain {
-            Some(chain) => list.within_path(listed, chain),
+        let checked = match &anchor_der {
+            Some(anchor) => InlineList::within_path(listed, &links, anchor),
             None => list.verify_signatures(&SignatureBudget::new(MAX_LIST_SIGNATURE_CHECKS)),
         };
         if let Err(detail) = checked {
@@ -352,8 +345,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
 
     // Revocation of every certificate on that path: thumbprints of its CA certificates on
     // the denylist, then each certificate against its own issuer's CRLs.
-    let anchor_der = verified_chain.as_ref().map(|c| c.anchor_der.as_slice());
-    for der in links.iter().skip(1).map(|l| l.der.as_slice()).chain(anchor_der) {
+    for der in links.iter().skip(1).map(|l| l.der.as_slice()).chain(anchor_der.as_deref()) {
         if let Some(detail) = policy.denylist.check_ca(der) {
             return Err(deny(Reason::CertificateRevoked, detail, certificate));
         }
