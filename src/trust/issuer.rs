@@ -50,6 +50,13 @@ pub struct SignatureBudget {
     verified: Mutex<Vec<Verified>>,
 }
 
+/// Why [`SignatureBudget::check`] refused.
+enum CheckFailed {
+    /// Not enough budget was left; no work was done.
+    Spent,
+    Invalid,
+}
+
 /// A signature seen to verify: the algorithm's identifiers, the key, the signature and the
 /// SHA-256 of the signed bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -96,23 +103,23 @@ impl SignatureBudget {
         }
     }
 
-    /// Verify with `algorithm`, spending one check unless this exact signature verified
-    /// before in this request.
+    /// Verify with `algorithm`, spending its [`weight`] unless this exact signature
+    /// verified before in this request.
     fn check(
         &self,
         algorithm: &dyn SignatureVerificationAlgorithm,
         key: &[u8],
         message: &[u8],
         signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
+    ) -> Result<(), CheckFailed> {
         let entry = Verified::new(algorithm, key, message, signature);
         if self.seen(&entry) {
             return Ok(());
         }
         if !self.take(weight(algorithm, key)) {
-            return Err(InvalidSignature);
+            return Err(CheckFailed::Spent);
         }
-        algorithm.verify_signature(key, message, signature)?;
+        algorithm.verify_signature(key, message, signature).map_err(|_| CheckFailed::Invalid)?;
         self.remember(entry);
         Ok(())
     }
@@ -145,16 +152,10 @@ impl SignatureBudget {
     /// a DER AlgorithmIdentifier. Fails without any work once the budget is spent.
     pub fn verify(&self, spki_der: &[u8], algorithm_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), String> {
         let (algorithm, key) = super::find_algorithm(spki_der, algorithm_der)?;
-        let entry = Verified::new(algorithm, &key, message, signature);
-        if self.seen(&entry) {
-            return Ok(());
-        }
-        if !self.take(weight(algorithm, &key)) {
-            return Err("the request's signature budget is spent".into());
-        }
-        algorithm.verify_signature(&key, message, signature).map_err(|_| "the signature does not verify".to_string())?;
-        self.remember(entry);
-        Ok(())
+        self.check(algorithm, &key, message, signature).map_err(|failed| match failed {
+            CheckFailed::Spent => "the request's signature budget is spent".to_string(),
+            CheckFailed::Invalid => "the signature does not verify".to_string(),
+        })
     }
 }
 
@@ -167,7 +168,7 @@ pub struct Budgeted<'a> {
 
 impl SignatureVerificationAlgorithm for Budgeted<'_> {
     fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
-        self.budget.check(self.inner, public_key, message, signature)
+        self.budget.check(self.inner, public_key, message, signature).map_err(|_| InvalidSignature)
     }
 
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {

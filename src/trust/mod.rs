@@ -242,18 +242,6 @@ pub fn strip_sequence(der: &[u8]) -> &[u8] {
     &rest[n..]
 }
 
-/// Verify a signature over `message` by the key in a DER SubjectPublicKeyInfo with
-/// the algorithm in a DER AlgorithmIdentifier (for CRLs read from configuration).
-pub fn verify_signed(
-    spki_der: &[u8],
-    signature_algorithm_der: &[u8],
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), String> {
-    let (alg, key) = find_algorithm(spki_der, signature_algorithm_der)?;
-    alg.verify_signature(&key, message, signature).map_err(|_| "the signature does not verify".to_string())
-}
-
 /// The algorithm for a DER SubjectPublicKeyInfo and a DER signature AlgorithmIdentifier,
 /// with the raw key bytes it verifies with.
 pub(crate) fn find_algorithm(
@@ -316,7 +304,10 @@ mod tests {
     }
 
     #[test]
-    fn verify_signed_picks_the_algorithm_by_key_and_signature_together() {
+    fn verification_picks_the_algorithm_by_key_and_signature_together() {
+        let verify_signed = |spki: &[u8], alg: &[u8], message: &[u8], sig: &[u8]| {
+            SignatureBudget::new(usize::MAX).verify(spki, alg, message, sig)
+        };
         let key = p256::ecdsa::SigningKey::from_bytes(&[5u8; 32].into()).unwrap();
         let spki = p256_spki(key.verifying_key().to_encoded_point(false).as_bytes());
         let message = b"tbsCertList bytes";
