@@ -3,7 +3,7 @@
 //! empty or malformed is a [`Reason::ConfigurationError`]: the service then refuses every
 //! request and `/healthz` reports 503.
 
-use crate::extract::{ExtractionSettings, Format, XfccElements};
+use crate::extract::{ExtractionSettings, Format, TooLargeFlag, XfccElements};
 use crate::platform;
 use crate::policy::{optional, Policy};
 use crate::reason::{Reason, Refusal};
@@ -37,9 +37,13 @@ pub mod var {
     pub const TERMINATOR_VERIFY_HEADER: &str = "terminator_verify_header";
     pub const TERMINATOR_VERIFY_VALUES: &str = "terminator_verify_values";
     pub const PIN_EXPIRY_WARNING_DAYS: &str = "pin_expiry_warning_days";
+    pub const CERTIFICATE_TOO_LARGE_HEADER: &str = "certificate_too_large_header";
+    pub const CERTIFICATE_TOO_LARGE_VALUES: &str = "certificate_too_large_values";
+    pub const CERTIFICATE_DIGEST_HEADER: &str = "certificate_digest_header";
+    pub const TERMINATOR_VERDICTS: &str = "terminator_verdicts";
 
     /// Every variable certgate reads.
-    pub const ALL: [&str; 27] = [
+    pub const ALL: [&str; 31] = [
         ALLOWED_THUMBPRINTS,
         PLATFORM,
         CERTIFICATE_HEADER,
@@ -67,6 +71,10 @@ pub mod var {
         TERMINATOR_VERIFY_HEADER,
         TERMINATOR_VERIFY_VALUES,
         PIN_EXPIRY_WARNING_DAYS,
+        CERTIFICATE_TOO_LARGE_HEADER,
+        CERTIFICATE_TOO_LARGE_VALUES,
+        CERTIFICATE_DIGEST_HEADER,
+        TERMINATOR_VERDICTS,
     ];
 }
 
@@ -158,7 +166,7 @@ impl Config {
         }
         let format = match optional(source, var::CERTIFICATE_FORMAT)? {
             Some(f) => Format::parse(&f).ok_or_else(|| {
-                config_error(var::CERTIFICATE_FORMAT, "must be one of auto, base64-der, pem, url-pem, rfc9440, xfcc")
+                config_error(var::CERTIFICATE_FORMAT, format_args!("must be one of {}", Format::choices()))
             })?,
             None => preset.map_or(Format::Auto, |p| p.format),
         };
@@ -186,11 +194,57 @@ impl Config {
             None => DEFAULT_MAX_CHAIN_CERTIFICATES,
         };
 
+        let too_large_values = optional(source, var::CERTIFICATE_TOO_LARGE_VALUES)?
+            .map(|raw| raw.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect::<Vec<_>>());
+        if too_large_values.as_ref().is_some_and(Vec::is_empty) {
+            return Err(config_error(var::CERTIFICATE_TOO_LARGE_VALUES, "has no values"));
+        }
+        let too_large_flag = match optional(source, var::CERTIFICATE_TOO_LARGE_HEADER)? {
+            Some(h) => Some(TooLargeFlag {
+                header: parse_header_name(&h)
+                    .ok_or_else(|| config_error(var::CERTIFICATE_TOO_LARGE_HEADER, "is not a valid header name"))?,
+                values: too_large_values.clone().unwrap_or_else(|| vec!["true".to_string()]),
+            }),
+            None => preset.and_then(|p| p.too_large).map(|f| TooLargeFlag {
+                header: f.header.to_ascii_lowercase(),
+                values: too_large_values
+                    .clone()
+                    .unwrap_or_else(|| f.values.iter().map(|v| v.to_string()).collect()),
+            }),
+        };
+        if too_large_flag.is_none() && too_large_values.is_some() {
+            return Err(config_error(var::CERTIFICATE_TOO_LARGE_VALUES, "needs certificate_too_large_header"));
+        }
+        let digest_header = match optional(source, var::CERTIFICATE_DIGEST_HEADER)? {
+            Some(h) => Some(
+                parse_header_name(&h)
+                    .ok_or_else(|| config_error(var::CERTIFICATE_DIGEST_HEADER, "is not a valid header name"))?,
+            ),
+            None => None,
+        };
+        for (name, other) in [
+            (var::CERTIFICATE_TOO_LARGE_HEADER, too_large_flag.as_ref().map(|f| f.header.as_str())),
+            (var::CERTIFICATE_DIGEST_HEADER, digest_header.as_deref()),
+        ] {
+            if other.is_some_and(|o| o == header || Some(o) == chain_header.as_deref()) {
+                return Err(config_error(name, "must differ from the certificate and chain headers"));
+            }
+        }
+
         let policy = Policy::load(source)?;
 
         Ok(Config {
             policy,
-            extraction: ExtractionSettings { header, chain_header, format, xfcc_elements, max_header_bytes, max_certificates },
+            extraction: ExtractionSettings {
+                header,
+                chain_header,
+                format,
+                xfcc_elements,
+                max_header_bytes,
+                max_certificates,
+                too_large_flag,
+                digest_header,
+            },
             clock_skew_seconds,
             platform: preset.map(|p| p.name),
         })

@@ -5,7 +5,7 @@
 
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::config::{var, Config};
-use crate::extract::{extract, Format};
+use crate::extract::{check_digest, extract, Format};
 use crate::policy::pins::{self, Pin, PinMatch};
 use crate::policy::revocation::{crl_status, CrlStatus, WhenStale};
 use crate::reason::{Reason, Refusal};
@@ -197,8 +197,12 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     if let Some(signature) = &policy.signature {
         signature.check(&headers.get_all(&signature.header), &cert_lines, now, config.clock_skew_seconds)?;
     }
-    if let Some(verdict) = &policy.verdict {
+    for verdict in &policy.verdicts {
         verdict.check(&headers.get_all(&verdict.header))?;
+    }
+    // A certificate the terminator dropped as too large is not a missing one.
+    if let Some(flag) = &settings.too_large_flag {
+        flag.check(&headers.get_all(&flag.header))?;
     }
 
     let chain_lines = match &settings.chain_header {
@@ -206,6 +210,9 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
         None => Vec::new(),
     };
     let forwarded = extract(settings, &cert_lines, &chain_lines)?;
+    if let Some(digest_header) = &settings.digest_header {
+        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf)?;
+    }
     let certificate = ClientCertificate::from_der(&forwarded.leaf)?;
     let deny = |reason: Reason, detail: String, certificate: ClientCertificate| Denial {
         refusal: Refusal::new(reason, detail),

@@ -9,58 +9,12 @@ use std::collections::HashMap;
 
 use certgate::service::handle;
 use certgate_testkit::{encode, forge_bridge, Ca, Duration, Issued, LeafOptions, OffsetDateTime};
-use serde_json::Value;
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// One request: variables, headers and the reason it must get ("" for 200).
-struct Case {
-    name: String,
-    vars: Vec<(String, String)>,
-    headers: Vec<(String, Vec<u8>)>,
-    want: &'static str,
-}
-
-fn case(name: &str, vars: &[(&str, &str)], headers: &[(&str, &str)], want: &'static str) -> Case {
-    Case {
-        name: name.into(),
-        vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        headers: headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().to_vec())).collect(),
-        want,
-    }
-}
-
-fn reason_of(status: u16, body: &[u8]) -> String {
-    if status == 200 {
-        return String::new();
-    }
-    let body: Value = serde_json::from_slice(body).unwrap_or_default();
-    body["reason"].as_str().unwrap_or("?").to_string()
-}
-
-/// Run every case natively and through the component.
-async fn check(cases: Vec<Case>) {
-    for c in &cases {
-        let vars: HashMap<String, String> = c.vars.iter().cloned().collect();
-        let native = handle("GET", "/api/whoami", &c.headers, &vars, now());
-        let got = reason_of(native.response.status, &native.response.body);
-        assert_eq!(got, c.want, "native, {}: {}", c.name, String::from_utf8_lossy(&native.response.body));
-        let mut req = support::get("/api/whoami");
-        for (k, v) in &c.headers {
-            req = req.header(k, v.clone());
-        }
-        for (k, v) in &c.vars {
-            req = req.var(k, v);
-        }
-        let wasm = req.send().await;
-        let got = reason_of(wasm.status, &wasm.body);
-        assert_eq!(got, c.want, "wasm, {}: {}", c.name, String::from_utf8_lossy(&wasm.body));
-        // Answered with a decision, not a trap (a trap writes no decision line).
-        assert!(wasm.stderr.contains("\"event\":\"decision\""), "{}: {}", c.name, wasm.stderr);
-    }
-}
+use support::{case, check, reason_of, Case};
 
 struct Pki {
     root: Ca,

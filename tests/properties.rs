@@ -14,6 +14,8 @@ fn settings(format: Format, mode: XfccElements) -> ExtractionSettings {
         xfcc_elements: mode,
         max_header_bytes: 64 * 1024,
         max_certificates: certgate::extract::MAX_CERTIFICATES,
+        too_large_flag: None,
+        digest_header: None,
     }
 }
 

@@ -16,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
         max_header_bytes: 32 * 1024,
         // Selector bits 3..=5 pick the limit, so both the default and the largest are fuzzed.
         max_certificates: 1 + usize::from((selector >> 3) & 0x07) * 2,
+        too_large_flag: None,
+        digest_header: None,
     };
     let mut parts = value.split(|b| *b == 0x1f);
     let cert: Vec<Vec<u8>> = parts.next().unwrap_or_default().split(|b| *b == 0x1e).map(<[u8]>::to_vec).collect();

@@ -3,14 +3,19 @@
 //! terminator used. Nothing here trusts the input: every failure is a [`Refusal`].
 
 mod base64_der;
+mod hex_der;
 mod pem;
 mod percent;
 mod rfc9440;
+mod side_headers;
 mod xfcc;
+mod xfcc_json;
 
 pub use base64_der::decode_base64;
+pub use hex_der::decode_hex_der;
 pub use pem::decode_pem_blocks;
 pub use percent::{hex_value, percent_decode};
+pub use side_headers::{check_digest, parse_sha256, TooLargeFlag};
 pub use xfcc::{parse_xfcc, XfccElement};
 
 use crate::reason::Refusal;
@@ -27,29 +32,42 @@ pub enum Format {
     /// Base64 of DER, no armour: App Service, ASP.NET, Caddy, HAProxy (quotes tolerated),
     /// Cloudflare; Traefik's comma-separated chain, leaf first.
     Base64Der,
+    /// Hexadecimal DER, either case, no separators: the ASP.NET Core sample client
+    /// (`GetRawCertDataString()`), `Convert.ToHexString`, HAProxy `ssl_c_der,hex`.
+    HexDer,
     /// PEM, with real line breaks, spaces for line breaks (Apache), or tab-continued lines.
     Pem,
     /// Percent-encoded PEM (nginx, ingress-nginx, App Gateway, Kong, AWS ALB with literal `+ = /`).
     UrlPem,
     /// RFC 9440 / RFC 8941 byte sequence `:base64:`.
     Rfc9440,
-    /// Envoy / Istio `X-Forwarded-Client-Cert`.
+    /// Envoy / Istio `X-Forwarded-Client-Cert`, in either of Envoy's forms: JSON when the
+    /// value starts with `[` and ends with `]` (Envoy's own rule), the text grammar otherwise.
     Xfcc,
+    /// Envoy's JSON form of XFCC only (Envoy 1.38 `format: JSON`): the text form is refused.
+    XfccJson,
 }
 
 impl Format {
-    pub const NAMES: [(&'static str, Format); 6] = [
+    pub const NAMES: [(&'static str, Format); 8] = [
         ("auto", Format::Auto),
         ("base64-der", Format::Base64Der),
+        ("hex-der", Format::HexDer),
         ("pem", Format::Pem),
         ("url-pem", Format::UrlPem),
         ("rfc9440", Format::Rfc9440),
         ("xfcc", Format::Xfcc),
+        ("xfcc-json", Format::XfccJson),
     ];
 
     pub fn parse(raw: &str) -> Option<Format> {
         let raw = raw.trim();
         Self::NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(raw)).map(|(_, f)| *f)
+    }
+
+    /// The accepted names, comma-separated, for error messages.
+    pub fn choices() -> String {
+        Self::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
     }
 
     pub fn name(self) -> &'static str {
@@ -88,6 +106,10 @@ pub struct ExtractionSettings {
     pub max_header_bytes: usize,
     /// Most certificates the request may forward, leaf included (`max_chain_certificates`).
     pub max_certificates: usize,
+    /// Where the terminator says it left a too-large certificate out.
+    pub too_large_flag: Option<TooLargeFlag>,
+    /// Lowercase name of a header with the terminator's SHA-256 of the leaf, which must agree.
+    pub digest_header: Option<String>,
 }
 
 /// The certificates found in the request.
@@ -121,13 +143,30 @@ fn is_absent_sentinel(value: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-'))
 }
 
-/// Guess the format from the value alone.
+/// Guess the format from the value alone. The rule, applied to the first line of the
+/// configured header after leading white space and at most one opening double quote:
+///
+/// 1. `:` starts an RFC 9440 byte sequence;
+/// 2. `30` is hexadecimal DER: every certificate is a DER SEQUENCE, tag `0x30`. Its base64
+///    always starts with `M` (`0x30` is `001100`, the index of `M`), never with a digit, so no
+///    base64 certificate or Traefik list, and no value of another format (`:`, `-`, `%`, or
+///    an XFCC key, which starts with a letter), is read as hex;
+/// 3. `[`, or a known XFCC key followed by `=`, is XFCC (JSON or text, by Envoy's rule);
+/// 4. `%2D%2D%2D%2D%2DBEGIN`, or `-----BEGIN%` with escapes, is URL-encoded PEM;
+/// 5. `-----BEGIN` anywhere is PEM;
+/// 6. anything else is read as base64 DER (a base64 certificate starts with `MI` or `MH`).
+///
+/// Detection never looks at other headers, and a value that does not decode in the
+/// detected format is `certificate_malformed`, never retried in another.
 pub fn detect(value: &str) -> Format {
     let v = value.trim_start();
     if v.starts_with(':') {
         return Format::Rfc9440;
     }
-    if xfcc::looks_like_xfcc(v) {
+    if v.strip_prefix('"').unwrap_or(v).starts_with("30") {
+        return Format::HexDer;
+    }
+    if v.starts_with('[') || xfcc::looks_like_xfcc(v) {
         return Format::Xfcc;
     }
     let head: String = v.chars().take(40).collect::<String>().to_ascii_uppercase();
@@ -177,20 +216,42 @@ pub fn extract(
         f => f,
     };
 
-    let (leaf, mut chain) = if format == Format::Xfcc {
-        // Several XFCC lines are one comma-separated list.
-        let mut joined = String::new();
-        for (i, line) in cert_lines.iter().enumerate() {
-            if i > 0 {
-                joined.push(',');
+    let (leaf, mut chain) = if matches!(format, Format::Xfcc | Format::XfccJson) {
+        let json = cert_lines.len() == 1 && xfcc_json::is_json(first.trim());
+        if format == Format::XfccJson && !json {
+            return Err(if cert_lines.len() > 1 {
+                Refusal::ambiguous(format!("the `{}` header occurs {} times", settings.header, cert_lines.len()))
+            } else if first.trim().is_empty() {
+                Refusal::missing("the XFCC header is empty")
+            } else {
+                Refusal::malformed("XFCC is not Envoy's JSON form (`[...]`)")
+            });
+        }
+        if json {
+            xfcc_json::extract(first.trim(), settings.xfcc_elements)?
+        } else {
+            // Several text lines are one comma-separated list; JSON never spans lines.
+            let mut joined = String::new();
+            for (i, line) in cert_lines.iter().enumerate() {
+                let line = header_text(line)?;
+                if xfcc_json::is_json(line.trim()) || line.trim_start().starts_with('[') {
+                    return Err(Refusal::ambiguous(format!(
+                        "the `{}` header occurs {} times, with JSON XFCC",
+                        settings.header,
+                        cert_lines.len()
+                    )));
+                }
+                if i > 0 {
+                    joined.push(',');
+                }
+                joined.push_str(line);
             }
-            joined.push_str(header_text(line)?);
+            let value = joined.trim();
+            if value.is_empty() {
+                return Err(Refusal::missing("the XFCC header is empty"));
+            }
+            xfcc::extract(value, settings.xfcc_elements)?
         }
-        let value = joined.trim();
-        if value.is_empty() {
-            return Err(Refusal::missing("the XFCC header is empty"));
-        }
-        xfcc::extract(value, settings.xfcc_elements)?
     } else {
         if cert_lines.len() > 1 {
             return Err(Refusal::ambiguous(format!(
@@ -205,10 +266,11 @@ pub fn extract(
         }
         let mut certs = match format {
             Format::Base64Der => base64_der::decode_list(value)?,
+            Format::HexDer => vec![hex_der::decode_hex_der(value)?],
             Format::Pem => pem::decode_pem_certificates(value)?,
             Format::UrlPem => pem::decode_pem_certificates(&percent_decode(value)?)?,
             Format::Rfc9440 => vec![rfc9440::decode_item(value)?],
-            Format::Auto | Format::Xfcc => return Err(Refusal::malformed("unsupported format")),
+            Format::Auto | Format::Xfcc | Format::XfccJson => return Err(Refusal::malformed("unsupported format")),
         };
         if certs.len() > MAX_CERTIFICATES {
             return Err(Refusal::too_large(format!(
@@ -255,6 +317,8 @@ mod tests {
             xfcc_elements: XfccElements::Single,
             max_header_bytes: 1024,
             max_certificates: MAX_CERTIFICATES,
+            too_large_flag: None,
+            digest_header: None,
         }
     }
 
@@ -280,9 +344,82 @@ mod tests {
         assert_eq!(detect("By=spiffe://a;Hash=00;Cert=\"x\""), Format::Xfcc);
         assert_eq!(detect("Hash=00"), Format::Xfcc);
         assert_eq!(detect("MIIBszCCAVmgAwIBAgIU"), Format::Base64Der);
+        assert_eq!(detect("3082035A30820242A003020102"), Format::HexDer);
+        assert_eq!(detect("\"3082035a\""), Format::HexDer);
+        assert_eq!(detect("[{\"cert\":\"x\"}]"), Format::Xfcc);
+        // `3` alone, or a hex value that is not a SEQUENCE, is no certificate: base64 reading.
+        assert_eq!(detect("31"), Format::Base64Der);
         assert_eq!(detect("\"MIIBszCCAVmgAwIBAgIU\""), Format::Base64Der);
         // Percent-escaped base64 (`+` as %2B) is still base64, not URL-encoded PEM.
         assert_eq!(detect("MIIB%2BszCCAVmg%2FAwIBAgIU"), Format::Base64Der);
+    }
+
+    /// The detection rule against every format's real values: certificates of several
+    /// shapes (P-256, RSA 4096, a long SAN list, a chain), each in every encoding.
+    #[test]
+    fn detection_of_every_format_is_exact() {
+        use certgate_testkit::{encode, Ca, LeafOptions};
+        let ca = Ca::new("Detect Root");
+        let inter = ca.intermediate("Detect Inter");
+        let rsa = LeafOptions::named("rsa").key(certgate_testkit::KeyKind::Rsa4096);
+        let mut many = LeafOptions::named("many");
+        for i in 0..40 {
+            many = many.dns(&format!("host-{i}.example"));
+        }
+        let leaves = [inter.issue(&LeafOptions::named("p256")), ca.issue(&rsa), ca.issue(&many)];
+        for leaf in &leaves {
+            let d = &leaf.der[..];
+            let i = &inter.certificate.der[..];
+            let cases: Vec<(String, Format)> = vec![
+                (encode::base64_der(d), Format::Base64Der),
+                (format!("\"{}\"", encode::base64_der(d)), Format::Base64Der),
+                (encode::traefik_chain(&[d, i]), Format::Base64Der),
+                (encode::base64_der(d).replace('+', "%2B").replace('/', "%2F"), Format::Base64Der),
+                (encode::hex_der_upper(d), Format::HexDer),
+                (encode::hex_der_lower(d), Format::HexDer),
+                (format!("\"{}\"", encode::hex_der_upper(d)), Format::HexDer),
+                (encode::pem(d), Format::Pem),
+                (encode::pem_apache(d), Format::Pem),
+                (encode::pem_tab_continued(d), Format::Pem),
+                (encode::url_pem_nginx(d), Format::UrlPem),
+                (encode::url_pem_alb(d), Format::UrlPem),
+                (encode::url_pem_envoy(d), Format::UrlPem),
+                (encode::rfc9440(d), Format::Rfc9440),
+                (encode::xfcc_element(d, &[i], "CN=x"), Format::Xfcc),
+                (format!("Cert=\"{}\"", encode::url_pem_envoy(d)), Format::Xfcc),
+                (format!("[{}]", encode::xfcc_json_element(d, &[i], "CN=x")), Format::Xfcc),
+            ];
+            for (value, want) in cases {
+                assert_eq!(detect(&value), want, "{}", &value[..value.len().min(60)]);
+                // What was detected decodes to this very certificate (auto and explicit agree).
+                let mut s = settings(Format::Auto);
+                s.max_header_bytes = 1 << 20;
+                let got = extract(&s, &[value.clone().into_bytes()], &[]).unwrap();
+                assert_eq!((got.leaf.as_slice(), got.format), (d, want));
+            }
+            // A chain list is read from the chain header, never the certificate header.
+            assert_eq!(detect(&encode::rfc9440_list(&[d, i])), Format::Rfc9440);
+            // Every base64 certificate starts `M` then `A`..`I`; hex starts `30`: disjoint.
+            let b64 = encode::base64_der(d);
+            assert!(b64.starts_with('M') && (b'A'..=b'I').contains(&b64.as_bytes()[1]), "{b64:.4}");
+            assert!(encode::hex_der_upper(d).starts_with("30"));
+        }
+    }
+
+    proptest::proptest! {
+        /// For any DER-like bytes (a SEQUENCE tag, then anything), base64 is never read as
+        /// hex and hex never as base64, in either case, quoted or not.
+        #[test]
+        fn hex_and_base64_never_collide(rest in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            use base64::Engine;
+            let der: Vec<u8> = std::iter::once(0x30).chain(rest).collect();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+            proptest::prop_assert_eq!(detect(&b64), Format::Base64Der);
+            proptest::prop_assert_eq!(detect(&format!("\"{b64}\"")), Format::Base64Der);
+            proptest::prop_assert_eq!(detect(&hex::encode(&der)), Format::HexDer);
+            proptest::prop_assert_eq!(detect(&hex::encode_upper(&der)), Format::HexDer);
+            proptest::prop_assert_eq!(decode_hex_der(&hex::encode_upper(&der)).unwrap(), der);
+        }
     }
 
     #[test]

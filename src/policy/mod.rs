@@ -53,7 +53,8 @@ pub struct Policy {
     pub report_only: bool,
     pub shared_secret: Option<SharedSecret>,
     pub signature: Option<Signature>,
-    pub verdict: Option<Verdict>,
+    /// The terminator's verdict headers: each must carry one of its accepted values.
+    pub verdicts: Vec<Verdict>,
     pub pin_warning_seconds: i64,
 }
 
@@ -215,7 +216,8 @@ impl Policy {
             }
             None => None,
         };
-        let verdict = match optional(source, var::TERMINATOR_VERIFY_HEADER)? {
+        let mut verdicts = Vec::new();
+        match optional(source, var::TERMINATOR_VERIFY_HEADER)? {
             Some(h) => {
                 let header = parse_header_name(&h)
                     .ok_or_else(|| error(var::TERMINATOR_VERIFY_HEADER, "is not a valid header name"))?;
@@ -226,15 +228,22 @@ impl Policy {
                 if accepted.is_empty() {
                     return Err(error(var::TERMINATOR_VERIFY_VALUES, "has no values"));
                 }
-                Some(Verdict { header, accepted })
+                verdicts.push(Verdict { header, accepted });
             }
             None => {
                 if optional(source, var::TERMINATOR_VERIFY_VALUES)?.is_some() {
                     return Err(error(var::TERMINATOR_VERIFY_VALUES, "needs terminator_verify_header"));
                 }
-                None
             }
-        };
+        }
+        if let Some(raw) = optional(source, var::TERMINATOR_VERDICTS)? {
+            verdicts.extend(proxy::parse_verdicts(&raw).map_err(|p| error(var::TERMINATOR_VERDICTS, p))?);
+        }
+        for (i, v) in verdicts.iter().enumerate() {
+            if verdicts[..i].iter().any(|earlier| earlier.header == v.header) {
+                return Err(error(var::TERMINATOR_VERDICTS, format_args!("names the header `{}` twice", v.header)));
+            }
+        }
         let warning_days = match optional(source, var::PIN_EXPIRY_WARNING_DAYS)? {
             Some(raw) => parse_u64(var::PIN_EXPIRY_WARNING_DAYS, &raw, 3650)?,
             None => DEFAULT_PIN_WARNING_DAYS,
@@ -251,7 +260,7 @@ impl Policy {
             report_only,
             shared_secret,
             signature,
-            verdict,
+            verdicts,
             pin_warning_seconds: i64::try_from(warning_days * 86_400).unwrap_or(i64::MAX),
         })
     }

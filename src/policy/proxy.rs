@@ -165,6 +165,35 @@ impl Verdict {
     }
 }
 
+/// Most verdict headers one configuration may require.
+pub const MAX_VERDICTS: usize = 8;
+
+/// Parse `terminator_verdicts`: entries separated by `;` or line breaks, each
+/// `<header>: <value>[|<value>...]`, e.g. `cf-cert-verified: true; cf-cert-revoked: false`.
+pub fn parse_verdicts(raw: &str) -> Result<Vec<Verdict>, String> {
+    let mut out = Vec::new();
+    for (i, entry) in raw.split([';', '\n']).map(str::trim).filter(|e| !e.is_empty()).enumerate() {
+        let n = i + 1;
+        let Some((header, values)) = entry.split_once(':') else {
+            return Err(format!("entry {n} is not `<header>: <value>[|<value>...]`"));
+        };
+        let header = crate::config::parse_header_name(header.trim())
+            .ok_or_else(|| format!("entry {n} does not start with a valid header name"))?;
+        let accepted: Vec<String> = values.split('|').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+        if accepted.is_empty() {
+            return Err(format!("entry {n} accepts no value"));
+        }
+        if out.len() >= MAX_VERDICTS {
+            return Err(format!("more than {MAX_VERDICTS} entries"));
+        }
+        out.push(Verdict { header, accepted });
+    }
+    if out.is_empty() {
+        return Err("has no entries".into());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +259,22 @@ mod tests {
         );
         assert!(v.check(&[b"NONE".to_vec()]).is_err());
         assert!(v.check(&[]).is_err());
+    }
+
+    #[test]
+    fn verdict_lists() {
+        let v = parse_verdicts("Cf-Cert-Verified: true;\n cf-cert-revoked : false | 0 ;").unwrap();
+        assert_eq!(
+            v,
+            [
+                Verdict { header: "cf-cert-verified".into(), accepted: vec!["true".into()] },
+                Verdict { header: "cf-cert-revoked".into(), accepted: vec!["false".into(), "0".into()] },
+            ]
+        );
+        for bad in ["", ";", "x-a", "x a: 1", "x-a:", "x-a: |", ": true"] {
+            assert!(parse_verdicts(bad).is_err(), "{bad:?}");
+        }
+        let nine = (0..9).map(|i| format!("x-{i}: 1")).collect::<Vec<_>>().join(";");
+        assert!(parse_verdicts(&nine).unwrap_err().contains("more than 8"));
     }
 }

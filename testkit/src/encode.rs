@@ -116,3 +116,47 @@ pub fn san_values(der: &[u8]) -> (Vec<String>, Vec<String>) {
 pub fn traefik_chain(certs: &[&[u8]]) -> String {
     certs.iter().map(|c| base64_der(c)).collect::<Vec<_>>().join(",")
 }
+
+/// An object of Envoy's JSON XFCC (Envoy 1.38 `format: JSON`), as its docs describe it:
+/// lowercase keys, `by`/`uri`/`dns`/`chain` arrays, plain PEM in `cert` and each `chain`
+/// entry (leaf first), empty fields left out, JSON escaping by serde_json. SANs are read by
+/// x509-parser. Wrap one or more in `[...]` (joined with `,`) for the header value.
+pub fn xfcc_json_element(leaf: &[u8], chain: &[&[u8]], subject: &str) -> String {
+    use sha2::Digest;
+    let mut object = serde_json::Map::new();
+    object.insert("by".into(), serde_json::json!(["spiffe://cluster.local/ns/default/sa/certgate"]));
+    object.insert("hash".into(), hex::encode(sha2::Sha256::digest(leaf)).into());
+    object.insert("cert".into(), pem(leaf).into());
+    if !chain.is_empty() {
+        let all: Vec<String> = std::iter::once(leaf).chain(chain.iter().copied()).map(pem).collect();
+        object.insert("chain".into(), all.into());
+    }
+    if !subject.is_empty() {
+        object.insert("subject".into(), subject.into());
+    }
+    let (uris, dns) = san_values(leaf);
+    if !uris.is_empty() {
+        object.insert("uri".into(), uris.into());
+    }
+    if !dns.is_empty() {
+        object.insert("dns".into(), dns.into());
+    }
+    serde_json::Value::Object(object).to_string()
+}
+
+/// The ASP.NET Core sample client: `X509Certificate.GetRawCertDataString()`, i.e. the DER as
+/// upper-case hex with no separators (`Convert.ToHexString`).
+pub fn hex_der_upper(der: &[u8]) -> String {
+    hex::encode_upper(der)
+}
+
+/// `Convert.ToHexStringLower` and most hand-written clients: lower-case hex DER.
+pub fn hex_der_lower(der: &[u8]) -> String {
+    hex::encode(der)
+}
+
+/// An RFC 9440 `Client-Cert-Chain` list as Envoy's contrib `client_cert` filter, Cloudflare
+/// and CloudFront write it: byte sequences joined by `", "`.
+pub fn rfc9440_list(certs: &[&[u8]]) -> String {
+    certs.iter().map(|c| rfc9440(c)).collect::<Vec<_>>().join(", ")
+}

@@ -80,3 +80,53 @@ pub fn decision_line(response: &Collected) -> serde_json::Value {
     assert_eq!(lines.len(), 1, "stderr: {}", response.stderr);
     lines.into_iter().next().unwrap_or_default()
 }
+
+/// One request: variables, headers and the reason it must get ("" for 200).
+pub struct Case {
+    pub name: String,
+    pub vars: Vec<(String, String)>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub want: &'static str,
+}
+
+pub fn case(name: &str, vars: &[(&str, &str)], headers: &[(&str, &str)], want: &'static str) -> Case {
+    Case {
+        name: name.into(),
+        vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        headers: headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().to_vec())).collect(),
+        want,
+    }
+}
+
+/// The reason code of a response ("" for 200).
+pub fn reason_of(status: u16, body: &[u8]) -> String {
+    if status == 200 {
+        return String::new();
+    }
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    body["reason"].as_str().unwrap_or("?").to_string()
+}
+
+/// Run every case natively (`certgate::service::handle`) and through the component: both
+/// must give the stated reason, and the component must answer with a decision, not a trap.
+pub async fn check(cases: Vec<Case>) {
+    let now = certgate_testkit::OffsetDateTime::now_utc().unix_timestamp();
+    for c in &cases {
+        let vars: std::collections::HashMap<String, String> = c.vars.iter().cloned().collect();
+        let native = certgate::service::handle("GET", "/api/whoami", &c.headers, &vars, now);
+        let got = reason_of(native.response.status, &native.response.body);
+        assert_eq!(got, c.want, "native, {}: {}", c.name, String::from_utf8_lossy(&native.response.body));
+        let mut req = get("/api/whoami");
+        for (k, v) in &c.headers {
+            req = req.header(k, v.clone());
+        }
+        for (k, v) in &c.vars {
+            req = req.var(k, v);
+        }
+        let wasm = req.send().await;
+        let got = reason_of(wasm.status, &wasm.body);
+        assert_eq!(got, c.want, "wasm, {}: {}", c.name, String::from_utf8_lossy(&wasm.body));
+        // Answered with a decision, not a trap (a trap writes no decision line).
+        assert!(wasm.stderr.contains("\"event\":\"decision\""), "{}: {}", c.name, wasm.stderr);
+    }
+}
