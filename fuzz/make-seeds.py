@@ -12,7 +12,9 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FORMATS = ["auto", "base64-der", "pem", "url-pem", "rfc9440", "xfcc"]
+# In the order of certgate's `Format::NAMES` (src/extract/mod.rs): the extract target picks the
+# format by its index. tests/vectors.rs checks that the two lists agree.
+FORMATS = ["auto", "base64-der", "hex-der", "pem", "url-pem", "rfc9440", "xfcc", "xfcc-json"]
 
 
 def main():

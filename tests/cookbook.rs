@@ -70,6 +70,7 @@ fn fill(text: &str, crl: &str) -> String {
     let t = OffsetDateTime::now_utc().unix_timestamp();
     let filled = text
         .replace("<sha256 of client.pem>", &p.client.sha256_hex())
+        .replace("<sha1 of client.pem, as .NET prints it>", &p.client.sha1_hex().to_uppercase())
         .replace("<sha256 of next.pem>", &p.next.sha256_hex())
         .replace("<contents of ca.pem>", &p.ca.certificate.pem())
         .replace("<serial of lost-laptop.pem>", "1A:57")
@@ -102,19 +103,40 @@ fn b64(c: &Issued) -> String {
 }
 
 #[test]
-fn the_readme_has_all_six_recipes() {
+fn the_readme_has_all_seven_recipes() {
     let names: Vec<String> = recipes().into_keys().collect();
     assert_eq!(
         names,
         [
             "behind-cloudflare",
             "ca-with-denylist-and-crl",
+            "migrating-from-aspnet-sample",
             "pin-one-certificate",
             "private-ca-and-spiffe",
             "report-only-rollout",
             "rotation"
         ]
     );
+}
+
+/// The header exactly as the ASP.NET docs' sample client builds it:
+/// `cert.GetRawCertDataString()`, the DER as upper-case hex with no separators.
+fn get_raw_cert_data_string(c: &Issued) -> String {
+    c.der.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+#[tokio::test]
+async fn migrating_from_aspnet_sample() {
+    let p = pki();
+    let r = |value: String| with_recipe("migrating-from-aspnet-sample", "/api/whoami", "").header("X-ARR-ClientCert", value);
+    let ok = r(get_raw_cert_data_string(&p.client)).send().await;
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let body = ok.json().unwrap();
+    assert_eq!(body["format"], "hex-der");
+    assert_eq!(body["matched"]["algorithm"], "sha1");
+    assert_problem(&r(get_raw_cert_data_string(&p.next)).send().await, 403, "certificate_not_allowed");
+    // The same certificate as App Service forwards it still works: nothing else to change.
+    assert_eq!(r(b64(&p.client)).send().await.status, 200);
 }
 
 #[tokio::test]

@@ -25,8 +25,10 @@ fn ca() -> &'static Ca {
 }
 
 /// Every encoder a terminator uses, with the format it is configured as.
-const ENCODERS: [(fn(&[u8]) -> String, Format); 9] = [
+const ENCODERS: [(fn(&[u8]) -> String, Format); 12] = [
     (encode::base64_der, Format::Base64Der),
+    (encode::hex_der_upper, Format::HexDer),
+    (encode::hex_der_lower, Format::HexDer),
     (encode::pem, Format::Pem),
     (encode::pem_apache, Format::Pem),
     (encode::pem_tab_continued, Format::Pem),
@@ -35,6 +37,8 @@ const ENCODERS: [(fn(&[u8]) -> String, Format); 9] = [
     (encode::url_pem_envoy, Format::UrlPem),
     (encode::rfc9440, Format::Rfc9440),
     (|d: &[u8]| encode::xfcc_element(d, &[], "CN=x,O=\"quoted\""), Format::Xfcc),
+    // Envoy's JSON form is read as `xfcc` (Envoy's own rule), configured or detected.
+    (|d: &[u8]| format!("[{}]", encode::xfcc_json_element(d, &[], "CN=x,O=\"quoted\"")), Format::Xfcc),
 ];
 
 proptest! {

@@ -78,7 +78,7 @@ fn manifest_covers_every_category_and_format() {
     ] {
         assert!(all.iter().any(|v| v["category"] == category), "no {category} vector");
     }
-    for format in ["base64-der", "pem", "url-pem", "rfc9440", "xfcc"] {
+    for format in ["base64-der", "hex-der", "pem", "url-pem", "rfc9440", "xfcc", "xfcc-json"] {
         for category in [
             "forged",
             "duplicated",
@@ -92,6 +92,30 @@ fn manifest_covers_every_category_and_format() {
             assert!(
                 all.iter().any(|v| v["category"] == category && v["format"] == format),
                 "no {category} vector in {format}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fuzz_seeds_name_formats_in_certgates_order() {
+    let script = std::fs::read_to_string(certgate_host::build::workspace_root().join("fuzz/make-seeds.py")).unwrap();
+    let line = script.lines().find(|l| l.starts_with("FORMATS = ")).unwrap();
+    let names: Vec<String> = serde_json::from_str(line.trim_start_matches("FORMATS = ")).unwrap();
+    let ours: Vec<&str> = certgate::extract::Format::NAMES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ours);
+}
+
+#[test]
+fn every_preset_has_its_vectors() {
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
+    let all = manifest["vectors"].as_array().unwrap();
+    for preset in certgate::platform::PRESETS {
+        for category in ["valid", "forged", "truncated", "double-encoded", "wrong-format", "duplicated"] {
+            assert!(
+                all.iter().any(|v| v["category"] == category && v["variables"]["platform"] == preset.name),
+                "no {category} vector for preset {}",
+                preset.name
             );
         }
     }

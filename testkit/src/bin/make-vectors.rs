@@ -89,8 +89,10 @@ fn main() {
     let forged = leaf(&forger, "alice", 2020, 2099);
 
     let pins = format!("{};{};{}", alice.sha256_hex(), expired.sha256_hex(), future.sha256_hex());
-    let encoders: [(&str, &str, fn(&[u8]) -> String); 5] = [
+    let encoders: [(&str, &str, fn(&[u8]) -> String); 7] = [
         ("base64-der", "X-ARR-ClientCert", encode::base64_der),
+        ("hex-der", "X-ARR-ClientCert", encode::hex_der_upper),
+        ("xfcc-json", "X-ARR-ClientCert", |d: &[u8]| format!("[{}]", encode::xfcc_json_element(d, &[], "CN=x"))),
         ("pem", "X-ARR-ClientCert", encode::pem_apache),
         ("url-pem", "X-ARR-ClientCert", encode::url_pem_nginx),
         ("rfc9440", "X-ARR-ClientCert", encode::rfc9440),
@@ -529,6 +531,8 @@ fn main() {
         "configuration_error",
     );
 
+    presets(&mut w, &ca, &alice, &forged, &mallory);
+
     let manifest = json!({
         "description": "certgate test vectors: forwarded client-certificate headers and their expected outcome. \
                         Request: GET /api/values with the listed headers (values in the files) and Spin variables.",
@@ -539,4 +543,210 @@ fn main() {
     std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).expect("json") + "\n")
         .expect("manifest");
     println!("wrote {} vectors to {}", manifest["vectors"].as_array().map_or(0, Vec::len), Path::new(&dir).display());
+}
+
+/// Every preset, as its platform writes the header: valid, forged (same subject, another
+/// CA), truncated, double-encoded, in the wrong format, duplicated; then each platform's
+/// side headers (too-large flags, digests, renamed headers, a root in the chain).
+fn presets(w: &mut Writer, ca: &Ca, alice: &Issued, forged: &Issued, mallory: &Issued) {
+    type Enc = fn(&[u8]) -> String;
+    let xfcc: Enc = |d| encode::xfcc_element(d, &[], "CN=x");
+    let xfcc_json: Enc = |d| format!("[{}]", encode::xfcc_json_element(d, &[], "CN=x"));
+    // (preset, header it reads, its encoder, its format's name, a value in another format)
+    let table: [(&str, &str, Enc, &str, Enc); 24] = [
+        ("azure-app-service", "X-ARR-ClientCert", encode::base64_der, "base64-der", encode::pem_apache),
+        ("aspnetcore", "X-Client-Cert", encode::base64_der, "base64-der", encode::rfc9440),
+        ("aspnetcore-sample", "X-ARR-ClientCert", encode::hex_der_upper, "hex-der", encode::base64_der),
+        ("azure-app-gateway", "X-Client-Cert", encode::url_pem_nginx, "url-pem", encode::base64_der),
+        ("aws-alb", "X-Amzn-Mtls-Clientcert-Leaf", encode::url_pem_alb, "url-pem", encode::rfc9440),
+        ("aws-alb-passthrough", "X-Amzn-Mtls-Clientcert", encode::url_pem_alb, "url-pem", encode::base64_der),
+        ("cloudfront", "CloudFront-Viewer-Cert-Pem", encode::url_pem_alb, "url-pem", encode::base64_der),
+        ("cloudfront-passthrough", "Client-Cert", encode::rfc9440, "rfc9440", encode::base64_der),
+        ("envoy", "X-Forwarded-Client-Cert", xfcc, "xfcc", encode::url_pem_envoy),
+        ("envoy-json", "X-Forwarded-Client-Cert", xfcc_json, "xfcc-json", xfcc),
+        ("envoy-client-cert", "client-cert", encode::rfc9440, "rfc9440", encode::hex_der_upper),
+        ("istio", "X-Forwarded-Client-Cert", xfcc, "xfcc", encode::base64_der),
+        ("nginx", "X-SSL-Client-Cert", encode::url_pem_nginx, "url-pem", encode::hex_der_lower),
+        ("ingress-nginx", "ssl-client-cert", encode::url_pem_nginx, "url-pem", encode::base64_der),
+        ("traefik", "X-Forwarded-Tls-Client-Cert", encode::base64_der, "base64-der", encode::pem_apache),
+        ("haproxy", "X-SSL-Client-Cert", encode::base64_der, "base64-der", encode::hex_der_upper),
+        ("caddy", "X-Client-Cert", encode::base64_der, "base64-der", encode::url_pem_nginx),
+        ("apache", "X-SSL-Client-Cert", encode::pem_apache, "pem", encode::base64_der),
+        ("cloudflare", "Cf-Client-Cert-Der-Base64", encode::base64_der, "base64-der", encode::rfc9440),
+        ("cloudflare-rfc9440", "Client-Cert", encode::rfc9440, "rfc9440", encode::base64_der),
+        ("gcp", "X-Client-Cert", encode::rfc9440, "rfc9440", encode::url_pem_alb),
+        ("akamai", "Akamai-CC-DER", encode::rfc9440, "rfc9440", encode::pem_apache),
+        ("kong", "X-Client-Cert", encode::url_pem_nginx, "url-pem", encode::base64_der),
+        ("rfc9440", "Client-Cert", encode::rfc9440, "rfc9440", encode::url_pem_nginx),
+    ];
+    let pin = alice.sha256_hex();
+    for (preset, header, enc, format, wrong) in table {
+        let vars = json!({"allowed_thumbprints": pin, "platform": preset});
+        let value = enc(&alice.der);
+        let truncated = value[..value.len() * 2 / 3].to_string();
+        let cases: [(&str, &str, Vec<(&str, Vec<u8>)>, u16, &str); 6] = [
+            ("valid", "valid", vec![(header, value.clone().into_bytes())], 200, ""),
+            ("forged", "forged", vec![(header, enc(&forged.der).into_bytes())], 403, "certificate_not_allowed"),
+            ("truncated", "truncated", vec![(header, truncated.into_bytes())], 403, "certificate_malformed"),
+            (
+                "double-encoded",
+                "double-encoded",
+                vec![(header, encode::url_pem_nginx(value.as_bytes()).into_bytes())],
+                403,
+                "certificate_malformed",
+            ),
+            ("wrong-format", "wrong-format", vec![(header, wrong(&alice.der).into_bytes())], 403, "certificate_malformed"),
+            (
+                "duplicated",
+                "duplicated",
+                vec![(header, value.clone().into_bytes()), (header, value.clone().into_bytes())],
+                403,
+                "certificate_ambiguous",
+            ),
+        ];
+        for (suffix, category, headers, status, reason) in cases {
+            w.add(&format!("preset-{preset}-{suffix}"), category, format, vars.clone(), headers, status, reason);
+        }
+    }
+
+    let cc = encode::rfc9440(&alice.der);
+    let pinned = |preset: &str| json!({"allowed_thumbprints": pin, "platform": preset});
+    // The ASP.NET sample client's header, read with no preset at all.
+    w.add(
+        "aspnet-sample-client-default-config",
+        "valid",
+        "hex-der",
+        json!({"allowed_thumbprints": alice.sha1_hex().to_uppercase()}),
+        vec![("X-ARR-ClientCert", encode::hex_der_upper(&alice.der).into_bytes())],
+        200,
+        "",
+    );
+    w.add(
+        "aspnet-sample-client-lower-case",
+        "valid",
+        "hex-der",
+        json!({"allowed_thumbprints": pin}),
+        vec![("X-ARR-ClientCert", encode::hex_der_lower(&alice.der).into_bytes())],
+        200,
+        "",
+    );
+    // Too-large flags: a dropped certificate is not a missing one.
+    w.add(
+        "cloudflare-rfc9440-too-large",
+        "oversized",
+        "rfc9440",
+        pinned("cloudflare-rfc9440"),
+        vec![("Client-Cert-Too-Large", b"true".to_vec())],
+        403,
+        "certificate_too_large",
+    );
+    w.add(
+        "cloudflare-rfc9440-missing",
+        "missing",
+        "rfc9440",
+        pinned("cloudflare-rfc9440"),
+        vec![("Client-Cert-Too-Large", b"false".to_vec())],
+        403,
+        "certificate_missing",
+    );
+    w.add(
+        "gcp-chain-too-large",
+        "oversized",
+        "rfc9440",
+        pinned("gcp"),
+        vec![
+            ("X-Client-Cert", cc.clone().into_bytes()),
+            ("X-Client-Cert-Error", b"client_cert_validated_chain_exceeded_size_limit".to_vec()),
+        ],
+        403,
+        "certificate_too_large",
+    );
+    // Digests: CloudFront's lowercase hex, Google Cloud's base64.
+    let cloudfront = json!({"allowed_thumbprints": pin, "platform": "cloudfront",
+        "certificate_digest_header": "CloudFront-Viewer-Cert-Sha256"});
+    let pem = encode::url_pem_alb(&alice.der);
+    for (name, digest, status, reason) in [
+        ("cloudfront-digest", alice.sha256_hex(), 200, ""),
+        ("cloudfront-digest-of-another", mallory.sha256_hex(), 403, "certificate_ambiguous"),
+    ] {
+        w.add(
+            name,
+            if status == 200 { "valid" } else { "forged" },
+            "url-pem",
+            cloudfront.clone(),
+            vec![("CloudFront-Viewer-Cert-Pem", pem.clone().into_bytes()), ("CloudFront-Viewer-Cert-Sha256", digest.into_bytes())],
+            status,
+            reason,
+        );
+    }
+    let sha_b64 = {
+        use sha2::Digest;
+        encode::base64_der(&sha2::Sha256::digest(&alice.der))
+    };
+    w.add(
+        "gcp-digest-base64",
+        "valid",
+        "rfc9440",
+        json!({"allowed_thumbprints": pin, "platform": "gcp", "certificate_digest_header": "X-Client-Cert-Sha256"}),
+        vec![("X-Client-Cert", cc.clone().into_bytes()), ("X-Client-Cert-Sha256", sha_b64.into_bytes())],
+        200,
+        "",
+    );
+    // A renamed ALB header keeps the preset's format.
+    let renamed = json!({"allowed_thumbprints": pin, "platform": "aws-alb", "certificate_header": "X-Client-Leaf"});
+    w.add("aws-alb-renamed", "valid", "url-pem", renamed.clone(), vec![("X-Client-Leaf", pem.clone().into_bytes())], 200, "");
+    w.add(
+        "aws-alb-renamed-default-name-ignored",
+        "missing",
+        "url-pem",
+        renamed,
+        vec![("X-Amzn-Mtls-Clientcert-Leaf", pem.into_bytes())],
+        403,
+        "certificate_missing",
+    );
+    // Envoy's contrib filter forwards the validated chain, which may end with the root.
+    let inter = ca.intermediate("certgate vectors issuing");
+    let mut o = LeafOptions::named("via-intermediate");
+    o.not_before = at(2020);
+    o.not_after = at(2099);
+    let deep = inter.issue(&o);
+    w.add(
+        "envoy-client-cert-chain-with-root",
+        "valid",
+        "rfc9440",
+        json!({"allowed_thumbprints": "", "trust_anchors": ca.certificate.pem(), "platform": "envoy-client-cert"}),
+        vec![
+            ("client-cert", encode::rfc9440(&deep.der).into_bytes()),
+            ("client-cert-chain", encode::rfc9440_list(&[&inter.certificate.der, &ca.certificate.der]).into_bytes()),
+        ],
+        200,
+        "",
+    );
+    // JSON XFCC: a client-sent object before Envoy's, and a key in the wrong case.
+    let two = format!(
+        "[{},{}]",
+        encode::xfcc_json_element(&mallory.der, &[], "CN=mallory"),
+        encode::xfcc_json_element(&alice.der, &[], "CN=alice")
+    );
+    for (mode, status, reason) in [("single", 403, "certificate_ambiguous"), ("last", 200, "")] {
+        w.add(
+            &format!("xfcc-json-two-objects-{mode}"),
+            "multi-element-xfcc",
+            "xfcc-json",
+            json!({"allowed_thumbprints": pin, "platform": "envoy-json", "xfcc_elements": mode}),
+            vec![("X-Forwarded-Client-Cert", two.clone().into_bytes())],
+            status,
+            reason,
+        );
+    }
+    let upper = format!("[{{\"Cert\":{}}}]", serde_json::to_string(&encode::pem(&alice.der)).expect("json"));
+    w.add(
+        "xfcc-json-key-case",
+        "forged",
+        "xfcc-json",
+        pinned("envoy-json"),
+        vec![("X-Forwarded-Client-Cert", upper.into_bytes())],
+        403,
+        "certificate_ambiguous",
+    );
 }
