@@ -33,8 +33,10 @@ pub fn kinds(ca: &Ca) -> Vec<(&'static str, Issued)> {
 }
 
 type Encoder = fn(&[u8]) -> String;
-const FORMATS: [(&str, &str, Encoder); 4] = [
+const FORMATS: [(&str, &str, Encoder); 6] = [
     ("base64-der", "azure-app-service", encode::base64_der),
+    ("hex-der", "aspnetcore-sample", encode::hex_der_upper),
+    ("xfcc-json", "envoy-json", |d: &[u8]| format!("[{}]", encode::xfcc_json_element(d, &[], "CN=bench"))),
     ("url-pem", "nginx", encode::url_pem_nginx),
     ("xfcc", "envoy", |d: &[u8]| encode::xfcc_element(d, &[], "CN=bench")),
     ("rfc9440", "rfc9440", encode::rfc9440),
@@ -110,6 +112,12 @@ fn hostile(c: &mut Criterion) {
         ("max-xfcc-pairs", "envoy", vec!["DNS=a"; limit / 6].join(";")),
         ("normal-url-pem", "nginx", encode::url_pem_nginx(&cert.der)),
         ("max-url-pem-escapes", "nginx", format!("-----BEGIN%20CERTIFICATE-----{}", "%41".repeat(limit / 3 - 12))),
+        ("normal-hex", "aspnetcore-sample", encode::hex_der_upper(&cert.der)),
+        ("max-hex-garbage", "aspnetcore-sample", format!("3082{}", "AB".repeat(limit / 2 - 2))),
+        ("normal-xfcc-json", "envoy-json", format!("[{}]", encode::xfcc_json_element(&cert.der, &[], "CN=bench"))),
+        ("max-xfcc-json-escapes", "envoy-json", format!("[{{\"subject\":\"{}\"}}]", "\\u00e9".repeat(limit / 6 - 4))),
+        ("max-xfcc-json-objects", "envoy-json", format!("[{}]", vec!["{}"; limit / 3 - 1].join(","))),
+        ("max-xfcc-json-nesting", "envoy-json", format!("[{{\"x\":{}1{}}}]", "[".repeat(127), "]".repeat(127))),
     ];
     let mut group = c.benchmark_group("hostile");
     for (name, platform, value) in cases {
