@@ -43,7 +43,7 @@ fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
-async fn fixture(name: &str, platform: &str) -> Fixture {
+async fn fixture(name: &str, platform: &str, extra: &[(&str, &str)]) -> Fixture {
     let dir = scratch_dir(name);
     let ca = Ca::new("terminator test CA");
     let server = ca.issue(&LeafOptions::named("localhost").server());
@@ -62,6 +62,9 @@ async fn fixture(name: &str, platform: &str) -> Fixture {
     vars.insert("allowed_thumbprints".to_string(), format!("{};{}", alice.sha256_hex(), expired.sha256_hex()));
     vars.insert("platform".to_string(), platform.to_string());
     vars.insert("proxy_secret".to_string(), PROXY_SECRET.to_string());
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
     let listener = certgate_host::server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let upstream = listener.local_addr().unwrap();
     let runtime = support::runtime().clone();
@@ -129,8 +132,14 @@ fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Run
             c.arg("-c").arg(dir.join("nginx.conf")).arg("-g").arg("daemon off;");
             c
         }
-        "haproxy" => {
+        "haproxy" | "haproxy-hex" => {
             render(&deploy.join("haproxy/haproxy.cfg"), &dir.join("haproxy.cfg"), &vars);
+            if name == "haproxy-hex" {
+                // The same config forwarding `ssl_c_der,hex` (upper-case hex DER) instead.
+                let cfg = std::fs::read_to_string(dir.join("haproxy.cfg")).unwrap();
+                assert!(cfg.contains("%[ssl_c_der,base64]"));
+                std::fs::write(dir.join("haproxy.cfg"), cfg.replace("%[ssl_c_der,base64]", "%[ssl_c_der,hex]")).unwrap();
+            }
             let mut c = Command::new(require("haproxy"));
             c.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
             c
@@ -228,8 +237,8 @@ fn curl(dir: &Path, port: u16, path: &str, client: Option<&str>, extra_headers: 
 }
 
 /// The whole scenario against one terminator.
-async fn scenario(name: &'static str, platform: &str, header: &'static str) {
-    let fx = fixture(name, platform).await;
+async fn scenario(name: &'static str, platform: &str, header: &'static str, extra: &[(&str, &str)]) {
+    let fx = fixture(name, platform, extra).await;
     let (dir, upstream) = (fx.dir.clone(), fx.upstream);
     let (alice, bob) = (fx.alice.clone(), fx.bob.clone());
     // curl and the terminator are blocking processes; certgate keeps serving on the runtime.
@@ -269,6 +278,9 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
     let me = me.json();
     assert_eq!(me["thumbprint_sha256"], alice.sha256_hex(), "{name}");
     assert_eq!(me["subject"], "CN=alice");
+    if name == "haproxy-hex" {
+        assert_eq!(me["format"], "hex-der", "{name}: the hex value was detected as such");
+    }
     assert_eq!(me["dns_names"], serde_json::json!(["alice.example"]));
     let values = curl(dir, port, "/api/values", Some("alice"), &[]);
     assert_eq!(values.json(), serde_json::json!(["value1", "value2"]), "{name}");
@@ -299,6 +311,7 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
     // value (alice's certificate) must never authenticate.
     for forged in [
         encode::base64_der(&alice.der),
+        encode::hex_der_upper(&alice.der),
         encode::url_pem_nginx(&alice.der),
         encode::pem_apache(&alice.der),
         encode::xfcc_element(&alice.der, &[], "CN=alice"),
@@ -328,20 +341,27 @@ fn run_checks(name: &str, dir: &Path, port: u16, header: &str, alice: &Issued, b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_forwards_url_encoded_pem() {
-    scenario("nginx", "nginx", "X-SSL-Client-Cert").await;
+    scenario("nginx", "nginx", "X-SSL-Client-Cert", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn haproxy_forwards_base64_der() {
-    scenario("haproxy", "haproxy", "X-SSL-Client-Cert").await;
+    scenario("haproxy", "haproxy", "X-SSL-Client-Cert", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caddy_forwards_base64_der() {
-    scenario("caddy", "caddy", "X-Client-Cert").await;
+    scenario("caddy", "caddy", "X-Client-Cert", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apache_forwards_pem_with_spaces() {
-    scenario("apache", "apache", "X-SSL-Client-Cert").await;
+    scenario("apache", "apache", "X-SSL-Client-Cert", &[]).await;
+}
+
+/// HAProxy forwarding `%[ssl_c_der,hex]`: a real terminator's upper-case hex DER, read by
+/// `auto` detection with the haproxy preset's header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_forwards_hex_der() {
+    scenario("haproxy-hex", "haproxy", "X-SSL-Client-Cert", &[("certificate_format", "auto")]).await;
 }
