@@ -203,7 +203,12 @@ impl Config {
             Some(h) => Some(TooLargeFlag {
                 header: parse_header_name(&h)
                     .ok_or_else(|| config_error(var::CERTIFICATE_TOO_LARGE_HEADER, "is not a valid header name"))?,
-                values: too_large_values.clone().unwrap_or_else(|| vec!["true".to_string()]),
+                // A renamed flag header keeps the preset's values, as a renamed certificate
+                // header keeps its format.
+                values: too_large_values.clone().unwrap_or_else(|| match preset.and_then(|p| p.too_large) {
+                    Some(f) => f.values.iter().map(|v| v.to_string()).collect(),
+                    None => vec!["true".to_string()],
+                }),
             }),
             None => preset.and_then(|p| p.too_large).map(|f| TooLargeFlag {
                 header: f.header.to_ascii_lowercase(),

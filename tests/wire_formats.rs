@@ -481,6 +481,12 @@ fn variables_for_the_side_headers_are_validated() {
     let flag = gcp.extraction.too_large_flag.unwrap();
     assert_eq!(flag.header, "x-client-cert-error");
     assert_eq!(gcp.extraction.chain_header.as_deref(), Some("x-client-cert-chain"));
+    let renamed = load(&[("platform", "gcp"), ("certificate_too_large_header", "X-Err")]).unwrap();
+    let flag = renamed.extraction.too_large_flag.unwrap();
+    assert_eq!(flag.header, "x-err");
+    assert!(flag.values.iter().any(|v| v == "client_cert_validated_leaf_exceeded_size_limit"), "renamed, same values");
+    let plain = load(&[("certificate_too_large_header", "X-Err")]).unwrap();
+    assert_eq!(plain.extraction.too_large_flag.unwrap().values, ["true"]);
     let own = load(&[("platform", "gcp"), ("certificate_too_large_values", "mine")]).unwrap();
     assert_eq!(own.extraction.too_large_flag.unwrap().values, ["mine"], "values override the preset's");
     let alb = load(&[("platform", "aws-alb"), ("certificate_header", "X-Client-Leaf")]).unwrap();
