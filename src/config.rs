@@ -199,24 +199,22 @@ impl Config {
         if too_large_values.as_ref().is_some_and(Vec::is_empty) {
             return Err(config_error(var::CERTIFICATE_TOO_LARGE_VALUES, "has no values"));
         }
-        let too_large_flag = match optional(source, var::CERTIFICATE_TOO_LARGE_HEADER)? {
-            Some(h) => Some(TooLargeFlag {
-                header: parse_header_name(&h)
+        let preset_flag = preset.and_then(|p| p.too_large);
+        let too_large_header = match optional(source, var::CERTIFICATE_TOO_LARGE_HEADER)? {
+            Some(h) => Some(
+                parse_header_name(&h)
                     .ok_or_else(|| config_error(var::CERTIFICATE_TOO_LARGE_HEADER, "is not a valid header name"))?,
-                // A renamed flag header keeps the preset's values, as a renamed certificate
-                // header keeps its format.
-                values: too_large_values.clone().unwrap_or_else(|| match preset.and_then(|p| p.too_large) {
-                    Some(f) => f.values.iter().map(|v| v.to_string()).collect(),
-                    None => vec!["true".to_string()],
-                }),
-            }),
-            None => preset.and_then(|p| p.too_large).map(|f| TooLargeFlag {
-                header: f.header.to_ascii_lowercase(),
-                values: too_large_values
-                    .clone()
-                    .unwrap_or_else(|| f.values.iter().map(|v| v.to_string()).collect()),
-            }),
+            ),
+            None => preset_flag.map(|f| f.header.to_ascii_lowercase()),
         };
+        // A renamed flag header keeps the preset's values, as a renamed certificate header
+        // keeps its format.
+        let too_large_flag = too_large_header.map(|header| TooLargeFlag {
+            header,
+            values: too_large_values.clone().unwrap_or_else(|| {
+                preset_flag.map_or_else(|| vec!["true".to_string()], |f| f.values.iter().map(|v| v.to_string()).collect())
+            }),
+        });
         if too_large_flag.is_none() && too_large_values.is_some() {
             return Err(config_error(var::CERTIFICATE_TOO_LARGE_VALUES, "needs certificate_too_large_header"));
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use certgate_testkit::{encode, Ca, Duration, Issued, LeafOptions, OffsetDateTime};
-use support::{assert_problem, get};
+use support::{assert_problem, get, get_raw_cert_data_string};
 
 struct Pki {
     ca: Ca,
@@ -119,22 +119,16 @@ fn the_readme_has_all_seven_recipes() {
     );
 }
 
-/// The header exactly as the ASP.NET docs' sample client builds it:
-/// `cert.GetRawCertDataString()`, the DER as upper-case hex with no separators.
-fn get_raw_cert_data_string(c: &Issued) -> String {
-    c.der.iter().map(|b| format!("{b:02X}")).collect()
-}
-
 #[tokio::test]
 async fn migrating_from_aspnet_sample() {
     let p = pki();
     let r = |value: String| with_recipe("migrating-from-aspnet-sample", "/api/whoami", "").header("X-ARR-ClientCert", value);
-    let ok = r(get_raw_cert_data_string(&p.client)).send().await;
+    let ok = r(get_raw_cert_data_string(&p.client.der)).send().await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
     let body = ok.json().unwrap();
     assert_eq!(body["format"], "hex-der");
     assert_eq!(body["matched"]["algorithm"], "sha1");
-    assert_problem(&r(get_raw_cert_data_string(&p.next)).send().await, 403, "certificate_not_allowed");
+    assert_problem(&r(get_raw_cert_data_string(&p.next.der)).send().await, 403, "certificate_not_allowed");
     // The same certificate as App Service forwards it still works: nothing else to change.
     assert_eq!(r(b64(&p.client)).send().await.status, 200);
 }

@@ -21,8 +21,13 @@ struct Vector {
     reason: String,
 }
 
+/// The published manifest, parsed.
+fn manifest() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap()
+}
+
 fn vectors() -> Vec<Vector> {
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
+    let manifest = manifest();
     manifest["vectors"]
         .as_array()
         .unwrap()
@@ -59,7 +64,7 @@ fn reason_of(status: u16, body: &[u8]) -> String {
 
 #[test]
 fn manifest_covers_every_category_and_format() {
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
+    let manifest = manifest();
     let all = manifest["vectors"].as_array().unwrap();
     assert!(all.len() >= 70, "{} vectors", all.len());
     for category in [
@@ -108,7 +113,7 @@ fn fuzz_seeds_name_formats_in_certgates_order() {
 
 #[test]
 fn every_preset_has_its_vectors() {
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
+    let manifest = manifest();
     let all = manifest["vectors"].as_array().unwrap();
     for preset in certgate::platform::PRESETS {
         for category in ["valid", "forged", "truncated", "double-encoded", "wrong-format", "duplicated"] {

@@ -8,7 +8,7 @@
 mod support;
 
 use certgate_testkit::{encode, forge_bridge, Ca, Issued, LeafOptions};
-use support::{case, check, Case};
+use support::{case, check, get_raw_cert_data_string, Case};
 
 struct Pki {
     root: Ca,
@@ -26,14 +26,6 @@ fn pki() -> &'static Pki {
         let mallory = issuing.issue(&LeafOptions::named("mallory"));
         Pki { root, issuing, alice, mallory }
     })
-}
-
-/// `X509Certificate.GetRawCertDataString()` as .NET implements it: every byte as two
-/// upper-case hex digits, no separators. Written out here rather than through the `hex`
-/// crate, so the test does not share an encoder with anything it checks.
-fn get_raw_cert_data_string(der: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    der.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)] as char, DIGITS[usize::from(b & 15)] as char]).collect()
 }
 
 #[tokio::test]

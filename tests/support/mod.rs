@@ -130,3 +130,12 @@ pub async fn check(cases: Vec<Case>) {
         assert!(wasm.stderr.contains("\"event\":\"decision\""), "{}: {}", c.name, wasm.stderr);
     }
 }
+
+/// `X509Certificate.GetRawCertDataString()` as .NET implements it (what the ASP.NET docs'
+/// sample client sends): every byte as two upper-case hex digits, no separators. Written
+/// out here rather than through the `hex` crate, so the tests do not share an encoder with
+/// anything they check.
+pub fn get_raw_cert_data_string(der: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    der.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)] as char, DIGITS[usize::from(b & 15)] as char]).collect()
+}
