@@ -1,16 +1,21 @@
 //! The decision: from the request's headers and the configuration to an authenticated
-//! identity or a refusal with its reason. Order: proof the header came from the proxy,
-//! the terminator's verdict, extraction and decoding, validity, revocation, trust (pins,
-//! then chain validation), name rules.
+//! identity or a [`Denied`] with its reason. Order: proof the header came from the proxy,
+//! the terminator's verdicts, the too-large flag, extraction and decoding, the
+//! terminator's digest, the validity window, then the policy ([`Policy::evaluate`]:
+//! denylist, trust, revocation, names).
+//!
+//! [`Policy::evaluate`]: crate::policy::Policy::evaluate
+
+use std::fmt;
 
 use crate::certificate::{rfc3339, ClientCertificate};
-use crate::config::{var, Config};
+use crate::config::{Config, ConfigError};
 use crate::extract::{check_digest, extract, Format};
-use crate::policy::pins::{self, Pin, PinMatch};
-use crate::policy::revocation::{crl_status, CrlStatus, WhenStale};
+use crate::policy::proxy::OriginDenial;
+use crate::policy::{InlineList, InlineListError, PolicyDenial, Presented};
 use crate::reason::{Reason, Refusal};
-use crate::trust::issuer::{MAX_LIST_SIGNATURE_CHECKS, MAX_SIGNATURE_CHECKS};
-use crate::trust::{ChainError, PathLink, SignatureBudget, SignedCertificate};
+
+pub use crate::policy::TrustedBy;
 
 /// Read access to the request's header lines.
 pub trait RequestHeaders {
@@ -24,165 +29,160 @@ impl RequestHeaders for Vec<(String, Vec<u8>)> {
     }
 }
 
-/// What made the certificate trusted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrustedBy {
-    Pin(Pin),
-    /// A valid path to this configured anchor (RFC 4514 subject).
-    Anchor(String),
+impl RequestHeaders for [(&str, &str)] {
+    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
+        self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes().to_vec()).collect()
+    }
+}
+
+impl<T: RequestHeaders + ?Sized> RequestHeaders for &T {
+    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
+        (**self).get_all(name)
+    }
 }
 
 /// A successfully authenticated client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
+    /// The client certificate.
     pub certificate: ClientCertificate,
     /// The rest of the forwarded chain, decoded (leaf excluded).
     pub chain: Vec<ClientCertificate>,
+    /// The format the certificate was read in.
     pub format: Format,
+    /// What trusted it.
     pub trusted_by: TrustedBy,
     /// Things an operator should know (a pin nearing its end, a stale CRL let through).
     pub warnings: Vec<String>,
 }
 
-/// A refusal, with the certificate when it was decoded (for the decision log and
+/// Why a request was not authenticated. [`Denied::reason`] is the stable code,
+/// [`Denied::public_detail`] what the client may be told, and `Display` the detail for the
+/// operator's log (it may name configuration, never a secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denied {
+    /// The configuration is missing or invalid: everything is refused.
+    Config(ConfigError),
+    /// The proof of origin or the terminator's verdict.
+    Origin(OriginDenial),
+    /// The certificate header could not be read or decoded into DER.
+    Extract(Refusal),
+    /// The leaf is not a usable X.509 certificate.
+    Certificate(Refusal),
+    /// A forwarded chain certificate (1-based position after the leaf) is not.
+    ChainCertificate {
+        /// Its position after the leaf.
+        position: usize,
+        /// Why.
+        error: Refusal,
+    },
+    /// A forwarded certificate (1-based position, the leaf being 1) repeats an earlier one's subject.
+    RepeatedSubject {
+        /// Its position.
+        position: usize,
+    },
+    /// Several certificates forwarded in one value are not a chain, leaf first.
+    InlineList(InlineListError),
+    /// notBefore, less the clock skew, is in the future.
+    NotYetValid {
+        /// notBefore (Unix seconds).
+        not_before: i64,
+    },
+    /// notAfter, plus the clock skew, has passed.
+    Expired {
+        /// notAfter (Unix seconds).
+        not_after: i64,
+    },
+    /// The policy refused it.
+    Policy(PolicyDenial),
+}
+
+impl Denied {
+    /// The stable reason code.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Denied::Config(_) => Reason::ConfigurationError,
+            Denied::Origin(o) => o.reason(),
+            Denied::Extract(r) | Denied::Certificate(r) => r.reason,
+            Denied::ChainCertificate { .. } => Reason::CertificateMalformed,
+            Denied::RepeatedSubject { .. } | Denied::InlineList(_) => Reason::CertificateAmbiguous,
+            Denied::NotYetValid { .. } => Reason::CertificateNotYetValid,
+            Denied::Expired { .. } => Reason::CertificateExpired,
+            Denied::Policy(p) => p.reason(),
+        }
+    }
+
+    /// What the client is told: fixed text about the kind of problem, never configuration.
+    pub fn public_detail(&self) -> &'static str {
+        match self {
+            Denied::Extract(r) | Denied::Certificate(r) => r.public_detail,
+            Denied::InlineList(_) => {
+                "several certificates in one header value must be a chain, leaf first, each issued by the next"
+            }
+            Denied::Policy(p) => p.public_detail(),
+            other => other.reason().public_detail(),
+        }
+    }
+
+    /// The reason, the operator's detail and the client's detail together.
+    pub fn refusal(&self) -> Refusal {
+        Refusal { reason: self.reason(), detail: self.to_string(), public_detail: self.public_detail() }
+    }
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denied::Config(e) => write!(f, "{e}"),
+            Denied::Origin(o) => write!(f, "{o}"),
+            Denied::Extract(r) | Denied::Certificate(r) => f.write_str(&r.detail),
+            Denied::ChainCertificate { position, error } => write!(f, "chain certificate {position}: {}", error.detail),
+            Denied::RepeatedSubject { position } => {
+                write!(f, "forwarded certificate {position} repeats the subject of an earlier one")
+            }
+            Denied::InlineList(e) => write!(f, "{e}"),
+            Denied::NotYetValid { not_before } => write!(f, "not valid before {}", rfc3339(*not_before)),
+            Denied::Expired { not_after } => write!(f, "expired at {}", rfc3339(*not_after)),
+            Denied::Policy(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+impl std::error::Error for Denied {}
+
+impl From<ConfigError> for Denied {
+    fn from(e: ConfigError) -> Self {
+        Denied::Config(e)
+    }
+}
+
+impl From<OriginDenial> for Denied {
+    fn from(e: OriginDenial) -> Self {
+        Denied::Origin(e)
+    }
+}
+
+impl From<PolicyDenial> for Denied {
+    fn from(e: PolicyDenial) -> Self {
+        Denied::Policy(e)
+    }
+}
+
+/// A denial with the certificate, when it was decoded (for the decision log and
 /// report-only mode).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Denial {
-    pub refusal: Refusal,
+    /// Why.
+    pub denied: Denied,
+    /// The client certificate, when it was decoded.
     pub certificate: Option<Box<ClientCertificate>>,
 }
 
-impl From<Refusal> for Denial {
-    fn from(refusal: Refusal) -> Self {
-        Denial { refusal, certificate: None }
+impl<T: Into<Denied>> From<T> for Denial {
+    fn from(denied: T) -> Self {
+        Denial { denied: denied.into(), certificate: None }
     }
-}
-
-/// Several certificates forwarded in one value must form a chain, leaf first: each names
-/// the next as its issuer (DER), every certificate after the leaf is a CA allowed to sign
-/// certificates, and each is signed by the next one's key. Comparing names is not enough:
-/// anyone can make a certificate with another CA's name (a "bridge" put between a victim's
-/// certificate and the real one); and without the CA rule an attacker's own end-entity key
-/// could sign such a bridge.
-///
-/// The cheap part (names, CA rules) is checked when the list is read; the signatures only
-/// once the leaf would otherwise be trusted ([`InlineList::verify_signatures`]), so a list
-/// that leads nowhere costs no signature work, and on the anchor path the links path
-/// building already verified are not paid for again.
-struct InlineList {
-    certificates: Vec<SignedCertificate>,
-}
-
-impl InlineList {
-    fn read(leaf: &[u8], chain: &[Vec<u8>]) -> Result<Self, String> {
-        let mut certificates = vec![
-            SignedCertificate::from_der(leaf).map_err(|e| format!("certificate 1 in the header value: {e}"))?,
-        ];
-        for (i, der) in chain.iter().enumerate() {
-            let n = i + 2;
-            let issuer =
-                SignedCertificate::from_der(der).map_err(|e| format!("certificate {n} in the header value: {e}"))?;
-            if !issuer.can_issue() {
-                return Err(format!(
-                    "certificate {n} in the header value is not a CA allowed to sign certificates, so it cannot \
-                     have issued certificate {}",
-                    n - 1
-                ));
-            }
-            if certificates[i].issuer_der != issuer.subject_der {
-                return Err(format!(
-                    "certificate {} in the header value does not name certificate {n} as its issuer",
-                    n - 1
-                ));
-            }
-            certificates.push(issuer);
-        }
-        Ok(InlineList { certificates })
-    }
-
-    /// On the anchor path: every certificate of the list after the leaf must be one that
-    /// path building verified (on the path, or the anchor). No signature work: a list that
-    /// carries certificates the path did not need is refused rather than checked at the
-    /// cost of keys its sender chose.
-    fn within_path(listed: &[Vec<u8>], links: &[PathLink], anchor_der: &[u8]) -> Result<(), String> {
-        for (i, der) in listed.iter().enumerate() {
-            if der != anchor_der && !links.iter().any(|l| l.der == *der) {
-                return Err(format!(
-                    "certificate {} in the header value is not on the path to the trust anchor",
-                    i + 2
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn verify_signatures(&self, budget: &SignatureBudget) -> Result<(), String> {
-        for (i, pair) in self.certificates.windows(2).enumerate() {
-            pair[0].verify_issued_by(&pair[1], budget).map_err(|e| {
-                format!("certificate {} in the header value was not issued by certificate {}: {e}", i + 1, i + 2)
-            })?;
-        }
-        Ok(())
-    }
-}
-
-fn inline_refusal(detail: String) -> Refusal {
-    Refusal::ambiguous(detail)
-        .public("several certificates in one header value must be a chain, leaf first, each issued by the next")
-}
-
-/// Why a pinned certificate's revocation could not be judged.
-enum Unjudged {
-    /// Finding its issuer spent the signature budget.
-    Budget(String),
-    /// A CRL names its issuer, but no configured CA of that name verifies its signature.
-    Unconfirmed(String),
-    /// As `Unconfirmed`, and such a CRL lists its serial: revoked, whatever crl_when_stale.
-    Listed(String),
-}
-
-/// The revocation path of a pinned certificate (`leaf`, decoded as `certificate`): the
-/// certificate with the configured CA whose name and key issued it, or nothing when no
-/// configured CRL names its issuer.
-fn pinned_link(
-    policy: &crate::policy::Policy,
-    leaf: &[u8],
-    certificate: &ClientCertificate,
-    budget: &SignatureBudget,
-) -> Result<Vec<PathLink>, Unjudged> {
-    let unconfirmed = |why: String| Unjudged::Unconfirmed(why);
-    let signed = SignedCertificate::from_der(leaf).map_err(|e| unconfirmed(format!("the certificate: {e}")))?;
-    let issuer_content = crate::trust::strip_sequence(&signed.issuer_der).to_vec();
-    let issuer = match policy.trust.issuer_of(&signed, budget) {
-        Ok(Some(issuer)) => issuer,
-        Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&certificate.serial)) => {
-            return Err(Unjudged::Listed(
-                "a configured CRL from a CA of its issuer's name lists its serial (no configured CA of that name \
-                 verifiably signed it)"
-                    .into(),
-            ))
-        }
-        Ok(None) if policy.crls.iter().any(|c| c.is_from_name(&issuer_content)) => {
-            return Err(unconfirmed(
-                "a configured CRL names its issuer, but no configured CA of that name verifies its signature, so \
-                 whether that CRL applies is unknown"
-                    .into(),
-            ))
-        }
-        Ok(None) => return Ok(Vec::new()),
-        Err(_) => {
-            return Err(Unjudged::Budget(format!(
-                "its issuer could not be found among the configured CAs within {MAX_SIGNATURE_CHECKS} signature \
-                 checks, so its revocation is unknown"
-            )))
-        }
-    };
-    Ok(vec![PathLink {
-        der: leaf.to_vec(),
-        issuer_content,
-        serial: certificate.serial.clone(),
-        issuer_spki: issuer.signed.spki_der.clone(),
-    }])
 }
 
 /// Authenticate a request at `now` (Unix seconds).
@@ -200,177 +200,67 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     for verdict in &policy.verdicts {
         verdict.check(&headers.get_all(&verdict.header))?;
     }
+    let extracted = |r: Refusal| Denial { denied: Denied::Extract(r), certificate: None };
     // A certificate the terminator dropped as too large is not a missing one.
     if let Some(flag) = &settings.too_large_flag {
-        flag.check(&headers.get_all(&flag.header))?;
+        flag.check(&headers.get_all(&flag.header)).map_err(extracted)?;
     }
 
     let chain_lines = match &settings.chain_header {
         Some(h) => headers.get_all(h),
         None => Vec::new(),
     };
-    let forwarded = extract(settings, &cert_lines, &chain_lines)?;
+    let forwarded = extract(settings, &cert_lines, &chain_lines).map_err(extracted)?;
     if let Some(digest_header) = &settings.digest_header {
-        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf)?;
+        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf).map_err(extracted)?;
     }
-    let certificate = ClientCertificate::from_der(&forwarded.leaf)?;
-    let deny = |reason: Reason, detail: String, certificate: ClientCertificate| Denial {
-        refusal: Refusal::new(reason, detail),
-        certificate: Some(Box::new(certificate)),
-    };
+    let certificate = ClientCertificate::from_der(&forwarded.leaf)
+        .map_err(|r| Denial { denied: Denied::Certificate(r), certificate: None })?;
+    let deny =
+        |denied: Denied, certificate: ClientCertificate| Denial { denied, certificate: Some(Box::new(certificate)) };
     let mut chain = Vec::with_capacity(forwarded.chain.len());
     for (i, der) in forwarded.chain.iter().enumerate() {
         match ClientCertificate::from_der(der) {
             Ok(c) => chain.push(c),
-            Err(e) => {
-                let detail = format!("chain certificate {}: {}", i + 1, e.detail);
-                return Err(deny(Reason::CertificateMalformed, detail, certificate));
-            }
+            Err(error) => return Err(deny(Denied::ChainCertificate { position: i + 1, error }, certificate)),
         }
     }
     // Two forwarded certificates with one subject: never needed by a real chain, and the
     // shape that makes path building try every combination.
     for (i, c) in chain.iter().enumerate() {
         if c.subject == certificate.subject || chain[..i].iter().any(|earlier| earlier.subject == c.subject) {
-            let detail = format!("forwarded certificate {} repeats the subject of an earlier one", i + 2);
-            return Err(deny(Reason::CertificateAmbiguous, detail, certificate));
+            return Err(deny(Denied::RepeatedSubject { position: i + 2 }, certificate));
         }
     }
-    let budget = SignatureBudget::default();
     let listed = &forwarded.chain[..forwarded.inline_count.min(forwarded.chain.len())];
     let inline = if listed.is_empty() {
         None
     } else {
         match InlineList::read(&forwarded.leaf, listed) {
-            Ok(list) => Some(list),
-            Err(detail) => return Err(Denial { refusal: inline_refusal(detail), certificate: Some(Box::new(certificate)) }),
+            Ok(list) => Some((listed, list)),
+            Err(e) => return Err(deny(Denied::InlineList(e), certificate)),
         }
     };
 
     let skew = i64::try_from(config.clock_skew_seconds).unwrap_or(0);
     if now.saturating_add(skew) < certificate.not_before {
-        let detail = format!("not valid before {}", rfc3339(certificate.not_before));
-        return Err(deny(Reason::CertificateNotYetValid, detail, certificate));
+        return Err(deny(Denied::NotYetValid { not_before: certificate.not_before }, certificate));
     }
     if now.saturating_sub(skew) > certificate.not_after {
-        let detail = format!("expired at {}", rfc3339(certificate.not_after));
-        return Err(deny(Reason::CertificateExpired, detail, certificate));
+        return Err(deny(Denied::Expired { not_after: certificate.not_after }, certificate));
     }
 
-    let mut warnings = Vec::new();
-    if let Some(detail) = policy.denylist.check(&certificate, &forwarded.leaf) {
-        return Err(deny(Reason::CertificateRevoked, detail, certificate));
+    let presented = Presented { leaf: &forwarded.leaf, certificate: &certificate, chain: &forwarded.chain, inline };
+    match policy.evaluate(&presented, now) {
+        Ok(trusted) => Ok(Identity {
+            certificate,
+            chain,
+            format: forwarded.format,
+            trusted_by: trusted.trusted_by,
+            warnings: trusted.warnings,
+        }),
+        Err(denial) => Err(deny(Denied::Policy(denial), certificate)),
     }
-
-    // Trust, and the path whose revocation is then checked: for a pinned certificate, the
-    // certificate alone with the configured CA whose key issued it (if any); for a chain,
-    // every certificate below the anchor.
-    let found = pins::find(&policy.thumbprints, var::ALLOWED_THUMBPRINTS, &policy.pins, &certificate, now);
-    let (trusted_by, links, anchor_der) = match found {
-        PinMatch::Active(pin) => {
-            if let Some(end) = pin.not_after {
-                if end - now <= policy.pin_warning_seconds {
-                    warnings.push(format!("{} ends at {}", pin.describe(), rfc3339(end)));
-                }
-            }
-            let links = if policy.crls.is_empty() {
-                Vec::new()
-            } else {
-                match pinned_link(policy, &forwarded.leaf, &certificate, &budget) {
-                    Ok(links) => links,
-                    Err(Unjudged::Budget(detail)) => return Err(deny(Reason::CertificateUntrusted, detail, certificate)),
-                    Err(Unjudged::Listed(detail)) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
-                    // Judged as a list that cannot be confirmed current: `crl_when_stale` decides.
-                    Err(Unjudged::Unconfirmed(detail)) if policy.when_stale == WhenStale::Deny => {
-                        return Err(deny(Reason::RevocationListStale, detail, certificate))
-                    }
-                    Err(Unjudged::Unconfirmed(detail)) => {
-                        warnings.push(format!("{detail}; allowed by crl_when_stale = allow"));
-                        Vec::new()
-                    }
-                }
-            };
-            (TrustedBy::Pin(pin), links, None)
-        }
-        unmatched if !policy.trust.is_empty() => {
-            // Within the skew the chain is judged at a time inside the leaf's own window
-            // (`from_der` refuses a window that ends before it begins; max-then-min cannot
-            // panic even if one reached here, where `clamp` would).
-            let at = now.max(certificate.not_before).min(certificate.not_after);
-            match policy.trust.verify(&forwarded.leaf, &forwarded.chain, at, policy.eku, &budget) {
-                Ok(verified) => {
-                    if certificate.digital_signature_allowed == Some(false) {
-                        let detail = "keyUsage does not allow digitalSignature".to_string();
-                        return Err(deny(Reason::CertificateWrongUsage, detail, certificate));
-                    }
-                    (TrustedBy::Anchor(verified.anchor), verified.links, Some(verified.anchor_der))
-                }
-                Err(e) => {
-                    let (reason, mut detail) = match e {
-                        ChainError::WrongUsage(d) => (Reason::CertificateWrongUsage, d),
-                        ChainError::Untrusted(d) => (Reason::CertificateUntrusted, d),
-                        ChainError::Expired => {
-                            (Reason::CertificateUntrusted, "a certificate on the path has expired".into())
-                        }
-                        ChainError::NotYetValid => {
-                            (Reason::CertificateUntrusted, "a certificate on the path is not valid yet".into())
-                        }
-                        ChainError::TooMuchWork => (
-                            Reason::CertificateUntrusted,
-                            format!("no path found within the budget of {MAX_SIGNATURE_CHECKS} signature checks"),
-                        ),
-                    };
-                    if let PinMatch::Inactive(pin) = unmatched {
-                        detail.push_str(&format!("; {}", pins::inactive_detail(&pin, now)));
-                    }
-                    return Err(deny(reason, detail, certificate));
-                }
-            }
-        }
-        PinMatch::Inactive(pin) => {
-            let detail = pins::inactive_detail(&pin, now);
-            return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
-        }
-        PinMatch::None => {
-            let detail = format!("no configured pin matches (sha256 {})", certificate.sha256_hex());
-            return Err(deny(Reason::CertificateNotAllowed, detail, certificate));
-        }
-    };
-
-    // Trusted: only now does a list's chain of signatures matter (see `InlineList`). On the
-    // anchor path the list must be made of the path's own certificates; for a pin, its links
-    // are verified within their own small budget.
-    if let Some(list) = &inline {
-        let checked = match &anchor_der {
-            Some(anchor) => InlineList::within_path(listed, &links, anchor),
-            None => list.verify_signatures(&SignatureBudget::new(MAX_LIST_SIGNATURE_CHECKS)),
-        };
-        if let Err(detail) = checked {
-            return Err(Denial { refusal: inline_refusal(detail), certificate: Some(Box::new(certificate)) });
-        }
-    }
-
-    // Revocation of every certificate on that path: thumbprints of its CA certificates on
-    // the denylist, then each certificate against its own issuer's CRLs.
-    for der in links.iter().skip(1).map(|l| l.der.as_slice()).chain(anchor_der.as_deref()) {
-        if let Some(detail) = policy.denylist.check_ca(der) {
-            return Err(deny(Reason::CertificateRevoked, detail, certificate));
-        }
-    }
-    match crl_status(&policy.crls, &links, now) {
-        CrlStatus::Revoked(detail) => return Err(deny(Reason::CertificateRevoked, detail, certificate)),
-        CrlStatus::Stale(detail) if policy.when_stale == WhenStale::Deny => {
-            return Err(deny(Reason::RevocationListStale, detail, certificate))
-        }
-        CrlStatus::Stale(detail) => warnings.push(format!("{detail}; allowed by crl_when_stale = allow")),
-        CrlStatus::Good | CrlStatus::NoList => {}
-    }
-
-    if !policy.names.is_empty() && !policy.names.iter().any(|rule| rule.matches(&certificate)) {
-        let detail = "no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID".to_string();
-        return Err(deny(Reason::CertificateNameNotAllowed, detail, certificate));
-    }
-    Ok(Identity { certificate, chain, format: forwarded.format, trusted_by, warnings })
 }
 
 #[cfg(test)]
@@ -407,7 +297,7 @@ mod tests {
         authenticate_lines(config, &[value.as_bytes().to_vec()], &[], now())
     }
 
-    fn pin_of(id: &Identity) -> &Pin {
+    fn pin_of(id: &Identity) -> &crate::policy::pins::Pin {
         match &id.trusted_by {
             TrustedBy::Pin(p) => p,
             other => panic!("trusted by {other:?}"),
@@ -422,7 +312,7 @@ mod tests {
     }
 
     fn reason(config: &Config, value: &str) -> Reason {
-        run(config, value).unwrap_err().refusal.reason
+        run(config, value).unwrap_err().denied.reason()
     }
 
     #[test]
@@ -483,7 +373,9 @@ mod tests {
         let pins = format!("{};{}", expired.sha256_hex(), future.sha256_hex());
         let cfg = config(&pins, &[]);
         let denial = run(&cfg, &encode::base64_der(&expired.der)).unwrap_err();
-        assert_eq!(denial.refusal.reason, Reason::CertificateExpired);
+        let not_after = crate::certificate::ClientCertificate::from_der(&expired.der).unwrap().not_after;
+        assert_eq!(denial.denied, Denied::Expired { not_after });
+        assert_eq!(denial.denied.to_string(), format!("expired at {}", rfc3339(not_after)));
         assert!(denial.certificate.is_some(), "the log gets the thumbprint of a decoded certificate");
         assert_eq!(reason(&cfg, &encode::base64_der(&future.der)), Reason::CertificateNotYetValid);
         // Expired beats not-allowed: the reason says what is wrong with the certificate itself.
@@ -515,9 +407,9 @@ mod tests {
         let skew = cfg.clock_skew_seconds as i64;
         let at = |t: i64| authenticate_lines(&cfg, &[encode::base64_der(&leaf.der).into_bytes()], &[], t);
         assert!(at(c.not_before - skew).is_ok(), "first valid second (with skew)");
-        assert_eq!(at(c.not_before - skew - 1).unwrap_err().refusal.reason, Reason::CertificateNotYetValid);
+        assert_eq!(at(c.not_before - skew - 1).unwrap_err().denied, Denied::NotYetValid { not_before: c.not_before });
         assert!(at(c.not_after + skew).is_ok(), "last valid second (with skew)");
-        assert_eq!(at(c.not_after + skew + 1).unwrap_err().refusal.reason, Reason::CertificateExpired);
+        assert_eq!(at(c.not_after + skew + 1).unwrap_err().denied, Denied::Expired { not_after: c.not_after });
     }
 
     #[test]
@@ -528,8 +420,14 @@ mod tests {
         let cfg = config(&a.sha1_hex(), &[]);
         assert!(run(&cfg, &encode::base64_der(&a.der)).is_ok());
         let denial = run(&cfg, &encode::base64_der(&b.der)).unwrap_err();
-        assert_eq!(denial.refusal.reason, Reason::CertificateNotAllowed);
-        assert!(denial.refusal.detail.contains(&b.sha256_hex()));
+        assert_eq!(
+            denial.denied,
+            Denied::Policy(PolicyDenial::NoPinMatches {
+                sha256: crate::certificate::ClientCertificate::from_der(&b.der).unwrap().sha256
+            })
+        );
+        assert_eq!(denial.denied.reason(), Reason::CertificateNotAllowed);
+        assert_eq!(denial.denied.to_string(), format!("no configured pin matches (sha256 {})", b.sha256_hex()));
     }
 
     #[test]
@@ -548,7 +446,7 @@ mod tests {
         assert_eq!(reason(&cfg, ""), Reason::CertificateMissing);
         assert_eq!(reason(&cfg, "(null)"), Reason::CertificateMissing);
         let twice = authenticate_lines(&cfg, &[b64.clone().into_bytes(), b64.clone().into_bytes()], &[], now());
-        assert_eq!(twice.unwrap_err().refusal.reason, Reason::CertificateAmbiguous);
+        assert_eq!(twice.unwrap_err().denied.reason(), Reason::CertificateAmbiguous);
         let rsa = ca.issue(&LeafOptions::named("rsa").key(KeyKind::Rsa2048));
         let rsa_b64 = encode::base64_der(&rsa.der);
         assert!(rsa_b64.len() > 512);
@@ -588,7 +486,7 @@ mod tests {
         // Two header lines are one list.
         let lines = [encode::xfcc_element(&other.der, &[], "CN=x").into_bytes(), good.clone().into_bytes()];
         assert_eq!(
-            authenticate_lines(&cfg, &lines, &[], now()).unwrap_err().refusal.reason,
+            authenticate_lines(&cfg, &lines, &[], now()).unwrap_err().denied.reason(),
             Reason::CertificateAmbiguous
         );
         assert_eq!(authenticate_lines(&last, &lines, &[], now()).unwrap().certificate.sha256_hex(), leaf.sha256_hex());
@@ -606,7 +504,7 @@ mod tests {
         assert_eq!(id.chain.len(), 2);
         let dup = [b":AQID:".to_vec(), b":AQID:".to_vec()];
         let denial = authenticate_lines(&cfg, &[encode::rfc9440(&leaf.der).into_bytes()], &dup, now()).unwrap_err();
-        assert_eq!(denial.refusal.reason, Reason::CertificateAmbiguous);
+        assert_eq!(denial.denied.reason(), Reason::CertificateAmbiguous);
     }
 
     #[test]

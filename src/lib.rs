@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod config;
 pub mod decision;
 pub mod extract;
+pub mod gate;
 pub mod log;
 pub mod platform;
 pub mod policy;
@@ -16,6 +17,9 @@ pub mod service;
 pub mod thumbprint;
 pub mod trust;
 
+pub use config::{ConfigError, VariableSource};
+pub use decision::{Denied, Identity, RequestHeaders, TrustedBy};
+pub use gate::Gate;
 pub use reason::{Reason, Refusal};
 
 #[cfg(target_arch = "wasm32")]

@@ -5,11 +5,12 @@
 use serde_json::{json, Value};
 
 use crate::certificate::{rfc3339, ClientCertificate};
-use crate::config::{Config, VariableSource};
-use crate::decision::{authenticate, Denial, Identity, TrustedBy};
+use crate::config::{ConfigError, VariableSource};
+use crate::decision::{Denial, Identity, TrustedBy};
+use crate::gate::Gate;
 use crate::log::LogLine;
 use crate::policy::pins::PinValue;
-use crate::reason::{Reason, Refusal};
+use crate::reason::Reason;
 
 pub use crate::decision::RequestHeaders;
 
@@ -119,11 +120,11 @@ fn matched_json(trusted_by: &TrustedBy) -> Value {
     }
 }
 
-fn whoami(identity: &Identity, config: &Config) -> Value {
+fn whoami(identity: &Identity, gate: &Gate) -> Value {
     let mut body = certificate_json(&identity.certificate);
     body.insert("matched".into(), matched_json(&identity.trusted_by));
     body.insert("format".into(), json!(identity.format.name()));
-    body.insert("platform".into(), json!(config.platform));
+    body.insert("platform".into(), json!(gate.platform()));
     body.insert(
         "chain".into(),
         identity
@@ -136,11 +137,11 @@ fn whoami(identity: &Identity, config: &Config) -> Value {
 }
 
 /// `whoami` for a request that report-only mode let through.
-fn whoami_report_only(denial: &Denial, config: &Config) -> Value {
+fn whoami_report_only(denial: &Denial, gate: &Gate) -> Value {
     let mut body = denial.certificate.as_deref().map(certificate_json).unwrap_or_default();
     body.insert("authenticated".into(), json!(false));
-    body.insert("would_deny".into(), json!(denial.refusal.reason.code()));
-    body.insert("platform".into(), json!(config.platform));
+    body.insert("would_deny".into(), json!(denial.denied.reason().code()));
+    body.insert("platform".into(), json!(gate.platform()));
     Value::Object(body)
 }
 
@@ -156,10 +157,10 @@ fn decision_log(now: i64, method: &str, path: &str, status: u16) -> LogLine {
         .with("status", status)
 }
 
-fn configuration_log(now: i64, refusal: &Refusal) -> LogLine {
+fn configuration_log(now: i64, error: &ConfigError) -> LogLine {
     LogLine::new("error", "configuration_error", now)
         .with("reason", Reason::ConfigurationError.code())
-        .with_text("problem", &refusal.detail)
+        .with_text("problem", &error.to_string())
 }
 
 fn with_certificate(line: LogLine, c: Option<&ClientCertificate>) -> LogLine {
@@ -179,7 +180,7 @@ fn route(path: &str, is_read: bool, whoami_body: impl FnOnce() -> Value) -> Http
     }
 }
 
-/// Handle one request.
+/// Handle one request, reading the configuration from `variables` for it.
 pub fn handle(
     method: &str,
     path_with_query: &str,
@@ -187,9 +188,21 @@ pub fn handle(
     variables: &dyn VariableSource,
     now: i64,
 ) -> Outcome {
+    respond(&Gate::from_source(variables), method, path_with_query, headers, now)
+}
+
+/// Handle one request with a configuration already read (a [`Gate`] built once, or the
+/// error that building it gave).
+pub fn respond(
+    gate: &Result<Gate, ConfigError>,
+    method: &str,
+    path_with_query: &str,
+    headers: &dyn RequestHeaders,
+    now: i64,
+) -> Outcome {
     let path = path_of(path_with_query);
     let is_read = method == "GET" || method == "HEAD";
-    let config = Config::load(variables);
+    let config = gate;
     let mut logs = Vec::new();
 
     let mut response = if path == HEALTH_PATH {
@@ -213,9 +226,9 @@ pub fn handle(
                 );
                 response
             }
-            Ok(config) => match authenticate(config, headers, now) {
+            Ok(gate) => match gate.decide(headers, now) {
                 Ok(identity) => {
-                    let response = route(path, is_read, || whoami(&identity, config));
+                    let response = route(path, is_read, || whoami(&identity, gate));
                     let mut line = decision_log(now, method, path, response.status)
                         .with("outcome", "allow")
                         .with("matched", matched_json(&identity.trusted_by));
@@ -226,24 +239,25 @@ pub fn handle(
                     logs.push(line);
                     response
                 }
-                Err(denial) if config.policy.report_only => {
-                    let mut response = route(path, is_read, || whoami_report_only(&denial, config));
-                    let code = denial.refusal.reason.code();
+                Err(denial) if gate.report_only() => {
+                    let mut response = route(path, is_read, || whoami_report_only(&denial, gate));
+                    let code = denial.denied.reason().code();
                     response.headers.push((REPORT_ONLY_HEADER, format!("would-deny; reason={code}")));
                     let line = decision_log(now, method, path, response.status)
                         .with("level", "warn")
                         .with("outcome", "report_only")
                         .with("reason", code)
-                        .with_text("detail", &denial.refusal.detail);
+                        .with_text("detail", &denial.denied.to_string());
                     logs.push(with_certificate(line, denial.certificate.as_deref()));
                     response
                 }
-                Err(Denial { refusal, certificate }) => {
-                    let response = problem(refusal.reason.status(), refusal.reason, refusal.public_detail);
+                Err(Denial { denied, certificate }) => {
+                    let reason = denied.reason();
+                    let response = problem(reason.status(), reason, denied.public_detail());
                     let line = decision_log(now, method, path, response.status)
                         .with("outcome", "deny")
-                        .with("reason", refusal.reason.code())
-                        .with_text("detail", &refusal.detail);
+                        .with("reason", reason.code())
+                        .with_text("detail", &denied.to_string());
                     logs.push(with_certificate(line, certificate.as_deref()));
                     response
                 }

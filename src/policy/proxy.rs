@@ -7,11 +7,90 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::reason::{Reason, Refusal};
+use crate::reason::Reason;
 
-pub const DEFAULT_SECRET_HEADER: &str = "x-certgate-proxy-secret";
-pub const DEFAULT_SIGNATURE_HEADER: &str = "x-certgate-signature";
-pub const DEFAULT_SIGNATURE_MAX_AGE: u64 = 300;
+/// Why the request's proof of origin, or the terminator's verdict, was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OriginDenial {
+    /// The shared-secret header is absent.
+    SecretMissing,
+    /// The shared-secret header occurs more than once.
+    SecretRepeated,
+    /// The shared secret is wrong.
+    SecretMismatch,
+    /// The signature header is absent.
+    SignatureMissing,
+    /// The signature header occurs more than once.
+    SignatureRepeated,
+    /// The signature header is not UTF-8.
+    SignatureNotText,
+    /// The signature header is not `t=<unix seconds>,v1=<hex>`.
+    SignatureSyntax,
+    /// The MAC is not hex.
+    SignatureNotHex,
+    /// The signature is older than `proxy_signature_max_age_seconds`.
+    SignatureTooOld,
+    /// The signature is dated beyond the clock skew in the future.
+    SignatureInFuture,
+    /// A signed request carries the certificate header more than once.
+    SignedHeaderRepeated,
+    /// The MAC does not verify.
+    SignatureMismatch,
+    /// A verdict header (`header`, from configuration) is absent.
+    VerdictMissing {
+        /// The configured header.
+        header: String,
+    },
+    /// A verdict header occurs more than once.
+    VerdictRepeated {
+        /// The configured header.
+        header: String,
+    },
+    /// A verdict header carries a value not accepted (at most 80 characters of it, as the
+    /// terminator wrote it: a verdict, not the client's data).
+    VerdictNotAccepted {
+        /// What the terminator said.
+        value: String,
+    },
+}
+
+impl OriginDenial {
+    /// The reason code.
+    pub fn reason(&self) -> Reason {
+        match self {
+            OriginDenial::VerdictMissing { .. }
+            | OriginDenial::VerdictRepeated { .. }
+            | OriginDenial::VerdictNotAccepted { .. } => Reason::TerminatorRejected,
+            _ => Reason::ProxyUnauthenticated,
+        }
+    }
+}
+
+impl std::fmt::Display for OriginDenial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OriginDenial::SecretMissing => f.write_str("the proxy secret header is missing"),
+            OriginDenial::SecretRepeated => f.write_str("the proxy secret header occurs more than once"),
+            OriginDenial::SecretMismatch => f.write_str("the proxy secret does not match"),
+            OriginDenial::SignatureMissing => f.write_str("the proxy signature header is missing"),
+            OriginDenial::SignatureRepeated => f.write_str("the proxy signature header occurs more than once"),
+            OriginDenial::SignatureNotText => f.write_str("the proxy signature is not text"),
+            OriginDenial::SignatureSyntax => f.write_str("the proxy signature is not `t=<unix seconds>,v1=<hex>`"),
+            OriginDenial::SignatureNotHex => f.write_str("the proxy signature MAC is not hex"),
+            OriginDenial::SignatureTooOld => f.write_str("the proxy signature is too old"),
+            OriginDenial::SignatureInFuture => f.write_str("the proxy signature is dated in the future"),
+            OriginDenial::SignedHeaderRepeated => f.write_str("the certificate header occurs more than once"),
+            OriginDenial::SignatureMismatch => f.write_str("the proxy signature does not match"),
+            OriginDenial::VerdictMissing { header } => write!(f, "the terminator sent no `{header}` verdict"),
+            OriginDenial::VerdictRepeated { header } => write!(f, "the `{header}` verdict occurs more than once"),
+            OriginDenial::VerdictNotAccepted { value } => write!(f, "the terminator's verdict is `{value}`"),
+        }
+    }
+}
+
+impl std::error::Error for OriginDenial {}
+
 /// Shortest secret or HMAC key accepted: guessing must be hopeless.
 pub const MIN_SECRET_LEN: usize = 16;
 
@@ -38,20 +117,15 @@ impl SharedSecret {
 
     /// Check the header lines. Comparing digests keeps the comparison constant-time and
     /// independent of the presented value's length.
-    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), Refusal> {
+    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), OriginDenial> {
         let [value] = lines else {
-            let detail = if lines.is_empty() {
-                "the proxy secret header is missing"
-            } else {
-                "the proxy secret header occurs more than once"
-            };
-            return Err(Refusal::new(Reason::ProxyUnauthenticated, detail));
+            return Err(if lines.is_empty() { OriginDenial::SecretMissing } else { OriginDenial::SecretRepeated });
         };
         let presented: [u8; 32] = Sha256::digest(value).into();
         if bool::from(presented.ct_eq(&self.digest)) {
             Ok(())
         } else {
-            Err(Refusal::new(Reason::ProxyUnauthenticated, "the proxy secret does not match"))
+            Err(OriginDenial::SecretMismatch)
         }
     }
 }
@@ -91,49 +165,58 @@ impl Signature {
         Ok(Signature { header, max_age_seconds, key: key.as_bytes().to_vec() })
     }
 
-    pub fn check(&self, lines: &[Vec<u8>], certificate_lines: &[Vec<u8>], now: i64, skew: u64) -> Result<(), Refusal> {
-        let fail = |d: &str| Err(Refusal::new(Reason::ProxyUnauthenticated, d.to_string()));
+    pub fn check(
+        &self,
+        lines: &[Vec<u8>],
+        certificate_lines: &[Vec<u8>],
+        now: i64,
+        skew: u64,
+    ) -> Result<(), OriginDenial> {
+        let fail = |d: OriginDenial| Err(d);
         let [value] = lines else {
             return fail(if lines.is_empty() {
-                "the proxy signature header is missing"
+                OriginDenial::SignatureMissing
             } else {
-                "the proxy signature header occurs more than once"
+                OriginDenial::SignatureRepeated
             });
         };
         let Ok(value) = std::str::from_utf8(value) else {
-            return fail("the proxy signature is not text");
+            return fail(OriginDenial::SignatureNotText);
         };
         let (mut timestamp, mut mac_hex) = (None, None);
         for part in value.split(',') {
             match part.trim().split_once('=') {
                 Some(("t", t)) if timestamp.is_none() => timestamp = t.parse::<i64>().ok(),
                 Some(("v1", v)) if mac_hex.is_none() => mac_hex = Some(v),
-                _ => return fail("the proxy signature is not `t=<unix seconds>,v1=<hex>`"),
+                _ => return fail(OriginDenial::SignatureSyntax),
             }
         }
         let (Some(timestamp), Some(mac_hex)) = (timestamp, mac_hex) else {
-            return fail("the proxy signature is not `t=<unix seconds>,v1=<hex>`");
+            return fail(OriginDenial::SignatureSyntax);
         };
         let Ok(presented) = hex::decode(mac_hex) else {
-            return fail("the proxy signature MAC is not hex");
+            return fail(OriginDenial::SignatureNotHex);
         };
         let age = now.saturating_sub(timestamp);
         if age > i64::try_from(self.max_age_seconds).unwrap_or(i64::MAX) {
-            return fail("the proxy signature is too old");
+            return fail(OriginDenial::SignatureTooOld);
         }
         if -age > i64::try_from(skew).unwrap_or(0) {
-            return fail("the proxy signature is dated in the future");
+            return fail(OriginDenial::SignatureInFuture);
         }
         let certificate: &[u8] = match certificate_lines {
             [] => b"",
             [one] => one,
-            _ => return fail("the certificate header occurs more than once"),
+            _ => return fail(OriginDenial::SignedHeaderRepeated),
         };
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).map_err(|_| Refusal::configuration("bad HMAC key"))?;
+        // HMAC accepts keys of any length: the error branch cannot be taken.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return fail(OriginDenial::SignatureMismatch);
+        };
         mac.update(format!("{timestamp}.").as_bytes());
         mac.update(certificate);
         // verify_slice compares in constant time.
-        mac.verify_slice(&presented).or_else(|_| fail("the proxy signature does not match"))
+        mac.verify_slice(&presented).or_else(|_| fail(OriginDenial::SignatureMismatch))
     }
 }
 
@@ -145,14 +228,14 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), Refusal> {
+    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), OriginDenial> {
         let [value] = lines else {
-            let detail = if lines.is_empty() {
-                format!("the terminator sent no `{}` verdict", self.header)
+            let header = self.header.clone();
+            return Err(if lines.is_empty() {
+                OriginDenial::VerdictMissing { header }
             } else {
-                format!("the `{}` verdict occurs more than once", self.header)
-            };
-            return Err(Refusal::new(Reason::TerminatorRejected, detail));
+                OriginDenial::VerdictRepeated { header }
+            });
         };
         let value = String::from_utf8_lossy(value);
         let value = value.trim();
@@ -160,7 +243,7 @@ impl Verdict {
             Ok(())
         } else {
             let shown: String = value.chars().take(80).collect();
-            Err(Refusal::new(Reason::TerminatorRejected, format!("the terminator's verdict is `{shown}`")))
+            Err(OriginDenial::VerdictNotAccepted { value: shown })
         }
     }
 }
@@ -219,14 +302,14 @@ mod tests {
         let now = 1_800_000_000;
         let good = sign(key.as_bytes(), now - 10, &cert).into_bytes();
         assert!(s.check(&[good.clone()], &[cert.clone()], now, 60).is_ok());
-        assert!(s.check(&[good.clone()], &[b"MIIBother".to_vec()], now, 60).is_err(), "bound to the certificate");
-        assert!(s.check(&[good], &[cert.clone()], now + 400, 60).is_err(), "too old");
+        assert_eq!(s.check(&[good.clone()], &[b"MIIBother".to_vec()], now, 60), Err(OriginDenial::SignatureMismatch));
+        assert_eq!(s.check(&[good], &[cert.clone()], now + 400, 60), Err(OriginDenial::SignatureTooOld));
         let future = sign(key.as_bytes(), now + 120, &cert).into_bytes();
-        assert!(s.check(&[future], &[cert.clone()], now, 60).is_err(), "from the future");
+        assert_eq!(s.check(&[future], &[cert.clone()], now, 60), Err(OriginDenial::SignatureInFuture));
         let none = sign(key.as_bytes(), now, b"").into_bytes();
         assert!(s.check(&[none], &[], now, 60).is_ok(), "no certificate signs the empty string");
         let other_key = sign(b"another key of enough length!!", now, &cert).into_bytes();
-        assert!(s.check(&[other_key], &[cert.clone()], now, 60).is_err());
+        assert_eq!(s.check(&[other_key], &[cert.clone()], now, 60), Err(OriginDenial::SignatureMismatch));
         for bad in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,v1=zz", "t=1,v1=00,t=2"] {
             assert!(s.check(&[bad.as_bytes().to_vec()], &[cert.clone()], now, 60).is_err(), "{bad}");
         }
@@ -234,8 +317,8 @@ mod tests {
         let signed = sign(key.as_bytes(), now, &cert);
         let (t, v1) = signed.split_once(',').unwrap();
         for twice in [format!("{signed},{t}"), format!("{signed},{v1}")] {
-            let e = s.check(&[twice.clone().into_bytes()], &[cert.clone()], now, 60).unwrap_err();
-            assert!(e.detail.contains("is not `t=<unix seconds>,v1=<hex>`"), "{twice}: {}", e.detail);
+            let e = s.check(&[twice.clone().into_bytes()], &[cert.clone()], now, 60);
+            assert_eq!(e, Err(OriginDenial::SignatureSyntax), "{twice}");
         }
         // The age and the skew are inclusive limits.
         let at = |t: i64| sign(key.as_bytes(), t, &cert).into_bytes();
@@ -253,12 +336,19 @@ mod tests {
         let v = Verdict { header: "ssl-client-verify".into(), accepted: vec!["SUCCESS".into()] };
         assert!(v.check(&[b"SUCCESS".to_vec()]).is_ok());
         assert!(v.check(&[b"success".to_vec()]).is_ok());
+        let e = v.check(&[b"FAILED:certificate has expired".to_vec()]).unwrap_err();
+        assert_eq!(e, OriginDenial::VerdictNotAccepted { value: "FAILED:certificate has expired".into() });
+        assert_eq!(e.reason(), Reason::TerminatorRejected);
+        assert_eq!(e.to_string(), "the terminator's verdict is `FAILED:certificate has expired`");
+        assert!(v.check(&[b"NONE".to_vec()]).is_err());
+        let missing = v.check(&[]).unwrap_err();
+        assert_eq!(missing, OriginDenial::VerdictMissing { header: "ssl-client-verify".into() });
+        assert_eq!(missing.to_string(), "the terminator sent no `ssl-client-verify` verdict");
         assert_eq!(
-            v.check(&[b"FAILED:certificate has expired".to_vec()]).unwrap_err().reason,
+            v.check(&[b"SUCCESS".to_vec(), b"SUCCESS".to_vec()]).unwrap_err().reason(),
             Reason::TerminatorRejected
         );
-        assert!(v.check(&[b"NONE".to_vec()]).is_err());
-        assert!(v.check(&[]).is_err());
+        assert_eq!(OriginDenial::SecretMissing.reason(), Reason::ProxyUnauthenticated);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! CRLs supplied in configuration, signature-checked against their issuer when read, with
 //! a freshness limit (nextUpdate) and an explicit fail-open / fail-closed choice.
 
+use std::fmt;
+
 use sha2::Digest as _;
 use x509_cert::crl::CertificateList;
 use x509_cert::der::{Decode, Encode};
@@ -78,26 +80,25 @@ impl Denylist {
 
     /// Why a CA certificate on the verified path is denied, if it is: by thumbprint
     /// (serial entries name client certificates, whose issuers differ).
-    pub fn check_ca(&self, der: &[u8]) -> Option<String> {
+    pub fn check_ca(&self, der: &[u8]) -> Option<Revocation> {
         if self.thumbprints.is_empty() {
             return None;
         }
         let sha1: [u8; 20] = sha1::Sha1::digest(der).into();
         let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
-        self.thumbprint_of(der, &sha1, &sha256)
-            .map(|t| format!("thumbprint {t} of a CA certificate on the path is on the denylist"))
+        self.thumbprint_of(der, &sha1, &sha256).map(|t| Revocation::CaThumbprint { thumbprint: t.to_string() })
     }
 
     /// Why this certificate (`der`, decoded as `c`) is denied, if it is: by serial, by key,
     /// or by the thumbprint of it or of its ECDSA twin.
-    pub fn check(&self, c: &ClientCertificate, der: &[u8]) -> Option<String> {
+    pub fn check(&self, c: &ClientCertificate, der: &[u8]) -> Option<Revocation> {
         if self.serials.contains(&c.serial) {
-            return Some(format!("serial {} is on the denylist", c.serial_hex));
+            return Some(Revocation::Serial { serial_hex: c.serial_hex.clone() });
         }
         if self.keys.contains(&c.spki_sha256) {
-            return Some(format!("key sha256 {} is on the denylist", hex::encode(c.spki_sha256)));
+            return Some(Revocation::Key { key_sha256: c.spki_sha256 });
         }
-        self.thumbprint_of(der, &c.sha1, &c.sha256).map(|t| format!("thumbprint {t} is on the denylist"))
+        self.thumbprint_of(der, &c.sha1, &c.sha256).map(|t| Revocation::Thumbprint { thumbprint: t.to_string() })
     }
 }
 
@@ -148,15 +149,116 @@ impl Crl {
     }
 }
 
+/// Why a certificate is revoked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// Its serial is on the denylist.
+    Serial {
+        /// The serial, as the certificate carries it (hex).
+        serial_hex: String,
+    },
+    /// Its key is on the denylist.
+    Key {
+        /// SHA-256 of its SubjectPublicKeyInfo.
+        key_sha256: [u8; 32],
+    },
+    /// Its thumbprint (or its ECDSA twin's) is on the denylist.
+    Thumbprint {
+        /// The denylist entry, as configured.
+        thumbprint: String,
+    },
+    /// The thumbprint of a CA certificate on its path is on the denylist.
+    CaThumbprint {
+        /// The denylist entry, as configured.
+        thumbprint: String,
+    },
+    /// A CRL of its issuer lists it (`depth` 0 is the client certificate, 1 the CA above it...).
+    Crl {
+        /// Position on the path.
+        depth: usize,
+        /// Its serial, as an unsigned integer.
+        serial: Vec<u8>,
+        /// The CRL issuer's name (RFC 4514).
+        issuer: String,
+    },
+    /// A pinned certificate that no configured CA verifiably signed is listed by a CRL from a
+    /// CA of its issuer's name.
+    UnconfirmedIssuerListed,
+}
+
+fn on_path(depth: usize) -> String {
+    if depth == 0 {
+        "the certificate".to_string()
+    } else {
+        format!("CA certificate {depth} on the path")
+    }
+}
+
+impl fmt::Display for Revocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Revocation::Serial { serial_hex } => write!(f, "serial {serial_hex} is on the denylist"),
+            Revocation::Key { key_sha256 } => write!(f, "key sha256 {} is on the denylist", hex::encode(key_sha256)),
+            Revocation::Thumbprint { thumbprint } => write!(f, "thumbprint {thumbprint} is on the denylist"),
+            Revocation::CaThumbprint { thumbprint } => {
+                write!(f, "thumbprint {thumbprint} of a CA certificate on the path is on the denylist")
+            }
+            Revocation::Crl { depth, serial, issuer } => {
+                write!(f, "{} (serial {}) is revoked by a CRL of {issuer}", on_path(*depth), hex::encode(serial))
+            }
+            Revocation::UnconfirmedIssuerListed => f.write_str(
+                "a configured CRL from a CA of its issuer's name lists its serial (no configured CA of that name \
+                 verifiably signed it)",
+            ),
+        }
+    }
+}
+
+/// Why a certificate's revocation status cannot be confirmed current.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Staleness {
+    /// The freshest CRL of an issuer on the path is past its nextUpdate.
+    Crl {
+        /// Position on the path of the certificate it is for.
+        depth: usize,
+        /// The CRL issuer's name (RFC 4514).
+        issuer: String,
+        /// Its nextUpdate (Unix seconds).
+        next_update: i64,
+    },
+    /// A configured CRL names a pinned certificate's issuer, but no configured CA of that
+    /// name verifies the certificate's signature.
+    UnconfirmedIssuer,
+}
+
+impl fmt::Display for Staleness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Staleness::Crl { depth, issuer, next_update } => write!(
+                f,
+                "the freshest CRL of {issuer} (for {}) was due for renewal at {}",
+                on_path(*depth),
+                rfc3339(*next_update)
+            ),
+            Staleness::UnconfirmedIssuer => f.write_str(
+                "a configured CRL names its issuer, but no configured CA of that name verifies its signature, so \
+                 whether that CRL applies is unknown",
+            ),
+        }
+    }
+}
+
 /// The CRL verdict for a certificate, or for every certificate of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CrlStatus {
     /// No configured CRL is from the issuer of any certificate checked.
     NoList,
     Good,
-    Revoked(String),
+    Revoked(Revocation),
     /// The freshest list of an issuer on the path is past its nextUpdate.
-    Stale(String),
+    Stale(Staleness),
 }
 
 fn time_secs(t: &x509_cert::time::Time) -> i64 {
@@ -230,25 +332,25 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
 pub fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
     let mut status = CrlStatus::NoList;
     for (depth, link) in links.iter().enumerate() {
-        let lists = || crls.iter().filter(|c| c.issuer_content == link.issuer_content && c.issuer_spki == link.issuer_spki);
+        let lists =
+            || crls.iter().filter(|c| c.issuer_content == link.issuer_content && c.issuer_spki == link.issuer_spki);
         let Some(freshest) = lists().max_by_key(|c| (c.this_update, c.next_update)) else {
             continue;
         };
-        let what = if depth == 0 { "the certificate".to_string() } else { format!("CA certificate {depth} on the path") };
         if lists().any(|c| c.revoked.contains(&link.serial)) {
-            return CrlStatus::Revoked(format!(
-                "{what} (serial {}) is revoked by a CRL of {}",
-                hex::encode(&link.serial),
-                freshest.issuer
-            ));
+            return CrlStatus::Revoked(Revocation::Crl {
+                depth,
+                serial: link.serial.clone(),
+                issuer: freshest.issuer.clone(),
+            });
         }
         if now > freshest.next_update {
             if !matches!(status, CrlStatus::Stale(_)) {
-                status = CrlStatus::Stale(format!(
-                    "the freshest CRL of {} (for {what}) was due for renewal at {}",
-                    freshest.issuer,
-                    rfc3339(freshest.next_update)
-                ));
+                status = CrlStatus::Stale(Staleness::Crl {
+                    depth,
+                    issuer: freshest.issuer.clone(),
+                    next_update: freshest.next_update,
+                });
             }
         } else if status == CrlStatus::NoList {
             status = CrlStatus::Good;
@@ -274,7 +376,8 @@ mod tests {
             assert_eq!(WhenStale::parse(raw), want, "{raw:?}");
         }
         // A CRL is good up to and including its nextUpdate second, stale after it.
-        let link = PathLink { der: Vec::new(), issuer_content: b"ca".to_vec(), serial: vec![1], issuer_spki: b"k".to_vec() };
+        let link =
+            PathLink { der: Vec::new(), issuer_content: b"ca".to_vec(), serial: vec![1], issuer_spki: b"k".to_vec() };
         let links = std::slice::from_ref(&link);
         let crl = |revoked: Vec<Vec<u8>>| Crl {
             issuer: "CN=ca".into(),

@@ -6,7 +6,7 @@ pub mod issuer;
 
 use std::time::Duration;
 
-use pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
+use pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage};
 use x509_cert::der::{Decode, Encode};
 
@@ -45,14 +45,72 @@ impl CaCertificate {
 
 /// Why a chain did not validate.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChainError {
-    WrongUsage(String),
-    Untrusted(String),
+    /// The leaf's extended key usage does not allow clientAuth.
+    NotForClientAuth,
+    /// A CA certificate was presented as the client certificate.
+    CaAsClient,
+    /// No path leads to a configured trust anchor.
+    UnknownIssuer,
+    /// A signature on the path does not verify.
+    BadSignature,
+    /// A CA's name constraints exclude the certificate.
+    NameConstraints,
+    /// A CA's path length constraint is exceeded.
+    PathLength,
+    /// A certificate that is not a CA issued another.
+    EndEntityAsCa,
+    /// A certificate on the path has expired.
     Expired,
+    /// A certificate on the path is not valid yet.
     NotYetValid,
     /// Path building spent the request's signature budget.
     TooMuchWork,
+    /// The path ends at an anchor that is not configured (cannot happen with webpki's
+    /// path building; refused rather than assumed).
+    AnchorNotConfigured,
+    /// webpki cannot read the leaf (its error, as webpki names it).
+    Unusable(String),
+    /// webpki refused the path for another reason (its error, as webpki names it).
+    Other(String),
 }
+
+impl ChainError {
+    /// The reason code: a wrong usage, or untrusted.
+    pub fn reason(&self) -> crate::reason::Reason {
+        match self {
+            ChainError::NotForClientAuth | ChainError::CaAsClient => crate::reason::Reason::CertificateWrongUsage,
+            _ => crate::reason::Reason::CertificateUntrusted,
+        }
+    }
+}
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainError::NotForClientAuth => {
+                f.write_str("the certificate's extended key usage does not allow clientAuth")
+            }
+            ChainError::CaAsClient => f.write_str("a CA certificate was presented as the client certificate"),
+            ChainError::UnknownIssuer => f.write_str("no path to a configured trust anchor"),
+            ChainError::BadSignature => f.write_str("a signature on the path does not verify"),
+            ChainError::NameConstraints => f.write_str("a CA's name constraints exclude this certificate"),
+            ChainError::PathLength => f.write_str("a CA's path length constraint is exceeded"),
+            ChainError::EndEntityAsCa => f.write_str("a non-CA certificate issued another"),
+            ChainError::Expired => f.write_str("a certificate on the path has expired"),
+            ChainError::NotYetValid => f.write_str("a certificate on the path is not valid yet"),
+            ChainError::TooMuchWork => {
+                write!(f, "no path found within the budget of {} signature checks", issuer::MAX_SIGNATURE_CHECKS)
+            }
+            ChainError::AnchorNotConfigured => f.write_str("the path ends at an anchor that is not configured"),
+            ChainError::Unusable(what) => f.write_str(what),
+            ChainError::Other(what) => write!(f, "chain validation failed ({what})"),
+        }
+    }
+}
+
+impl std::error::Error for ChainError {}
 
 /// The extended key usage policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,14 +157,28 @@ pub struct VerifiedChain {
     pub links: Vec<PathLink>,
 }
 
-/// Anchors and extra intermediates.
+/// Anchors and extra intermediates, parsed once when the configuration is read: path
+/// building then starts from webpki's own anchors and DER, owned here, on every request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {
     pub anchors: Vec<CaCertificate>,
     pub intermediates: Vec<CaCertificate>,
+    webpki_anchors: Vec<TrustAnchor<'static>>,
 }
 
 impl TrustStore {
+    /// A store of these CAs (each already checked by [`CaCertificate::from_der`]).
+    pub fn new(anchors: Vec<CaCertificate>, intermediates: Vec<CaCertificate>) -> Self {
+        let webpki_anchors = anchors
+            .iter()
+            .filter_map(|a| {
+                let der = CertificateDer::from(a.der.as_slice());
+                webpki::anchor_from_trusted_cert(&der).ok().map(|anchor| anchor.to_owned())
+            })
+            .collect();
+        TrustStore { anchors, intermediates, webpki_anchors }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
     }
@@ -146,9 +218,7 @@ impl TrustStore {
         eku: EkuPolicy,
         budget: &SignatureBudget,
     ) -> Result<VerifiedChain, ChainError> {
-        let anchor_ders: Vec<CertificateDer<'_>> =
-            self.anchors.iter().map(|a| CertificateDer::from(a.der.as_slice())).collect();
-        let anchors: Vec<_> = anchor_ders.iter().filter_map(|d| webpki::anchor_from_trusted_cert(d).ok()).collect();
+        let anchors = &self.webpki_anchors;
         let intermediates: Vec<CertificateDer<'_>> = self
             .intermediates
             .iter()
@@ -156,16 +226,16 @@ impl TrustStore {
             .chain(forwarded.iter().map(|c| CertificateDer::from(c.as_slice())))
             .collect();
         let leaf_der = CertificateDer::from(leaf);
-        let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| ChainError::Untrusted(format!("{e:?}")))?;
+        let ee = EndEntityCert::try_from(&leaf_der).map_err(|e| ChainError::Unusable(format!("{e:?}")))?;
         let when = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(time).unwrap_or(0)));
         let budgeted = budget.algorithms();
         let algs: Vec<&dyn SignatureVerificationAlgorithm> =
             budgeted.iter().map(|a| a as &dyn SignatureVerificationAlgorithm).collect();
         let result = match eku {
             EkuPolicy::ClientAuth => {
-                ee.verify_for_usage(&algs, &anchors, &intermediates, when, KeyUsage::client_auth(), None, None)
+                ee.verify_for_usage(&algs, anchors, &intermediates, when, KeyUsage::client_auth(), None, None)
             }
-            EkuPolicy::Any => ee.verify_for_usage(&algs, &anchors, &intermediates, when, AnyEku, None, None),
+            EkuPolicy::Any => ee.verify_for_usage(&algs, anchors, &intermediates, when, AnyEku, None, None),
         };
         let path = match result {
             Ok(path) => path,
@@ -179,7 +249,7 @@ impl TrustStore {
                 && strip_sequence(&a.signed.spki_der) == anchor.subject_public_key_info.as_ref()
         });
         let Some(anchor_ca) = anchor_ca else {
-            return Err(ChainError::Untrusted("the path ends at an anchor that is not configured".into()));
+            return Err(ChainError::AnchorNotConfigured);
         };
         let mut certs: Vec<&webpki::Cert<'_>> = vec![&**path.end_entity()];
         certs.extend(path.intermediate_certificates());
@@ -204,23 +274,17 @@ fn classify(e: webpki::Error) -> ChainError {
     use webpki::Error as E;
     match e {
         #[allow(deprecated)]
-        E::RequiredEkuNotFound => {
-            ChainError::WrongUsage("the certificate's extended key usage does not allow clientAuth".into())
-        }
-        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
-            ChainError::WrongUsage("the certificate's extended key usage does not allow clientAuth".into())
-        }
+        E::RequiredEkuNotFound => ChainError::NotForClientAuth,
+        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => ChainError::NotForClientAuth,
         E::CertExpired { .. } => ChainError::Expired,
         E::CertNotValidYet { .. } => ChainError::NotYetValid,
-        E::UnknownIssuer => ChainError::Untrusted("no path to a configured trust anchor".into()),
-        E::InvalidSignatureForPublicKey => ChainError::Untrusted("a signature on the path does not verify".into()),
-        E::NameConstraintViolation => ChainError::Untrusted("a CA's name constraints exclude this certificate".into()),
-        E::PathLenConstraintViolated => ChainError::Untrusted("a CA's path length constraint is exceeded".into()),
-        E::CaUsedAsEndEntity => {
-            ChainError::WrongUsage("a CA certificate was presented as the client certificate".into())
-        }
-        E::EndEntityUsedAsCa => ChainError::Untrusted("a non-CA certificate issued another".into()),
-        other => ChainError::Untrusted(format!("chain validation failed ({other:?})")),
+        E::UnknownIssuer => ChainError::UnknownIssuer,
+        E::InvalidSignatureForPublicKey => ChainError::BadSignature,
+        E::NameConstraintViolation => ChainError::NameConstraints,
+        E::PathLenConstraintViolated => ChainError::PathLength,
+        E::CaUsedAsEndEntity => ChainError::CaAsClient,
+        E::EndEntityUsedAsCa => ChainError::EndEntityAsCa,
+        other => ChainError::Other(format!("{other:?}")),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Native tests of the trust policy, through the whole HTTP contract (`service::handle`),
+//! Native tests of reading the trust policy's variables and of what the policy then
+//! decides, through the whole HTTP contract (`service::handle`),
 //! with certificates, chains and CRLs generated here.
 
 use certgate_testkit::{encode, Ca, Duration, Issued, KeyKind, LeafOptions, OffsetDateTime};
@@ -409,16 +410,14 @@ fn limits_on_configuration_size() {
 /// switch is read (straight through `Policy::load`, without a request).
 #[test]
 fn configuration_limits_are_inclusive_and_every_spelling_is_read() {
-    use super::{Policy, MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
-    use crate::reason::Refusal;
+    use super::{ConfigError, MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
+    use crate::policy::Policy;
     use crate::trust::EkuPolicy;
-    fn load(vars: &[(&str, &str)]) -> Result<Policy, Refusal> {
-        Policy::load(&vars)
+    fn load(vars: &[(&str, &str)]) -> Result<Policy, ConfigError> {
+        super::Config::load(&vars).map(|c| c.policy)
     }
     fn problem(vars: &[(&str, &str)]) -> String {
-        let e = load(vars).unwrap_err();
-        assert_eq!(e.reason, crate::Reason::ConfigurationError);
-        e.detail
+        load(vars).unwrap_err().to_string()
     }
     let pin = "ab".repeat(32);
     let pin = pin.as_str();
@@ -459,19 +458,19 @@ fn configuration_limits_are_inclusive_and_every_spelling_is_read() {
     for value in ["false", "no", "off", "0", "False", " OFF "] {
         assert_eq!(eku(value).unwrap().eku, EkuPolicy::Any, "{value}");
     }
-    assert!(eku("2").unwrap_err().detail.contains("must be true or false"));
+    assert_eq!(eku("2").unwrap_err().problem, super::Problem::NotABool);
     let mode = |value: &str| load(&[(var::ALLOWED_THUMBPRINTS, pin), (var::MODE, value)]);
     for (value, report_only) in [("enforce", false), ("Enforce", false), ("report-only", true), ("REPORT-ONLY", true)] {
         assert_eq!(mode(value).unwrap().report_only, report_only, "{value}");
     }
-    assert!(mode("report_only").unwrap_err().detail.contains("must be `enforce` or `report-only`"));
+    assert_eq!(mode("report_only").unwrap_err().to_string(), "variable `mode`: must be `enforce` or `report-only`");
 
     // Whole numbers with a ceiling.
     let days = |value: &str| load(&[(var::ALLOWED_THUMBPRINTS, pin), (var::PIN_EXPIRY_WARNING_DAYS, value)]);
     assert_eq!(days("3650").unwrap().pin_warning_seconds, 3650 * 86_400);
     assert_eq!(days("0").unwrap().pin_warning_seconds, 0);
-    assert!(days("3651").unwrap_err().detail.contains("must be at most 3650"));
-    assert!(days("1.5").unwrap_err().detail.contains("is not a whole number"));
+    assert_eq!(days("3651").unwrap_err().problem, super::Problem::OutOfRange { min: 0, max: 3650 });
+    assert_eq!(days("1.5").unwrap_err().problem, super::Problem::NotANumber);
     let key = "0123456789abcdef0123456789abcdef";
     let age = |value: &str| {
         load(&[
@@ -481,7 +480,7 @@ fn configuration_limits_are_inclusive_and_every_spelling_is_read() {
         ])
     };
     assert!(age("86400").unwrap().signature.is_some());
-    assert!(age("86401").unwrap_err().detail.contains("must be at most 86400"));
+    assert_eq!(age("86401").unwrap_err().problem, super::Problem::OutOfRange { min: 0, max: 86_400 });
 }
 
 #[test]

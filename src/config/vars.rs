@@ -1,0 +1,444 @@
+//! The one table of configuration variables. Loading ([`super::Config::load`]), the
+//! `spin.toml` declarations, the reference table in `docs/configuration.md` and the local
+//! host's defaults are all derived from or checked against [`VARS`] (see the tests).
+//!
+//! Reading costs depend on the host: on Spin every *declared* variable is resolved through
+//! its providers on each lookup, while an undeclared one is answered "unset" at once. So a
+//! deployment declares only the variables it sets; certgate reads each variable at most
+//! once per configuration load, and a variable it does not need is simply unset.
+
+/// Variable names, as declared in `spin.toml`.
+pub mod var {
+    pub const ALLOWED_THUMBPRINTS: &str = "allowed_thumbprints";
+    pub const PLATFORM: &str = "platform";
+    pub const CERTIFICATE_HEADER: &str = "certificate_header";
+    pub const CERTIFICATE_CHAIN_HEADER: &str = "certificate_chain_header";
+    pub const CERTIFICATE_FORMAT: &str = "certificate_format";
+    pub const XFCC_ELEMENTS: &str = "xfcc_elements";
+    pub const CLOCK_SKEW_SECONDS: &str = "clock_skew_seconds";
+    pub const MAX_HEADER_BYTES: &str = "max_header_bytes";
+    pub const MAX_CHAIN_CERTIFICATES: &str = "max_chain_certificates";
+    pub const CERTIFICATE_TOO_LARGE_HEADER: &str = "certificate_too_large_header";
+    pub const CERTIFICATE_TOO_LARGE_VALUES: &str = "certificate_too_large_values";
+    pub const CERTIFICATE_DIGEST_HEADER: &str = "certificate_digest_header";
+    pub const ALLOWED_KEY_PINS: &str = "allowed_key_pins";
+    pub const PINS: &str = "pins";
+    pub const TRUST_ANCHORS: &str = "trust_anchors";
+    pub const INTERMEDIATES: &str = "intermediates";
+    pub const REQUIRE_CLIENT_AUTH_EKU: &str = "require_client_auth_eku";
+    pub const ALLOWED_NAMES: &str = "allowed_names";
+    pub const REVOKED: &str = "revoked";
+    pub const CRLS: &str = "crls";
+    pub const CRL_WHEN_STALE: &str = "crl_when_stale";
+    pub const MODE: &str = "mode";
+    pub const PIN_EXPIRY_WARNING_DAYS: &str = "pin_expiry_warning_days";
+    pub const PROXY_SECRET: &str = "proxy_secret";
+    pub const PROXY_SECRET_HEADER: &str = "proxy_secret_header";
+    pub const PROXY_HMAC_KEY: &str = "proxy_hmac_key";
+    pub const PROXY_SIGNATURE_HEADER: &str = "proxy_signature_header";
+    pub const PROXY_SIGNATURE_MAX_AGE_SECONDS: &str = "proxy_signature_max_age_seconds";
+    pub const TERMINATOR_VERIFY_HEADER: &str = "terminator_verify_header";
+    pub const TERMINATOR_VERIFY_VALUES: &str = "terminator_verify_values";
+    pub const TERMINATOR_VERDICTS: &str = "terminator_verdicts";
+}
+
+/// What a variable configures (its section in the reference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Where the certificate is read and how it is decoded.
+    Extraction,
+    /// Thumbprint and key pins.
+    Pins,
+    /// Chain validation to configured CAs.
+    Chain,
+    /// Name rules.
+    Names,
+    /// Denylist and CRLs.
+    Revocation,
+    /// Proof that the request came through the terminator, and the terminator's verdicts.
+    Origin,
+    /// How decisions are applied.
+    Operation,
+}
+
+/// A variable's default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Default {
+    /// Unset unless configured (declared as `default = ""` in `spin.toml`).
+    Unset,
+    /// This value when unset or empty (declared with it as `default` in `spin.toml`).
+    Value(&'static str),
+}
+
+impl Default {
+    /// The `default` a `spin.toml` declaration carries.
+    pub fn declared(self) -> &'static str {
+        match self {
+            Default::Unset => "",
+            Default::Value(v) => v,
+        }
+    }
+}
+
+/// How a variable's value is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text (secrets).
+    Text,
+    /// An HTTP header name (RFC 9110 token), compared case-insensitively.
+    HeaderName,
+    /// A whole number within an inclusive range.
+    Number {
+        /// Smallest value accepted.
+        min: u64,
+        /// Largest value accepted.
+        max: u64,
+    },
+    /// `true`/`false` (also `yes`/`no`, `on`/`off`, `1`/`0`).
+    Bool,
+    /// One of these words, case-insensitively.
+    Choice(&'static [&'static str]),
+    /// A platform preset's name.
+    Platform,
+    /// A certificate format's name.
+    Format,
+    /// A list of entries with its own syntax.
+    List,
+    /// A PEM bundle.
+    Pem,
+    /// JSON.
+    Json,
+}
+
+/// One configuration variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Var {
+    /// Its name (a Spin variable name).
+    pub name: &'static str,
+    /// What it configures.
+    pub group: Group,
+    /// Its default.
+    pub default: Default,
+    /// The default as the reference states it.
+    pub default_doc: &'static str,
+    /// Whether its value is a secret (declared `secret = true`; never logged).
+    pub secret: bool,
+    /// How its value is read.
+    pub kind: Kind,
+    /// What it means, as the reference table states it (Markdown, one line).
+    pub doc: &'static str,
+}
+
+/// Every variable certgate reads, in reference order.
+pub const VARS: &[Var] = &[
+    Var {
+        name: var::ALLOWED_THUMBPRINTS,
+        group: Group::Pins,
+        default: Default::Unset,
+        default_doc: "none (a trust source is required: this, `allowed_key_pins`, `pins` or `trust_anchors`)",
+        secret: false,
+        kind: Kind::List,
+        doc: "pinned certificates: SHA-1 (40 hex) or SHA-256 (64 hex) of the leaf's DER",
+    },
+    Var {
+        name: var::PLATFORM,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::Platform,
+        doc: "preset that sets header and format (table below); explicit variables win; an unknown name is a configuration error",
+    },
+    Var {
+        name: var::CERTIFICATE_HEADER,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "`X-ARR-ClientCert`",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "the one header the terminator writes the certificate into",
+    },
+    Var {
+        name: var::CERTIFICATE_CHAIN_HEADER,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "none (`Client-Cert-Chain` with `platform = \"rfc9440\"`)",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "a separate header with the rest of the chain (RFC 9440 `Client-Cert-Chain`)",
+    },
+    Var {
+        name: var::CERTIFICATE_FORMAT,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "`auto`",
+        secret: false,
+        kind: Kind::Format,
+        doc: "`auto`, `base64-der`, `hex-der`, `pem`, `url-pem`, `rfc9440`, `xfcc`, `xfcc-json` ([formats read](#formats-read))",
+    },
+    Var {
+        name: var::XFCC_ELEMENTS,
+        group: Group::Extraction,
+        default: Default::Value("single"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Choice(&["single", "last"]),
+        doc: "with several XFCC elements: `single` refuses (`certificate_ambiguous`), `last` uses the element added by the nearest proxy, after checking every element's shape and claims ([XFCC rules](#xfcc-rules))",
+    },
+    Var {
+        name: var::CLOCK_SKEW_SECONDS,
+        group: Group::Extraction,
+        default: Default::Value("60"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 0, max: 86_400 },
+        doc: "tolerance on notBefore / notAfter, 0 to 86400",
+    },
+    Var {
+        name: var::MAX_HEADER_BYTES,
+        group: Group::Extraction,
+        default: Default::Value("32768"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 512, max: 1_048_576 },
+        doc: "largest certificate header (all lines together) accepted, 512 to 1048576; larger is `certificate_too_large`",
+    },
+    Var {
+        name: var::MAX_CHAIN_CERTIFICATES,
+        group: Group::Extraction,
+        default: Default::Value("5"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 1, max: crate::extract::MAX_CERTIFICATES as u64 },
+        doc: "most certificates a request may forward, leaf included (inline lists, XFCC `Chain`, the chain header), 1 to 16; more is `certificate_too_large`. Path building's work grows with each one an attacker may add",
+    },
+    Var {
+        name: var::CERTIFICATE_TOO_LARGE_HEADER,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "the preset's (`cloudflare-rfc9440`, `gcp`), else none",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "a header in which the terminator says it left the certificate out as too large (Cloudflare's `cert_rfc9440_too_large`, Google Cloud's `client_cert_error`): a flagged request is `certificate_too_large`, not `certificate_missing`; absent means not flagged",
+    },
+    Var {
+        name: var::CERTIFICATE_TOO_LARGE_VALUES,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "the preset's, else `true`",
+        secret: false,
+        kind: Kind::List,
+        doc: "values meaning \"too large\", comma-separated, matched case-insensitively against each comma-separated token of that header (a renamed header keeps its preset's values)",
+    },
+    Var {
+        name: var::CERTIFICATE_DIGEST_HEADER,
+        group: Group::Extraction,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "a header with the terminator's SHA-256 of the leaf (64 hex digits in either case, `:` between pairs allowed, or base64): it must occur once and equal the SHA-256 of the forwarded DER, else `certificate_ambiguous`",
+    },
+    Var {
+        name: var::ALLOWED_KEY_PINS,
+        group: Group::Pins,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::List,
+        doc: "key pins: SHA-256 of the SubjectPublicKeyInfo, base64 as Envoy's `verify_certificate_spki` and HPKP write it (optionally `sha256/…`) or hex; a renewal with the same key still matches. A key pin trusts the key, in whatever certificate carries it: behind a terminator that forwards certificates it did not verify, the key holder writes that certificate's names, serial and issuer, so `allowed_names`, `serial:` entries and CRLs say nothing about it; revoke a key pin by removing it or with a `key:` entry in `revoked`",
+    },
+    Var {
+        name: var::PINS,
+        group: Group::Pins,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::Json,
+        doc: "JSON array of pins with labels and windows, for rotation: `[{\"label\":\"current\",\"sha256\":\"…\",\"not_after\":\"2027-01-31T00:00:00Z\"},{\"label\":\"next\",\"key_sha256\":\"…\",\"not_before\":\"2027-01-15T00:00:00Z\"}]`; keys `sha1`, `sha256`, `thumbprint`, `key_sha256` (exactly one), `label`, `not_before`, `not_after` (RFC 3339); unknown keys are refused",
+    },
+    Var {
+        name: var::TRUST_ANCHORS,
+        group: Group::Chain,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::Pem,
+        doc: "PEM bundle of CA certificates: a certificate that chains to one is trusted (path building through `intermediates` and the forwarded chain, signatures, basic constraints, name constraints, validity, clientAuth EKU, CRLs). Each must be a CA (basicConstraints cA=TRUE, keyUsage allowing keyCertSign if present): an end-entity certificate is a `configuration_error` naming its place and subject",
+    },
+    Var {
+        name: var::INTERMEDIATES,
+        group: Group::Chain,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::Pem,
+        doc: "PEM bundle of extra intermediate CAs (needs `trust_anchors`; CA certificates only, as for anchors); the forwarded chain is used as untrusted intermediates too",
+    },
+    Var {
+        name: var::REQUIRE_CLIENT_AUTH_EKU,
+        group: Group::Chain,
+        default: Default::Value("true"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Bool,
+        doc: "`true`: on the chain path the leaf's EKU must allow clientAuth (or be absent, per RFC 5280); `false`: any EKU (public CAs are dropping clientAuth in 2026)",
+    },
+    Var {
+        name: var::ALLOWED_NAMES,
+        group: Group::Names,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::List,
+        doc: "name rules, any of which must match (in addition to trust): `cn:alice`, `dns:api.example.com`, `dns:*.example.com` (one label), `email:ops@example.com`, `uri:https://id.example/u/*` (prefix), `spiffe://prod.example/ns/payments/*` (path prefix on a segment boundary), `spiffe://prod.example/*` (trust domain), or an exact SPIFFE ID. **`cn:` rules are not bound by name constraints** (X.509 name constraints cover SANs, not the subject CN): under a name-constrained CA, use `dns:`, `uri:` or SPIFFE rules",
+    },
+    Var {
+        name: var::REVOKED,
+        group: Group::Revocation,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::List,
+        doc: "denylist: `serial:0A:1B:…` (hex, as `openssl x509 -serial` or .NET's `SerialNumber` print it, `:` and spaces optional), `key:` and a key digest as `allowed_key_pins` writes it (every certificate with that key: the way to revoke a key pin), or SHA-1/SHA-256 thumbprints. Serials are compared as unsigned integers, so leading zero bytes never matter (`serial:80…` and `serial:0080…` are one serial); serials and keys apply to the client certificate, pinned or chaining. Thumbprints apply to it and to every CA certificate on its validated path, the trust anchor included, and also match a certificate's ECDSA twin (the same certificate with the other valid form of its signature, `s` replaced by `n - s`, which anyone can write and which has other thumbprints)",
+    },
+    Var {
+        name: var::CRLS,
+        group: Group::Revocation,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::Pem,
+        doc: "PEM bundle of `X509 CRL`s, each signature-checked when read: its issuer is the configured anchor or intermediate with the CRL's issuer name **and** a key that verifies it (and keyUsage allowing cRLSign). Each needs a nextUpdate. A CRL applies to a certificate only when issued by that certificate's own issuer, name and key: two CAs sharing a name (a rollover) never share a list. Every certificate on the path (the leaf and each intermediate; for a pinned leaf, the leaf with the configured CA that signed it) is checked against its issuer's lists: listed on any of them is revoked, and whether they are current is judged by the freshest (latest thisUpdate), whatever the bundle's order. A pinned leaf whose issuer a configured CRL names, but which no configured CA of that name signed (or whose signature certgate cannot check), has an unknown revocation status: treated as a stale list (`crl_when_stale`)",
+    },
+    Var {
+        name: var::CRL_WHEN_STALE,
+        group: Group::Revocation,
+        default: Default::Value("deny"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Choice(&["deny", "allow"]),
+        doc: "when the freshest CRL of any issuer on the path is past its nextUpdate: `deny` (`revocation_list_stale`, fail closed) or `allow` (carry on, log a warning: fail open)",
+    },
+    Var {
+        name: var::MODE,
+        group: Group::Operation,
+        default: Default::Value("enforce"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Choice(&["enforce", "report-only"]),
+        doc: "`enforce`, or `report-only`: every would-be denial (including a missing proxy secret) is logged (`\"outcome\":\"report_only\"`) and let through with `Certgate-Report-Only: would-deny; reason=…`, so report-only protects nothing; configuration errors are never let through",
+    },
+    Var {
+        name: var::PIN_EXPIRY_WARNING_DAYS,
+        group: Group::Pins,
+        default: Default::Value("14"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 0, max: 3650 },
+        doc: "a match on a pin whose `not_after` is this close logs a warning",
+    },
+    Var {
+        name: var::PROXY_SECRET,
+        group: Group::Origin,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: true,
+        kind: Kind::Text,
+        doc: "**secret** variable: the terminator must send it in `proxy_secret_header`; compared in constant time before any certificate parsing",
+    },
+    Var {
+        name: var::PROXY_SECRET_HEADER,
+        group: Group::Origin,
+        default: Default::Value("X-Certgate-Proxy-Secret"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "header carrying it",
+    },
+    Var {
+        name: var::PROXY_HMAC_KEY,
+        group: Group::Origin,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: true,
+        kind: Kind::Text,
+        doc: "**secret** variable: the proxy signs `<unix time>.<certificate header value>` with HMAC-SHA256 and sends `t=<unix time>,v1=<hex>` in `proxy_signature_header` (for Envoy Lua/Wasm or Cloudflare Workers). The MAC covers the timestamp and the certificate header only: anyone who sees one signed request can replay its certificate header and signature, with any method, path, chain header or verdict header, until it is `proxy_signature_max_age_seconds` old ([choosing a proof](#choosing-a-proof-of-origin))",
+    },
+    Var {
+        name: var::PROXY_SIGNATURE_HEADER,
+        group: Group::Origin,
+        default: Default::Value("X-Certgate-Signature"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "header carrying the signature",
+    },
+    Var {
+        name: var::PROXY_SIGNATURE_MAX_AGE_SECONDS,
+        group: Group::Origin,
+        default: Default::Value("300"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 0, max: 86_400 },
+        doc: "oldest signature accepted (future ones only within `clock_skew_seconds`)",
+    },
+    Var {
+        name: var::TERMINATOR_VERIFY_HEADER,
+        group: Group::Origin,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "require the terminator's verdict header, e.g. `ssl-client-verify`, `X-Amzn-Mtls-Clientcert-Verified`-style headers, `cf-cert-verified`, GCP's `client_cert_chain_verified`",
+    },
+    Var {
+        name: var::TERMINATOR_VERIFY_VALUES,
+        group: Group::Origin,
+        default: Default::Unset,
+        default_doc: "`SUCCESS`",
+        secret: false,
+        kind: Kind::List,
+        doc: "accepted values, comma-separated, case-insensitive",
+    },
+    Var {
+        name: var::TERMINATOR_VERDICTS,
+        group: Group::Origin,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::List,
+        doc: "several verdict headers, all required: entries separated by `;` or line breaks, each `<header>: <value>[|<value>…]`, e.g. `cf-cert-verified: true; cf-cert-revoked: false` (Cloudflare reports a revoked certificate as verified); at most 8, each header once (also across `terminator_verify_header`)",
+    },
+];
+
+/// The table entry for `name`.
+pub fn find(name: &str) -> Option<&'static Var> {
+    VARS.iter().find(|v| v.name == name)
+}
+
+/// The reference table (`docs/configuration.md`), rendered from [`VARS`].
+pub fn reference_table() -> String {
+    let mut out = String::from("| variable | meaning | default |\n|---|---|---|\n");
+    for v in VARS {
+        let default = match v.default {
+            Default::Value(value) if v.default_doc.is_empty() => format!("`{value}`"),
+            _ => v.default_doc.to_string(),
+        };
+        out.push_str(&format!("| `{}` | {} | {} |\n", v.name, v.doc.replace('|', "\\|"), default));
+    }
+    out
+}
+
+/// The `[variables]` declarations and the component's `[component.<id>.variables]`
+/// templates for the variables `names` (all when empty), as `spin.toml` writes them.
+pub fn spin_declarations(names: &[&str]) -> (String, String) {
+    let mut app = String::new();
+    let mut component = String::new();
+    for v in VARS.iter().filter(|v| names.is_empty() || names.contains(&v.name)) {
+        let secret = if v.secret { ", secret = true" } else { "" };
+        app.push_str(&format!("{} = {{ default = \"{}\"{secret} }}\n", v.name, v.default.declared()));
+        component.push_str(&format!("{0} = \"{{{{ {0} }}}}\"\n", v.name));
+    }
+    (app, component)
+}

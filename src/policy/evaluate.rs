@@ -1,0 +1,431 @@
+//! [`Policy::evaluate`]: what the policy says of a decoded certificate that is within its
+//! validity window: the denylist, trust (an active pin, else a valid chain to an anchor),
+//! the signatures of a list forwarded in one value, revocation of every certificate on the
+//! path that trusted it, and name rules, in that order.
+
+use std::fmt;
+
+use super::pins::{self, Pin, PinMatch};
+use super::revocation::{crl_status, CrlStatus, Revocation, Staleness, WhenStale};
+use super::Policy;
+use crate::certificate::{rfc3339, ClientCertificate};
+use crate::reason::Reason;
+use crate::trust::issuer::{MAX_LIST_SIGNATURE_CHECKS, MAX_SIGNATURE_CHECKS};
+use crate::trust::{strip_sequence, ChainError, PathLink, SignatureBudget, SignedCertificate};
+
+/// What made the certificate trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrustedBy {
+    /// An active pin.
+    Pin(Pin),
+    /// A valid path to this configured anchor (RFC 4514 subject).
+    Anchor(String),
+}
+
+/// Where a matching pin's window stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinWindow {
+    /// It begins at this time (Unix seconds).
+    NotYet(i64),
+    /// It ended at this time.
+    Ended(i64),
+}
+
+/// A pin that matched outside its window: its description (label, variable, entry) and
+/// where its window stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InactivePin {
+    /// `pin "label" (pins entry 2)` or `allowed_key_pins entry 1`.
+    pub pin: String,
+    /// Its window.
+    pub window: PinWindow,
+}
+
+impl InactivePin {
+    fn of(pin: &Pin, now: i64) -> Self {
+        let window = match (pin.not_before, pin.not_after) {
+            (Some(nb), _) if now < nb => PinWindow::NotYet(nb),
+            (_, Some(na)) => PinWindow::Ended(na),
+            // A pin without a window is always active: not reached.
+            (Some(nb), None) => PinWindow::NotYet(nb),
+            (None, None) => PinWindow::Ended(now),
+        };
+        InactivePin { pin: pin.describe(), window }
+    }
+}
+
+impl fmt::Display for InactivePin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.window {
+            PinWindow::NotYet(t) => write!(f, "{} is not active until {}", self.pin, rfc3339(t)),
+            PinWindow::Ended(t) => write!(f, "{} ended at {}", self.pin, rfc3339(t)),
+        }
+    }
+}
+
+/// Why a list of certificates forwarded in one value is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InlineListError {
+    /// A certificate of the list (1-based position) could not be read for its signature.
+    Unreadable {
+        /// Position in the header value.
+        position: usize,
+        /// Why.
+        problem: String,
+    },
+    /// The certificate at `position` is not a CA allowed to sign certificates.
+    NotACa {
+        /// Position in the header value.
+        position: usize,
+    },
+    /// The certificate at `position` does not name the next as its issuer.
+    IssuerNameMismatch {
+        /// Position in the header value.
+        position: usize,
+    },
+    /// The certificate at `position` was not issued by the next.
+    NotIssuedByNext {
+        /// Position in the header value.
+        position: usize,
+        /// The signature check's explanation.
+        problem: String,
+    },
+    /// On the anchor path, the certificate at `position` is not on the path that was built.
+    NotOnPath {
+        /// Position in the header value.
+        position: usize,
+    },
+}
+
+impl fmt::Display for InlineListError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InlineListError::Unreadable { position, problem } => {
+                write!(f, "certificate {position} in the header value: {problem}")
+            }
+            InlineListError::NotACa { position } => write!(
+                f,
+                "certificate {position} in the header value is not a CA allowed to sign certificates, so it cannot \
+                 have issued certificate {}",
+                position - 1
+            ),
+            InlineListError::IssuerNameMismatch { position } => write!(
+                f,
+                "certificate {position} in the header value does not name certificate {} as its issuer",
+                position + 1
+            ),
+            InlineListError::NotIssuedByNext { position, problem } => write!(
+                f,
+                "certificate {position} in the header value was not issued by certificate {}: {problem}",
+                position + 1
+            ),
+            InlineListError::NotOnPath { position } => {
+                write!(f, "certificate {position} in the header value is not on the path to the trust anchor")
+            }
+        }
+    }
+}
+
+/// What the policy refuses a certificate for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyDenial {
+    /// Revoked: denylisted, or listed by a CRL of its issuer.
+    Revoked(Revocation),
+    /// Its revocation status cannot be confirmed current (and `crl_when_stale = deny`).
+    Stale(Staleness),
+    /// No pin matches and no trust anchor is configured.
+    NoPinMatches {
+        /// SHA-256 of the certificate's DER.
+        sha256: [u8; 32],
+    },
+    /// Only a pin outside its window matches, and no trust anchor is configured.
+    PinInactive(InactivePin),
+    /// No valid path to a configured anchor (with the inactive pin that matched, if one did).
+    Chain {
+        /// Why.
+        error: ChainError,
+        /// A matching pin outside its window.
+        inactive_pin: Option<InactivePin>,
+    },
+    /// Chains to an anchor, but its keyUsage does not allow digitalSignature.
+    KeyUsage,
+    /// Finding a pinned certificate's issuer for its CRLs spent the signature budget.
+    IssuerSearchExhausted,
+    /// Several certificates forwarded in one value are not a chain, leaf first.
+    InlineList(InlineListError),
+    /// No name rule matches.
+    NameNotAllowed,
+}
+
+impl PolicyDenial {
+    /// The reason code.
+    pub fn reason(&self) -> Reason {
+        match self {
+            PolicyDenial::Revoked(_) => Reason::CertificateRevoked,
+            PolicyDenial::Stale(_) => Reason::RevocationListStale,
+            PolicyDenial::NoPinMatches { .. } | PolicyDenial::PinInactive(_) => Reason::CertificateNotAllowed,
+            PolicyDenial::Chain { error, .. } => error.reason(),
+            PolicyDenial::KeyUsage => Reason::CertificateWrongUsage,
+            PolicyDenial::IssuerSearchExhausted => Reason::CertificateUntrusted,
+            PolicyDenial::InlineList(_) => Reason::CertificateAmbiguous,
+            PolicyDenial::NameNotAllowed => Reason::CertificateNameNotAllowed,
+        }
+    }
+
+    /// What the client is told.
+    pub fn public_detail(&self) -> &'static str {
+        match self {
+            PolicyDenial::InlineList(_) => {
+                "several certificates in one header value must be a chain, leaf first, each issued by the next"
+            }
+            other => other.reason().public_detail(),
+        }
+    }
+}
+
+impl fmt::Display for PolicyDenial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyDenial::Revoked(r) => write!(f, "{r}"),
+            PolicyDenial::Stale(s) => write!(f, "{s}"),
+            PolicyDenial::NoPinMatches { sha256 } => {
+                write!(f, "no configured pin matches (sha256 {})", hex::encode(sha256))
+            }
+            PolicyDenial::PinInactive(pin) => write!(f, "{pin}"),
+            PolicyDenial::Chain { error, inactive_pin: None } => write!(f, "{error}"),
+            PolicyDenial::Chain { error, inactive_pin: Some(pin) } => write!(f, "{error}; {pin}"),
+            PolicyDenial::KeyUsage => f.write_str("keyUsage does not allow digitalSignature"),
+            PolicyDenial::IssuerSearchExhausted => write!(
+                f,
+                "its issuer could not be found among the configured CAs within {MAX_SIGNATURE_CHECKS} signature \
+                 checks, so its revocation is unknown"
+            ),
+            PolicyDenial::InlineList(e) => write!(f, "{e}"),
+            PolicyDenial::NameNotAllowed => {
+                f.write_str("no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PolicyDenial {}
+
+/// The policy's verdict on a trusted certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trusted {
+    /// What trusted it.
+    pub trusted_by: TrustedBy,
+    /// Things an operator should know (a pin nearing its end, a stale CRL let through).
+    pub warnings: Vec<String>,
+}
+
+/// The certificates a request forwarded, as the policy sees them.
+pub struct Presented<'a> {
+    /// The leaf's DER.
+    pub leaf: &'a [u8],
+    /// The leaf, decoded.
+    pub certificate: &'a ClientCertificate,
+    /// The rest of the forwarded chain (DER), leaf excluded.
+    pub chain: &'a [Vec<u8>],
+    /// The first certificates of `chain`, when they came in the leaf's own header value (a
+    /// list that must be a chain), read by [`InlineList::read`].
+    pub inline: Option<(&'a [Vec<u8>], InlineList)>,
+}
+
+/// Several certificates forwarded in one value must form a chain, leaf first: each names
+/// the next as its issuer (DER), every certificate after the leaf is a CA allowed to sign
+/// certificates, and each is signed by the next one's key. Comparing names is not enough:
+/// anyone can make a certificate with another CA's name (a "bridge" put between a victim's
+/// certificate and the real one); and without the CA rule an attacker's own end-entity key
+/// could sign such a bridge.
+///
+/// The cheap part (names, CA rules) is checked when the list is read; the signatures only
+/// once the leaf would otherwise be trusted ([`InlineList::verify_signatures`]), so a list
+/// that leads nowhere costs no signature work, and on the anchor path the links path
+/// building already verified are not paid for again.
+/// A list of certificates forwarded in one value, read and checked for shape.
+pub struct InlineList {
+    certificates: Vec<SignedCertificate>,
+}
+
+impl InlineList {
+    /// Read the list (`chain`: the certificates after the leaf in its header value).
+    pub fn read(leaf: &[u8], chain: &[Vec<u8>]) -> Result<Self, InlineListError> {
+        let unreadable = |position: usize, e: String| InlineListError::Unreadable { position, problem: e };
+        let mut certificates = vec![SignedCertificate::from_der(leaf).map_err(|e| unreadable(1, e.to_string()))?];
+        for (i, der) in chain.iter().enumerate() {
+            let position = i + 2;
+            let issuer = SignedCertificate::from_der(der).map_err(|e| unreadable(position, e.to_string()))?;
+            if !issuer.can_issue() {
+                return Err(InlineListError::NotACa { position });
+            }
+            if certificates[i].issuer_der != issuer.subject_der {
+                return Err(InlineListError::IssuerNameMismatch { position: position - 1 });
+            }
+            certificates.push(issuer);
+        }
+        Ok(InlineList { certificates })
+    }
+
+    /// On the anchor path: every certificate of the list after the leaf must be one that
+    /// path building verified (on the path, or the anchor). No signature work: a list that
+    /// carries certificates the path did not need is refused rather than checked at the
+    /// cost of keys its sender chose.
+    fn within_path(listed: &[Vec<u8>], links: &[PathLink], anchor_der: &[u8]) -> Result<(), InlineListError> {
+        for (i, der) in listed.iter().enumerate() {
+            if der != anchor_der && !links.iter().any(|l| l.der == *der) {
+                return Err(InlineListError::NotOnPath { position: i + 2 });
+            }
+        }
+        Ok(())
+    }
+
+    fn verify_signatures(&self, budget: &SignatureBudget) -> Result<(), InlineListError> {
+        for (i, pair) in self.certificates.windows(2).enumerate() {
+            pair[0]
+                .verify_issued_by(&pair[1], budget)
+                .map_err(|e| InlineListError::NotIssuedByNext { position: i + 1, problem: e.to_string() })?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a pinned certificate's revocation could not be judged.
+enum Unjudged {
+    /// Finding its issuer spent the signature budget.
+    Budget,
+    /// A CRL names its issuer, but no configured CA of that name verifies its signature.
+    Unconfirmed,
+    /// As `Unconfirmed`, and such a CRL lists its serial: revoked, whatever crl_when_stale.
+    Listed,
+}
+
+impl Policy {
+    /// The revocation path of a pinned certificate: the certificate with the configured CA
+    /// whose name and key issued it, or nothing when no configured CRL names its issuer.
+    fn pinned_link(
+        &self,
+        leaf: &[u8],
+        certificate: &ClientCertificate,
+        budget: &SignatureBudget,
+    ) -> Result<Vec<PathLink>, Unjudged> {
+        let signed = SignedCertificate::from_der(leaf).map_err(|_| Unjudged::Unconfirmed)?;
+        let issuer_content = strip_sequence(&signed.issuer_der).to_vec();
+        let issuer = match self.trust.issuer_of(&signed, budget) {
+            Ok(Some(issuer)) => issuer,
+            Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&certificate.serial)) => {
+                return Err(Unjudged::Listed)
+            }
+            Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content)) => return Err(Unjudged::Unconfirmed),
+            Ok(None) => return Ok(Vec::new()),
+            Err(_) => return Err(Unjudged::Budget),
+        };
+        Ok(vec![PathLink {
+            der: leaf.to_vec(),
+            issuer_content,
+            serial: certificate.serial.clone(),
+            issuer_spki: issuer.signed.spki_der.clone(),
+        }])
+    }
+
+    /// Judge a decoded certificate within its validity window at `now`.
+    pub fn evaluate(&self, presented: &Presented<'_>, now: i64) -> Result<Trusted, PolicyDenial> {
+        let Presented { leaf, certificate, chain, ref inline } = *presented;
+        let budget = SignatureBudget::default();
+
+        let mut warnings = Vec::new();
+        if let Some(revocation) = self.denylist.check(certificate, leaf) {
+            return Err(PolicyDenial::Revoked(revocation));
+        }
+
+        // Trust, and the path whose revocation is then checked: for a pinned certificate, the
+        // certificate alone with the configured CA whose key issued it (if any); for a chain,
+        // every certificate below the anchor.
+        let found = pins::find(&self.thumbprints, self.thumbprints_source, &self.pins, certificate, now);
+        let (trusted_by, links, anchor_der) = match found {
+            PinMatch::Active(pin) => {
+                if let Some(end) = pin.not_after {
+                    if end - now <= self.pin_warning_seconds {
+                        warnings.push(format!("{} ends at {}", pin.describe(), rfc3339(end)));
+                    }
+                }
+                let links = if self.crls.is_empty() {
+                    Vec::new()
+                } else {
+                    match self.pinned_link(leaf, certificate, &budget) {
+                        Ok(links) => links,
+                        Err(Unjudged::Budget) => return Err(PolicyDenial::IssuerSearchExhausted),
+                        Err(Unjudged::Listed) => {
+                            return Err(PolicyDenial::Revoked(Revocation::UnconfirmedIssuerListed))
+                        }
+                        // Judged as a list that cannot be confirmed current: `crl_when_stale` decides.
+                        Err(Unjudged::Unconfirmed) if self.when_stale == WhenStale::Deny => {
+                            return Err(PolicyDenial::Stale(Staleness::UnconfirmedIssuer))
+                        }
+                        Err(Unjudged::Unconfirmed) => {
+                            warnings
+                                .push(format!("{}; allowed by crl_when_stale = allow", Staleness::UnconfirmedIssuer));
+                            Vec::new()
+                        }
+                    }
+                };
+                (TrustedBy::Pin(pin), links, None)
+            }
+            unmatched if !self.trust.is_empty() => {
+                // Within the skew the chain is judged at a time inside the leaf's own window
+                // (`from_der` refuses a window that ends before it begins; max-then-min cannot
+                // panic even if one reached here, where `clamp` would).
+                let at = now.max(certificate.not_before).min(certificate.not_after);
+                match self.trust.verify(leaf, chain, at, self.eku, &budget) {
+                    Ok(verified) => {
+                        if certificate.digital_signature_allowed == Some(false) {
+                            return Err(PolicyDenial::KeyUsage);
+                        }
+                        (TrustedBy::Anchor(verified.anchor), verified.links, Some(verified.anchor_der))
+                    }
+                    Err(error) => {
+                        let inactive_pin = match unmatched {
+                            PinMatch::Inactive(pin) => Some(InactivePin::of(&pin, now)),
+                            _ => None,
+                        };
+                        return Err(PolicyDenial::Chain { error, inactive_pin });
+                    }
+                }
+            }
+            PinMatch::Inactive(pin) => return Err(PolicyDenial::PinInactive(InactivePin::of(&pin, now))),
+            PinMatch::None => return Err(PolicyDenial::NoPinMatches { sha256: certificate.sha256 }),
+        };
+
+        // Trusted: only now does a list's chain of signatures matter (see `InlineList`). On the
+        // anchor path the list must be made of the path's own certificates; for a pin, its links
+        // are verified within their own small budget.
+        if let Some((listed, list)) = inline {
+            match &anchor_der {
+                Some(anchor) => InlineList::within_path(listed, &links, anchor),
+                None => list.verify_signatures(&SignatureBudget::new(MAX_LIST_SIGNATURE_CHECKS)),
+            }
+            .map_err(PolicyDenial::InlineList)?;
+        }
+
+        // Revocation of every certificate on that path: thumbprints of its CA certificates on
+        // the denylist, then each certificate against its own issuer's CRLs.
+        for der in links.iter().skip(1).map(|l| l.der.as_slice()).chain(anchor_der.as_deref()) {
+            if let Some(revocation) = self.denylist.check_ca(der) {
+                return Err(PolicyDenial::Revoked(revocation));
+            }
+        }
+        match crl_status(&self.crls, &links, now) {
+            CrlStatus::Revoked(revocation) => return Err(PolicyDenial::Revoked(revocation)),
+            CrlStatus::Stale(stale) if self.when_stale == WhenStale::Deny => return Err(PolicyDenial::Stale(stale)),
+            CrlStatus::Stale(stale) => warnings.push(format!("{stale}; allowed by crl_when_stale = allow")),
+            CrlStatus::Good | CrlStatus::NoList => {}
+        }
+
+        if !self.names.is_empty() && !self.names.iter().any(|rule| rule.matches(certificate)) {
+            return Err(PolicyDenial::NameNotAllowed);
+        }
+        Ok(Trusted { trusted_by, warnings })
+    }
+}
