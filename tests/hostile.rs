@@ -297,9 +297,12 @@ async fn end_entity_certificates_are_not_cas() {
     ])
     .await;
     let vars: HashMap<String, String> = [("trust_anchors".to_string(), format!("{ca}{leaf_pem}"))].into();
-    let refusal = certgate::config::Config::load(&vars).unwrap_err();
-    assert!(refusal.detail.contains("certificate 2") && refusal.detail.contains("CN=mallory"), "{}", refusal.detail);
-    assert!(refusal.detail.contains("not a CA certificate"), "{}", refusal.detail);
+    let error = certgate::Gate::from_source(&vars).unwrap_err();
+    assert_eq!(error.variable, "trust_anchors");
+    assert_eq!(
+        error.to_string(),
+        "variable `trust_anchors`: certificate 2: CN=mallory is not a CA certificate (no basicConstraints cA=TRUE)"
+    );
 }
 
 /// Finding 9: a 403 tells the client the reason and generic text, never configuration.

@@ -117,11 +117,11 @@ proptest! {
         path in "/[a-z/?=]{0,20}",
         method in prop_oneof![Just("GET"), Just("HEAD"), Just("POST"), Just("BREW")],
         headers in proptest::collection::vec(("[a-zA-Z-]{1,20}", proptest::collection::vec(any::<u8>(), 0..200)), 0..4),
-        vars in proptest::collection::vec((0..certgate::config::var::ALL.len(), "[ -~]{0,80}"), 0..6),
+        vars in proptest::collection::vec((0..certgate::config::vars::VARS.len(), "[ -~]{0,80}"), 0..6),
     ) {
         let headers: Vec<(String, Vec<u8>)> = headers;
         let vars: std::collections::HashMap<String, String> =
-            vars.into_iter().map(|(i, v)| (certgate::config::var::ALL[i].to_string(), v)).collect();
+            vars.into_iter().map(|(i, v)| (certgate::config::vars::VARS[i].name.to_string(), v)).collect();
         let outcome = certgate::service::handle(method, &path, &headers, &vars, 1_800_000_000);
         prop_assert!([200u16, 403, 404, 405, 500, 503].contains(&outcome.response.status));
     }

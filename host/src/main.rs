@@ -80,7 +80,10 @@ async fn run() -> Result<()> {
     }
 
     let mut curl_hint = None;
-    if variables.value("allowed_thumbprints").is_none() && args.dev_certificate {
+    // No trust source at all (spin.toml's defaults are empty, which means unset).
+    let unset = |name: &str| variables.value(name).is_none_or(|v| v.trim().is_empty());
+    let no_trust_source = ["allowed_thumbprints", "allowed_key_pins", "pins", "trust_anchors"].into_iter().all(unset);
+    if no_trust_source && args.dev_certificate {
         let dir = args.manifest.parent().map(|p| p.join(".certgate-dev")).unwrap_or_else(|| ".certgate-dev".into());
         let dev = devpki::load_or_create(&dir)?;
         variables.provide("allowed_thumbprints", &dev.sha256_hex())?;
