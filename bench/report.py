@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Turn the measurements of scripts/bench into BENCHMARKS.md and two SVG charts.
+"""Turn the measurements of scripts/bench into docs/reports/benchmarks.md and two SVG charts.
 
 Inputs: criterion's target/criterion/*/*/new/estimates.json, bench/results/throughput.json,
-bench/results/coldstart.json, bench/results/profile.json (bench/profile). Outputs: BENCHMARKS.md, bench/throughput.svg, bench/scale.svg.
+bench/results/coldstart.json, bench/results/profile.json (bench/profile). Outputs: docs/reports/benchmarks.md, bench/throughput.svg, bench/scale.svg.
 """
 import json
 import os
@@ -133,7 +133,7 @@ def main():
         lines.append(f"- certgate / Python peer: **{rps('certgate-host') / rps('python-peer'):.1f}×** (target ≥ 2×).")
     if rps("certgate-host") and rps("native"):
         lines.append(f"- certgate (wasm) / native ceiling: **{rps('certgate-host') / rps('native'):.0%}**.")
-    lines += ["", "![throughput](bench/throughput.svg)", ""]
+    lines += ["", "![throughput](../../bench/throughput.svg)", ""]
     rows = [(names[k].split(",")[0] + (" (serve)" if "serve" in k else " (host)" if "host" in k else ""), tp[k]["rps"], c)
             for k, c in [("native", "#888"), ("certgate-host", "#2a7"), ("certgate-wasmtime-serve", "#2a7"),
                          ("hello-host", "#57c"), ("hello-wasmtime-serve", "#57c"), ("python-peer", "#c75")] if k in tp]
@@ -148,7 +148,7 @@ def main():
     wsm = [est("wasm-scale", "pins", str(x)) for x in xs]
     for x, n, w in zip(xs, nat, wsm):
         lines.append(f"| {x:,} | {us(n)} | {us(w)} | {ratio(w, wsm[0])} |")
-    lines += ["", "![scale](bench/scale.svg)", ""]
+    lines += ["", "![scale](../../bench/scale.svg)", ""]
     if all(v is not None for v in wsm):
         line_chart(ROOT / "bench" / "scale.svg", "Per-request time vs pinned thumbprints",
                    [("wasm (per request)", wsm, "#2a7"), ("native", nat, "#888")], xs)
@@ -298,8 +298,8 @@ def main():
                      "`wasmtime` (wasmtime-cli) is on PATH.")
     lines += [""]
     lines += ["## Reproduce", "", "```sh", "scripts/bench            # everything above, then this file", "bench/profile            # §6 (needs perf), then run scripts/bench or bench/report.py", "```", ""]
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
-    print("wrote BENCHMARKS.md")
+    (ROOT / "docs" / "reports" / "benchmarks.md").write_text("\n".join(lines))
+    print("wrote docs/reports/benchmarks.md")
 
 
 if __name__ == "__main__":

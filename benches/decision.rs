@@ -2,7 +2,7 @@
 //! header extraction, certificate decoding and hashing, policy), next to the floor for
 //! the same bytes (base64 decode + SHA-256 alone); the scale curve with 1 to 10,000 pins;
 //! and hostile maximum-size headers against normal ones. `scripts/bench` runs these and
-//! the wasm and throughput measurements and writes BENCHMARKS.md.
+//! the wasm and throughput measurements and writes docs/reports/benchmarks.md.
 
 use std::collections::HashMap;
 use std::hint::black_box;

@@ -1,4 +1,4 @@
-//! The README's policy cookbook, read from the README itself and run through the built
+//! The policy cookbook (docs/cookbook.md), read from that file itself and run through the built
 //! component: every recipe works exactly as written. Plus the policy reasons the recipes
 //! do not reach, through the component too.
 
@@ -46,9 +46,9 @@ fn pki() -> &'static Pki {
     })
 }
 
-/// The cookbook blocks of README.md: name -> (variable -> value as written).
+/// The cookbook blocks of docs/cookbook.md: name -> (variable -> value as written).
 fn recipes() -> BTreeMap<String, BTreeMap<String, String>> {
-    let readme = std::fs::read_to_string(certgate_host::build::workspace_root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(certgate_host::build::workspace_root().join("docs/cookbook.md")).unwrap();
     let mut out = BTreeMap::new();
     for block in readme.split("```toml\n").skip(1) {
         let block = block.split("```").next().unwrap();
@@ -90,7 +90,7 @@ fn fresh_crl() -> String {
 /// A request configured by one recipe.
 fn with_recipe(name: &str, path: &str, crl: &str) -> support::Req {
     let recipes = recipes();
-    let vars = recipes.get(name).unwrap_or_else(|| panic!("README has no cookbook recipe `{name}`"));
+    let vars = recipes.get(name).unwrap_or_else(|| panic!("docs/cookbook.md has no cookbook recipe `{name}`"));
     let mut req = get(path);
     for (k, v) in vars {
         req = req.var(k, &fill(v, crl));
