@@ -327,6 +327,23 @@ mod table_tests {
         }
     }
 
+    /// The reference table in `docs/configuration.md` is the table's rendering
+    /// (`CERTGATE_BLESS=1 cargo test -p certgate --lib reference_table` rewrites it).
+    #[test]
+    fn docs_reference_table_is_rendered_from_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (begin, end) = ("<!-- vars:begin -->\n", "<!-- vars:end -->");
+        let start = text.find(begin).expect("docs/configuration.md has <!-- vars:begin -->") + begin.len();
+        let stop = text.find(end).expect("docs/configuration.md has <!-- vars:end -->");
+        let rendered = vars::reference_table();
+        if std::env::var_os("CERTGATE_BLESS").is_some() {
+            std::fs::write(path, format!("{}{rendered}{}", &text[..start], &text[stop..])).unwrap();
+            return;
+        }
+        assert_eq!(&text[start..stop], rendered, "docs/configuration.md's table differs from VARS (CERTGATE_BLESS=1 rewrites it)");
+    }
+
     #[test]
     fn spin_declarations_render_the_table() {
         let (app, component) = vars::spin_declarations(&["clock_skew_seconds", "proxy_secret"]);

@@ -174,7 +174,7 @@ pub const VARS: &[Var] = &[
         default_doc: "`auto`",
         secret: false,
         kind: Kind::Format,
-        doc: "`auto`, `base64-der`, `hex-der`, `pem`, `url-pem`, `rfc9440`, `xfcc`, `xfcc-json` ([formats read](#formats-read))",
+        doc: "`auto`, `base64-der`, `hex-der`, `pem`, `url-pem`, `rfc9440`, `xfcc`, `xfcc-json` ([formats read](formats.md))",
     },
     Var {
         name: var::XFCC_ELEMENTS,
@@ -183,7 +183,7 @@ pub const VARS: &[Var] = &[
         default_doc: "",
         secret: false,
         kind: Kind::Choice(&["single", "last"]),
-        doc: "with several XFCC elements: `single` refuses (`certificate_ambiguous`), `last` uses the element added by the nearest proxy, after checking every element's shape and claims ([XFCC rules](#xfcc-rules))",
+        doc: "with several XFCC elements: `single` refuses (`certificate_ambiguous`), `last` uses the element added by the nearest proxy, after checking every element's shape and claims ([XFCC rules](formats.md#xfcc-rules))",
     },
     Var {
         name: var::CLOCK_SKEW_SECONDS,
