@@ -202,18 +202,18 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     }
     // A certificate the terminator dropped as too large is not a missing one.
     if let Some(flag) = &settings.too_large_flag {
-        flag.check(&headers.get_all(&flag.header))?;
+        flag.check(&headers.get_all(&flag.header)).map_err(Refusal::from)?;
     }
 
     let chain_lines = match &settings.chain_header {
         Some(h) => headers.get_all(h),
         None => Vec::new(),
     };
-    let forwarded = extract(settings, &cert_lines, &chain_lines)?;
+    let forwarded = extract(settings, &cert_lines, &chain_lines).map_err(Refusal::from)?;
     if let Some(digest_header) = &settings.digest_header {
-        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf)?;
+        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf).map_err(Refusal::from)?;
     }
-    let certificate = ClientCertificate::from_der(&forwarded.leaf)?;
+    let certificate = ClientCertificate::from_der(&forwarded.leaf).map_err(Refusal::from)?;
     let deny = |reason: Reason, detail: String, certificate: ClientCertificate| Denial {
         refusal: Refusal::new(reason, detail),
         certificate: Some(Box::new(certificate)),
@@ -223,7 +223,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
         match ClientCertificate::from_der(der) {
             Ok(c) => chain.push(c),
             Err(e) => {
-                let detail = format!("chain certificate {}: {}", i + 1, e.detail);
+                let detail = format!("chain certificate {}: {e}", i + 1);
                 return Err(deny(Reason::CertificateMalformed, detail, certificate));
             }
         }

@@ -92,7 +92,7 @@ fn parse_u64(name: &str, raw: &str, max: u64) -> Result<u64, Refusal> {
 }
 
 fn ca_bundle(name: &str, raw: &str) -> Result<Vec<CaCertificate>, Refusal> {
-    let ders = crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE).map_err(|e| error(name, e.detail))?;
+    let ders = crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE).map_err(|e| error(name, e))?;
     ders.into_iter()
         .enumerate()
         .map(|(i, der)| {
