@@ -12,10 +12,92 @@ use x509_cert::ext::pkix::{KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::name::Name;
 use x509_cert::Certificate;
 
-use crate::reason::Refusal;
+use crate::reason::Reason;
 
 /// The commonName attribute.
 const COMMON_NAME: x509_cert::der::oid::ObjectIdentifier = x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.3");
+
+/// Why a forwarded certificate could not be decoded. Every case is `certificate_malformed`;
+/// none carries bytes of the certificate (the DER library's error says where and which
+/// ASN.1 production failed, see [`DerError`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The bytes are not one DER X.509 certificate (bad encoding, trailing bytes).
+    NotDer(DerError),
+    /// The unsigned outer signatureAlgorithm differs from the signed one (RFC 5280 4.1.1.2).
+    SignatureAlgorithmMismatch,
+    /// The subjectAltName extension does not decode.
+    SubjectAltName(DerError),
+    /// The keyUsage extension does not decode.
+    KeyUsage(DerError),
+    /// The SubjectPublicKeyInfo does not re-encode.
+    PublicKey(DerError),
+    /// notBefore is after notAfter: a validity period that ends before it begins.
+    ValidityInverted,
+}
+
+impl CertificateError {
+    /// The stable reason code: always [`Reason::CertificateMalformed`].
+    pub fn reason(&self) -> Reason {
+        Reason::CertificateMalformed
+    }
+
+    /// What the client is told: fixed text about the request, never about configuration.
+    pub fn public_detail(&self) -> &'static str {
+        match self {
+            CertificateError::ValidityInverted => "the certificate's validity period ends before it begins",
+            _ => self.reason().public_detail(),
+        }
+    }
+}
+
+impl std::fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertificateError::NotDer(e) => write!(f, "not a DER X.509 certificate: {e}"),
+            CertificateError::SignatureAlgorithmMismatch => {
+                f.write_str("the certificate's signatureAlgorithm differs from its signed one")
+            }
+            CertificateError::SubjectAltName(e) => write!(f, "invalid subjectAltName extension: {e}"),
+            CertificateError::KeyUsage(e) => write!(f, "invalid keyUsage extension: {e}"),
+            CertificateError::PublicKey(e) => write!(f, "invalid public key: {e}"),
+            CertificateError::ValidityInverted => f.write_str("the certificate's notBefore is after its notAfter"),
+        }
+    }
+}
+
+impl std::error::Error for CertificateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CertificateError::NotDer(e)
+            | CertificateError::SubjectAltName(e)
+            | CertificateError::KeyUsage(e)
+            | CertificateError::PublicKey(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The DER decoder's error: which ASN.1 production failed and at which byte offset. It
+/// names tags and lengths, not content; the one exception is an unknown tag octet, which
+/// it prints in hex (`unknown/unsupported ASN.1 DER tag: 0x1f`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DerError(x509_cert::der::Error);
+
+impl From<x509_cert::der::Error> for DerError {
+    fn from(e: x509_cert::der::Error) -> Self {
+        DerError(e)
+    }
+}
+
+impl std::fmt::Display for DerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DerError {}
 
 /// A decoded client certificate: what the policy looks at and what `whoami` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,24 +231,21 @@ pub fn name_text(name: &Name) -> String {
 impl ClientCertificate {
     /// Decode and summarise a DER certificate. Trailing bytes, bad encodings and
     /// undecodable subjectAltName or keyUsage extensions are refused as malformed.
-    pub fn from_der(der: &[u8]) -> Result<Self, Refusal> {
-        let cert =
-            Certificate::from_der(der).map_err(|e| Refusal::malformed(format!("not a DER X.509 certificate: {e}")))?;
+    pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
+        let cert = Certificate::from_der(der).map_err(|e| CertificateError::NotDer(e.into()))?;
         let tbs = cert.tbs_certificate();
         let validity = tbs.validity();
         // The outer signatureAlgorithm is not signed: one that differs from the signed one
         // (RFC 5280 4.1.1.2) would let anyone re-encode a certificate into another DER, with
         // other thumbprints, that still verifies where only one of the two is read.
         if cert.signature_algorithm() != tbs.signature() {
-            return Err(Refusal::malformed("the certificate's signatureAlgorithm differs from its signed one"));
+            return Err(CertificateError::SignatureAlgorithmMismatch);
         }
 
         let mut dns_names = Vec::new();
         let mut uris = Vec::new();
         let mut emails = Vec::new();
-        let san = tbs
-            .get_extension::<SubjectAltName>()
-            .map_err(|e| Refusal::malformed(format!("invalid subjectAltName extension: {e}")))?;
+        let san = tbs.get_extension::<SubjectAltName>().map_err(|e| CertificateError::SubjectAltName(e.into()))?;
         if let Some((_, SubjectAltName(names))) = san {
             for name in names {
                 match name {
@@ -177,9 +256,7 @@ impl ClientCertificate {
                 }
             }
         }
-        let key_usage = tbs
-            .get_extension::<KeyUsage>()
-            .map_err(|e| Refusal::malformed(format!("invalid keyUsage extension: {e}")))?;
+        let key_usage = tbs.get_extension::<KeyUsage>().map_err(|e| CertificateError::KeyUsage(e.into()))?;
         let digital_signature_allowed =
             key_usage.map(|(_, KeyUsage(flags))| flags.contains(KeyUsages::DigitalSignature));
         // Every CN attribute, in order; one whose string type is not read is kept as `#`
@@ -193,16 +270,12 @@ impl ClientCertificate {
                     .unwrap_or_else(|| format!("#{}", hex::encode(atv.value.to_der().unwrap_or_default())))
             })
             .collect();
-        let spki = tbs
-            .subject_public_key_info()
-            .to_der()
-            .map_err(|e| Refusal::malformed(format!("invalid public key: {e}")))?;
+        let spki = tbs.subject_public_key_info().to_der().map_err(|e| CertificateError::PublicKey(e.into()))?;
         let serial_der = tbs.serial_number().as_bytes();
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);
         if not_before > not_after {
-            return Err(Refusal::malformed("the certificate's notBefore is after its notAfter")
-                .public("the certificate's validity period ends before it begins"));
+            return Err(CertificateError::ValidityInverted);
         }
 
         Ok(ClientCertificate {
@@ -589,7 +662,115 @@ mod tests {
     #[test]
     fn garbage_is_malformed() {
         for der in [&b""[..], b"\x30\x03\x02\x01\x01", b"\x30\x82\xff\xff", &[0x30; 64]] {
-            assert_eq!(ClientCertificate::from_der(der).unwrap_err().reason, crate::Reason::CertificateMalformed);
+            let e = ClientCertificate::from_der(der).unwrap_err();
+            assert!(matches!(e, CertificateError::NotDer(_)), "{der:?}: {e:?}");
+            assert_eq!(e.reason(), crate::Reason::CertificateMalformed);
+        }
+        let e = ClientCertificate::from_der(b"\x30\x82\xff\xff").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "not a DER X.509 certificate: ASN.1 DER message is incomplete: expected 5, actual 4 at DER byte 4"
+        );
+    }
+
+    use certgate_testkit::reencode::{parse, write, Node};
+
+    /// A real certificate with its DER tree edited: `edit` gets the certificate's children
+    /// (tbsCertificate, signatureAlgorithm, signature).
+    fn edited(edit: impl FnOnce(&mut Vec<Node>)) -> Vec<u8> {
+        let ca = certgate_testkit::Ca::new("Root");
+        let leaf = ca.issue(&certgate_testkit::LeafOptions::named("a").dns("a.example"));
+        let Node::Constructed(tag, mut children) = parse(&leaf.der) else { panic!("not a SEQUENCE") };
+        assert!(ClientCertificate::from_der(&leaf.der).is_ok());
+        edit(&mut children);
+        write(&Node::Constructed(tag, children))
+    }
+
+    fn tbs(children: &mut [Node]) -> &mut Vec<Node> {
+        match &mut children[0] {
+            Node::Constructed(_, tbs) => tbs,
+            Node::Primitive(..) => panic!("tbsCertificate is constructed"),
+        }
+    }
+
+    #[test]
+    fn refusals_of_well_formed_der() {
+        // The unsigned signatureAlgorithm names another algorithm than the signed one.
+        let other_algorithm = edited(|c| {
+            c[1] = Node::Constructed(0x30, vec![Node::Primitive(0x06, vec![0x2a, 0x86, 0x48, 0xce, 0x3d, 4, 3, 4])])
+        });
+        let e = ClientCertificate::from_der(&other_algorithm).unwrap_err();
+        assert_eq!(e, CertificateError::SignatureAlgorithmMismatch);
+        // notBefore and notAfter swapped.
+        let inverted = edited(|c| {
+            let validity = tbs(c).iter_mut().find(|n| {
+                matches!(n, Node::Constructed(0x30, v) if v.len() == 2
+                && v.iter().all(|t| matches!(t, Node::Primitive(0x17 | 0x18, _))))
+            });
+            let Some(Node::Constructed(_, times)) = validity else { panic!("no validity") };
+            times.swap(0, 1);
+        });
+        let e = ClientCertificate::from_der(&inverted).unwrap_err();
+        assert_eq!(e, CertificateError::ValidityInverted);
+        assert_eq!(e.public_detail(), "the certificate's validity period ends before it begins");
+        // A subjectAltName whose value is a SEQUENCE of an INTEGER, not GeneralNames.
+        let bad_san = edited(|c| {
+            let Some(Node::Constructed(0xa3, extensions)) = tbs(c).last_mut() else { panic!("no extensions") };
+            let Node::Constructed(_, list) = &mut extensions[0] else { panic!("extensions are a SEQUENCE") };
+            let san = list.iter_mut().find(
+                |e| matches!(e, Node::Constructed(_, f) if f[0] == Node::Primitive(0x06, vec![0x55, 0x1d, 0x11])),
+            );
+            let Some(Node::Constructed(_, fields)) = san else { panic!("no subjectAltName") };
+            *fields.last_mut().unwrap() = Node::Primitive(0x04, vec![0x30, 0x03, 0x02, 0x01, 0x01]);
+        });
+        let e = ClientCertificate::from_der(&bad_san).unwrap_err();
+        assert!(matches!(e, CertificateError::SubjectAltName(_)), "{e:?}");
+        assert!(e.to_string().starts_with("invalid subjectAltName extension: "), "{e}");
+    }
+
+    /// The log text of every variant, as the free-text refusals wrote it.
+    #[test]
+    fn display_is_the_log_text() {
+        use x509_cert::der::{ErrorKind, Length};
+        let der = DerError::from(ErrorKind::Overlength.at(Length::new(3)));
+        for (e, text, public) in [
+            (
+                CertificateError::NotDer(der),
+                "not a DER X.509 certificate: ASN.1 DER message is too long at DER byte 3",
+                "the forwarded client certificate could not be decoded",
+            ),
+            (
+                CertificateError::SignatureAlgorithmMismatch,
+                "the certificate's signatureAlgorithm differs from its signed one",
+                "the forwarded client certificate could not be decoded",
+            ),
+            (
+                CertificateError::SubjectAltName(der),
+                "invalid subjectAltName extension: ASN.1 DER message is too long at DER byte 3",
+                "the forwarded client certificate could not be decoded",
+            ),
+            (
+                CertificateError::KeyUsage(der),
+                "invalid keyUsage extension: ASN.1 DER message is too long at DER byte 3",
+                "the forwarded client certificate could not be decoded",
+            ),
+            (
+                CertificateError::PublicKey(der),
+                "invalid public key: ASN.1 DER message is too long at DER byte 3",
+                "the forwarded client certificate could not be decoded",
+            ),
+            (
+                CertificateError::ValidityInverted,
+                "the certificate's notBefore is after its notAfter",
+                "the certificate's validity period ends before it begins",
+            ),
+        ] {
+            assert_eq!((e.to_string().as_str(), e.public_detail()), (text, public));
+            let refusal = crate::Refusal::from(e);
+            assert_eq!(
+                (refusal.reason, refusal.detail.as_str(), refusal.public_detail),
+                (crate::Reason::CertificateMalformed, text, public)
+            );
         }
     }
 }

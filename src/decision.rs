@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use crate::certificate::{rfc3339, ClientCertificate};
+use crate::certificate::{rfc3339, CertificateError, ClientCertificate};
 use crate::config::{Config, ConfigError};
-use crate::extract::{check_digest, extract, Format};
+use crate::extract::{check_digest, extract, ExtractError, Format};
 use crate::policy::proxy::OriginDenial;
 use crate::policy::{InlineList, InlineListError, PolicyDenial, Presented};
 use crate::reason::{Reason, Refusal};
@@ -66,16 +66,17 @@ pub enum Denied {
     Config(ConfigError),
     /// The proof of origin or the terminator's verdict.
     Origin(OriginDenial),
-    /// The certificate header could not be read or decoded into DER.
-    Extract(Refusal),
+    /// The certificate header is missing, repeated, too large, or could not be decoded
+    /// into DER; or a side header (too-large flag, digest) says so.
+    Extract(ExtractError),
     /// The leaf is not a usable X.509 certificate.
-    Certificate(Refusal),
+    Certificate(CertificateError),
     /// A forwarded chain certificate (1-based position after the leaf) is not.
     ChainCertificate {
         /// Its position after the leaf.
         position: usize,
         /// Why.
-        error: Refusal,
+        error: CertificateError,
     },
     /// A forwarded certificate (1-based position, the leaf being 1) repeats an earlier one's subject.
     RepeatedSubject {
@@ -104,7 +105,8 @@ impl Denied {
         match self {
             Denied::Config(_) => Reason::ConfigurationError,
             Denied::Origin(o) => o.reason(),
-            Denied::Extract(r) | Denied::Certificate(r) => r.reason,
+            Denied::Extract(e) => e.reason(),
+            Denied::Certificate(e) => e.reason(),
             Denied::ChainCertificate { .. } => Reason::CertificateMalformed,
             Denied::RepeatedSubject { .. } | Denied::InlineList(_) => Reason::CertificateAmbiguous,
             Denied::NotYetValid { .. } => Reason::CertificateNotYetValid,
@@ -116,7 +118,8 @@ impl Denied {
     /// What the client is told: fixed text about the kind of problem, never configuration.
     pub fn public_detail(&self) -> &'static str {
         match self {
-            Denied::Extract(r) | Denied::Certificate(r) => r.public_detail,
+            Denied::Extract(e) => e.public_detail(),
+            Denied::Certificate(e) => e.public_detail(),
             Denied::InlineList(_) => {
                 "several certificates in one header value must be a chain, leaf first, each issued by the next"
             }
@@ -136,8 +139,9 @@ impl fmt::Display for Denied {
         match self {
             Denied::Config(e) => write!(f, "{e}"),
             Denied::Origin(o) => write!(f, "{o}"),
-            Denied::Extract(r) | Denied::Certificate(r) => f.write_str(&r.detail),
-            Denied::ChainCertificate { position, error } => write!(f, "chain certificate {position}: {}", error.detail),
+            Denied::Extract(e) => write!(f, "{e}"),
+            Denied::Certificate(e) => write!(f, "{e}"),
+            Denied::ChainCertificate { position, error } => write!(f, "chain certificate {position}: {error}"),
             Denied::RepeatedSubject { position } => {
                 write!(f, "forwarded certificate {position} repeats the subject of an earlier one")
             }
@@ -160,6 +164,18 @@ impl From<ConfigError> for Denied {
 impl From<OriginDenial> for Denied {
     fn from(e: OriginDenial) -> Self {
         Denied::Origin(e)
+    }
+}
+
+impl From<ExtractError> for Denied {
+    fn from(e: ExtractError) -> Self {
+        Denied::Extract(e)
+    }
+}
+
+impl From<CertificateError> for Denied {
+    fn from(e: CertificateError) -> Self {
+        Denied::Certificate(e)
     }
 }
 
@@ -200,22 +216,20 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     for verdict in &policy.verdicts {
         verdict.check(&headers.get_all(&verdict.header))?;
     }
-    let extracted = |r: Refusal| Denial { denied: Denied::Extract(r), certificate: None };
     // A certificate the terminator dropped as too large is not a missing one.
     if let Some(flag) = &settings.too_large_flag {
-        flag.check(&headers.get_all(&flag.header)).map_err(extracted)?;
+        flag.check(&headers.get_all(&flag.header))?;
     }
 
     let chain_lines = match &settings.chain_header {
         Some(h) => headers.get_all(h),
         None => Vec::new(),
     };
-    let forwarded = extract(settings, &cert_lines, &chain_lines).map_err(extracted)?;
+    let forwarded = extract(settings, &cert_lines, &chain_lines)?;
     if let Some(digest_header) = &settings.digest_header {
-        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf).map_err(extracted)?;
+        check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf)?;
     }
-    let certificate = ClientCertificate::from_der(&forwarded.leaf)
-        .map_err(|r| Denial { denied: Denied::Certificate(r), certificate: None })?;
+    let certificate = ClientCertificate::from_der(&forwarded.leaf)?;
     let deny =
         |denied: Denied, certificate: ClientCertificate| Denial { denied, certificate: Some(Box::new(certificate)) };
     let mut chain = Vec::with_capacity(forwarded.chain.len());

@@ -23,7 +23,7 @@ fn check_entries(variable: &'static str, entries: usize) -> Result<(), ConfigErr
 
 fn ca_bundle(variable: &'static str, raw: &str) -> Result<Vec<CaCertificate>, ConfigError> {
     let ders =
-        crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE).map_err(|e| invalid(variable, e.detail))?;
+        crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE).map_err(|e| invalid(variable, e.to_string()))?;
     ders.into_iter()
         .enumerate()
         .map(|(i, der)| {

@@ -1,8 +1,9 @@
 //! Header extraction: turn the value(s) of the configured certificate header into the
 //! DER bytes of the leaf certificate and of any forwarded chain, in whatever format the
-//! terminator used. Nothing here trusts the input: every failure is a [`Refusal`].
+//! terminator used. Nothing here trusts the input: every failure is an [`ExtractError`].
 
 mod base64_der;
+mod error;
 mod hex_der;
 mod pem;
 mod percent;
@@ -12,13 +13,14 @@ mod xfcc;
 mod xfcc_json;
 
 pub use base64_der::decode_base64;
+pub use error::{
+    Base64Problem, Counted, ExtractError, HeaderRole, JsonKeyProblem, JsonType, XfccForm, XfccJsonProblem, XfccSyntax,
+};
 pub use hex_der::decode_hex_der;
 pub use pem::decode_pem_blocks;
 pub use percent::{hex_value, percent_decode};
 pub use side_headers::{check_digest, parse_sha256, TooLargeFlag};
 pub use xfcc::{parse_xfcc, XfccElement};
-
-use crate::reason::Refusal;
 
 /// Most certificates (leaf plus chain) any request may carry; `max_chain_certificates`
 /// sets the limit in force, at most this.
@@ -181,18 +183,18 @@ pub fn detect(value: &str) -> Format {
     Format::Base64Der
 }
 
-fn header_text(value: &[u8]) -> Result<&str, Refusal> {
-    let text = std::str::from_utf8(value).map_err(|_| Refusal::malformed("header value is not valid UTF-8"))?;
+fn header_text(value: &[u8]) -> Result<&str, ExtractError> {
+    let text = std::str::from_utf8(value).map_err(|_| ExtractError::NotUtf8)?;
     if text.chars().any(|c| c.is_control() && c != '\t' && c != '\r' && c != '\n') {
-        return Err(Refusal::malformed("header value contains control characters"));
+        return Err(ExtractError::ControlCharacters);
     }
     Ok(text)
 }
 
-fn check_size(lines: &[Vec<u8>], limit: usize, what: &str) -> Result<(), Refusal> {
-    let total: usize = lines.iter().map(|l| l.len()).sum();
-    if total > limit {
-        return Err(Refusal::too_large(format!("{what} is {total} bytes; the limit is {limit}")));
+fn check_size(lines: &[Vec<u8>], limit: usize, header: HeaderRole) -> Result<(), ExtractError> {
+    let bytes: usize = lines.iter().map(|l| l.len()).sum();
+    if bytes > limit {
+        return Err(ExtractError::TooLarge { header, bytes, limit });
     }
     Ok(())
 }
@@ -203,12 +205,13 @@ pub fn extract(
     settings: &ExtractionSettings,
     cert_lines: &[Vec<u8>],
     chain_lines: &[Vec<u8>],
-) -> Result<ForwardedCertificate, Refusal> {
+) -> Result<ForwardedCertificate, ExtractError> {
+    let header = || settings.header.clone();
     if cert_lines.is_empty() {
-        return Err(Refusal::missing(format!("no `{}` header", settings.header)));
+        return Err(ExtractError::HeaderAbsent { header: header() });
     }
-    check_size(cert_lines, settings.max_header_bytes, "the certificate header")?;
-    check_size(chain_lines, settings.max_header_bytes, "the chain header")?;
+    check_size(cert_lines, settings.max_header_bytes, HeaderRole::Certificate)?;
+    check_size(chain_lines, settings.max_header_bytes, HeaderRole::Chain)?;
 
     let first = header_text(&cert_lines[0])?;
     let format = match settings.format {
@@ -220,11 +223,11 @@ pub fn extract(
         let json = cert_lines.len() == 1 && xfcc_json::is_json(first.trim());
         if format == Format::XfccJson && !json {
             return Err(if cert_lines.len() > 1 {
-                Refusal::ambiguous(format!("the `{}` header occurs {} times", settings.header, cert_lines.len()))
+                ExtractError::HeaderRepeated { header: header(), count: cert_lines.len() }
             } else if first.trim().is_empty() {
-                Refusal::missing("the XFCC header is empty")
+                ExtractError::XfccEmpty
             } else {
-                Refusal::malformed("XFCC is not Envoy's JSON form (`[...]`)")
+                ExtractError::XfccNotJsonForm
             });
         }
         if json {
@@ -235,11 +238,7 @@ pub fn extract(
             for (i, line) in cert_lines.iter().enumerate() {
                 let line = header_text(line)?;
                 if xfcc_json::is_json(line.trim()) || line.trim_start().starts_with('[') {
-                    return Err(Refusal::ambiguous(format!(
-                        "the `{}` header occurs {} times, with JSON XFCC",
-                        settings.header,
-                        cert_lines.len()
-                    )));
+                    return Err(ExtractError::JsonXfccRepeated { header: header(), count: cert_lines.len() });
                 }
                 if i > 0 {
                     joined.push(',');
@@ -248,21 +247,17 @@ pub fn extract(
             }
             let value = joined.trim();
             if value.is_empty() {
-                return Err(Refusal::missing("the XFCC header is empty"));
+                return Err(ExtractError::XfccEmpty);
             }
             xfcc::extract(value, settings.xfcc_elements)?
         }
     } else {
         if cert_lines.len() > 1 {
-            return Err(Refusal::ambiguous(format!(
-                "the `{}` header occurs {} times",
-                settings.header,
-                cert_lines.len()
-            )));
+            return Err(ExtractError::HeaderRepeated { header: header(), count: cert_lines.len() });
         }
         let value = first.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
         if value.is_empty() || is_absent_sentinel(value) {
-            return Err(Refusal::missing(format!("the `{}` header carries no certificate", settings.header)));
+            return Err(ExtractError::NoCertificate { header: header() });
         }
         let mut certs = match format {
             Format::Base64Der => base64_der::decode_list(value)?,
@@ -270,13 +265,10 @@ pub fn extract(
             Format::Pem => pem::decode_pem_certificates(value)?,
             Format::UrlPem => pem::decode_pem_certificates(&percent_decode(value)?)?,
             Format::Rfc9440 => vec![rfc9440::decode_item(value)?],
-            Format::Auto | Format::Xfcc | Format::XfccJson => return Err(Refusal::malformed("unsupported format")),
+            Format::Auto | Format::Xfcc | Format::XfccJson => unreachable!("auto is resolved and XFCC read above"),
         };
         if certs.len() > MAX_CERTIFICATES {
-            return Err(Refusal::too_large(format!(
-                "{} certificates in one header; the limit is {MAX_CERTIFICATES}",
-                certs.len()
-            )));
+            return Err(ExtractError::CertificatesInHeader { count: certs.len(), limit: MAX_CERTIFICATES });
         }
         let leaf = certs.remove(0);
         (leaf, certs)
@@ -292,15 +284,12 @@ pub fn extract(
                     chain.extend(rfc9440::decode_list(value)?);
                 }
             }
-            n => return Err(Refusal::ambiguous(format!("the `{chain_header}` header occurs {n} times"))),
+            n => return Err(ExtractError::HeaderRepeated { header: chain_header.clone(), count: n }),
         }
     }
     let limit = settings.max_certificates.min(MAX_CERTIFICATES);
     if chain.len() + 1 > limit {
-        return Err(Refusal::too_large(format!(
-            "{} certificates forwarded; the limit (max_chain_certificates) is {limit}",
-            chain.len() + 1
-        )));
+        return Err(ExtractError::CertificatesForwarded { count: chain.len() + 1, limit });
     }
     Ok(ForwardedCertificate { leaf, chain, format, inline_count })
 }
@@ -437,34 +426,55 @@ mod tests {
         let s = settings(Format::Auto);
         for v in ["", "   ", "(null)", "{http.request.tls.client.certificate_der_base64}", "\"\""] {
             let e = extract(&s, &[v.as_bytes().to_vec()], &[]).unwrap_err();
-            assert_eq!(e.reason, crate::Reason::CertificateMissing, "{v:?}");
+            assert_eq!(e.reason(), crate::Reason::CertificateMissing, "{v:?}");
         }
-        assert_eq!(extract(&s, &[], &[]).unwrap_err().reason, crate::Reason::CertificateMissing);
+        assert_eq!(extract(&s, &[], &[]).unwrap_err(), ExtractError::HeaderAbsent { header: "x-cert".into() });
+        let e = extract(&s, &[b" (null)".to_vec()], &[]).unwrap_err();
+        assert_eq!(e, ExtractError::NoCertificate { header: "x-cert".into() });
+        let xfcc = settings(Format::Xfcc);
+        assert_eq!(extract(&xfcc, &[b" \t".to_vec()], &[]).unwrap_err(), ExtractError::XfccEmpty);
+        let json = settings(Format::XfccJson);
+        assert_eq!(extract(&json, &[b" ".to_vec()], &[]).unwrap_err(), ExtractError::XfccEmpty);
+        assert_eq!(extract(&json, &[b"Hash=1".to_vec()], &[]).unwrap_err(), ExtractError::XfccNotJsonForm);
     }
 
     #[test]
     fn repeated_lines_are_ambiguous_and_size_is_limited() {
         let s = settings(Format::Base64Der);
         let e = extract(&s, &[b"AAAA".to_vec(), b"AAAA".to_vec()], &[]).unwrap_err();
-        assert_eq!(e.reason, crate::Reason::CertificateAmbiguous);
+        assert_eq!(e, ExtractError::HeaderRepeated { header: "x-cert".into(), count: 2 });
+        assert_eq!(e.reason(), crate::Reason::CertificateAmbiguous);
         let e = extract(&s, &[vec![b'A'; 1025]], &[]).unwrap_err();
-        assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
+        assert_eq!(e, ExtractError::TooLarge { header: HeaderRole::Certificate, bytes: 1025, limit: 1024 });
+        assert_eq!(e.reason(), crate::Reason::CertificateTooLarge);
         let e = extract(&s, &[vec![b'A'; 600], vec![b'A'; 600]], &[]).unwrap_err();
-        assert_eq!(e.reason, crate::Reason::CertificateTooLarge, "the limit counts every line");
+        let all_lines = ExtractError::TooLarge { header: HeaderRole::Certificate, bytes: 1200, limit: 1024 };
+        assert_eq!(e, all_lines, "the limit counts every line");
+        let mut chained = settings(Format::Base64Der);
+        chained.chain_header = Some("x-chain".into());
+        let e = extract(&chained, &[b"AAAA".to_vec()], &[vec![b'A'; 1025]]).unwrap_err();
+        assert_eq!(e, ExtractError::TooLarge { header: HeaderRole::Chain, bytes: 1025, limit: 1024 });
+        let e = extract(&chained, &[b"AAAA".to_vec()], &[b":AAAA:".to_vec(), b":AAAA:".to_vec()]).unwrap_err();
+        assert_eq!(e, ExtractError::HeaderRepeated { header: "x-chain".into(), count: 2 });
+        // Several XFCC lines are one list, unless one is JSON, which never spans lines.
+        let xfcc = settings(Format::Xfcc);
+        let e = extract(&xfcc, &[b"Hash=1".to_vec(), b"[{}]".to_vec()], &[]).unwrap_err();
+        assert_eq!(e, ExtractError::JsonXfccRepeated { header: "x-cert".into(), count: 2 });
+        let e = extract(&settings(Format::XfccJson), &[b"[{}]".to_vec(), b"[{}]".to_vec()], &[]).unwrap_err();
+        assert_eq!(e, ExtractError::HeaderRepeated { header: "x-cert".into(), count: 2 });
     }
 
     #[test]
     fn control_characters_and_surrounding_white_space() {
         assert!(header_text(b"MIIB\tAA\r\nBB").is_ok());
         for v in [&b"MIIB\x01AA"[..], b"\x00", b"MIIB\x7f", b"MIIB\x1b[31m"] {
-            let e = header_text(v).unwrap_err();
-            assert!(e.detail.contains("control characters"), "{v:?}: {}", e.detail);
+            assert_eq!(header_text(v).unwrap_err(), ExtractError::ControlCharacters, "{v:?}");
         }
         // Sentinels are recognised inside the white space terminators add.
         let s = settings(Format::Auto);
         for v in ["(null)\n", "\t(null)\r", "\r\n(null)\r\n", " \"\"\t"] {
             let e = extract(&s, &[v.as_bytes().to_vec()], &[]).unwrap_err();
-            assert_eq!(e.reason, crate::Reason::CertificateMissing, "{v:?}");
+            assert_eq!(e.reason(), crate::Reason::CertificateMissing, "{v:?}");
         }
     }
 
@@ -479,7 +489,7 @@ mod tests {
         assert_eq!(ok.chain.len(), MAX_CERTIFICATES - 1);
         assert_eq!(ok.inline_count, MAX_CERTIFICATES - 1);
         let e = extract(&s, &[list(MAX_CERTIFICATES + 1)], &[]).unwrap_err();
-        assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
+        assert_eq!(e, ExtractError::TooMany { what: Counted::CertificatesInHeader, limit: MAX_CERTIFICATES });
         let one = extract(&s, &[list(1)], &[]).unwrap();
         assert!(one.inline_count == 0 && one.chain.is_empty());
         // Leaf plus chain header: MAX_CERTIFICATES in all pass, one more is too large.
@@ -490,7 +500,10 @@ mod tests {
         assert_eq!(ok.chain.len(), MAX_CERTIFICATES - 1);
         assert_eq!(ok.inline_count, 0, "a separate chain header is not an inline list");
         let e = extract(&chained, &[b"AAAA".to_vec()], &[chain(MAX_CERTIFICATES)]).unwrap_err();
-        assert_eq!(e.reason, crate::Reason::CertificateTooLarge);
+        assert_eq!(e, ExtractError::CertificatesForwarded { count: MAX_CERTIFICATES + 1, limit: MAX_CERTIFICATES });
+        chained.max_certificates = 2;
+        let e = extract(&chained, &[b"AAAA".to_vec()], &[chain(2)]).unwrap_err();
+        assert_eq!(e, ExtractError::CertificatesForwarded { count: 3, limit: 2 });
     }
 
     #[test]
@@ -499,7 +512,49 @@ mod tests {
         for v in [&b"\xff\xfe"[..], b"MII\x00B", b"-----BEGIN CERTIFICATE-----", b":::", b"%zz", b"Cert=\"unterminated"]
         {
             let e = extract(&s, &[v.to_vec()], &[]).unwrap_err();
-            assert_eq!(e.reason, crate::Reason::CertificateMalformed, "{v:?}");
+            assert_eq!(e.reason(), crate::Reason::CertificateMalformed, "{v:?}");
+        }
+        assert_eq!(extract(&s, &[b"\xff\xfe".to_vec()], &[]).unwrap_err(), ExtractError::NotUtf8);
+    }
+
+    /// The log text of every variant, as the free-text refusals wrote it before they were typed.
+    #[test]
+    fn display_is_the_log_text() {
+        let h = || "x-cert".to_string();
+        let cases: Vec<(ExtractError, &str)> = vec![
+            (ExtractError::HeaderAbsent { header: h() }, "no `x-cert` header"),
+            (ExtractError::NoCertificate { header: h() }, "the `x-cert` header carries no certificate"),
+            (ExtractError::HeaderRepeated { header: h(), count: 2 }, "the `x-cert` header occurs 2 times"),
+            (
+                ExtractError::JsonXfccRepeated { header: h(), count: 3 },
+                "the `x-cert` header occurs 3 times, with JSON XFCC",
+            ),
+            (
+                ExtractError::TooLarge { header: HeaderRole::Certificate, bytes: 1025, limit: 1024 },
+                "the certificate header is 1025 bytes; the limit is 1024",
+            ),
+            (
+                ExtractError::TooLarge { header: HeaderRole::Chain, bytes: 9, limit: 8 },
+                "the chain header is 9 bytes; the limit is 8",
+            ),
+            (
+                ExtractError::CertificatesInHeader { count: 17, limit: 16 },
+                "17 certificates in one header; the limit is 16",
+            ),
+            (
+                ExtractError::CertificatesForwarded { count: 5, limit: 4 },
+                "5 certificates forwarded; the limit (max_chain_certificates) is 4",
+            ),
+            (ExtractError::NotUtf8, "header value is not valid UTF-8"),
+            (ExtractError::ControlCharacters, "header value contains control characters"),
+            (ExtractError::XfccEmpty, "the XFCC header is empty"),
+            (ExtractError::XfccNotJsonForm, "XFCC is not Envoy's JSON form (`[...]`)"),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+            assert_eq!(e.public_detail(), e.reason().public_detail());
+            let refusal = crate::Refusal::from(e.clone());
+            assert_eq!((refusal.reason, refusal.detail.as_str()), (e.reason(), text));
         }
     }
 }

@@ -2,16 +2,16 @@
 //! turned into spaces (Apache), tab-continued lines (nginx's old `$ssl_client_cert`).
 
 use super::base64_der::decode_base64;
-use crate::reason::Refusal;
+use super::{Counted, ExtractError};
 
 /// Decode every `CERTIFICATE` block, in order. Only white space may stand between blocks.
-pub fn decode_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, Refusal> {
+pub fn decode_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
     decode_pem_blocks(text, "CERTIFICATE", super::MAX_CERTIFICATES)
 }
 
 /// Decode every block with this label (at most `limit` of them), in order. Only white
 /// space may stand between blocks.
-pub fn decode_pem_blocks(text: &str, label: &str, limit: usize) -> Result<Vec<Vec<u8>>, Refusal> {
+pub fn decode_pem_blocks(text: &str, label: &'static str, limit: usize) -> Result<Vec<Vec<u8>>, ExtractError> {
     let begin = format!("-----BEGIN {label}-----");
     let end_marker = format!("-----END {label}-----");
     let mut out = Vec::new();
@@ -22,23 +22,23 @@ pub fn decode_pem_blocks(text: &str, label: &str, limit: usize) -> Result<Vec<Ve
             break;
         }
         let Some(body_and_more) = trimmed.strip_prefix(begin.as_str()) else {
-            return Err(Refusal::malformed(format!("expected `{begin}`")));
+            return Err(ExtractError::PemBeginMissing { label });
         };
         let Some(end) = body_and_more.find(end_marker.as_str()) else {
-            return Err(Refusal::malformed(format!("PEM block has no `{end_marker}`")));
+            return Err(ExtractError::PemEndMissing { label });
         };
         let body = &body_and_more[..end];
         if body.contains("-----") {
-            return Err(Refusal::malformed("PEM block contains another armour line"));
+            return Err(ExtractError::PemArmourInBody);
         }
         if out.len() >= limit {
-            return Err(Refusal::too_large(format!("more than {limit} PEM blocks")));
+            return Err(ExtractError::TooMany { what: Counted::PemBlocks, limit });
         }
         out.push(decode_base64(body)?);
         rest = &body_and_more[end + end_marker.len()..];
     }
     if out.is_empty() {
-        return Err(Refusal::malformed(format!("no `{label}` PEM block")));
+        return Err(ExtractError::NoPemBlock { label });
     }
     Ok(out)
 }
@@ -72,6 +72,40 @@ mod tests {
             "-----BEGIN CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----",
         ] {
             assert!(decode_pem_certificates(bad).is_err(), "{bad:?}");
+        }
+        let label = "CERTIFICATE";
+        let block = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----";
+        for (bad, want) in [
+            (String::new(), ExtractError::NoPemBlock { label }),
+            ("AQID".into(), ExtractError::PemBeginMissing { label }),
+            (format!("{block} trailing"), ExtractError::PemBeginMissing { label }),
+            ("-----BEGIN CERTIFICATE-----\nAQID\n".into(), ExtractError::PemEndMissing { label }),
+            (format!("-----BEGIN CERTIFICATE-----\n{block}"), ExtractError::PemArmourInBody),
+            (
+                block.replace("AQID", "A"),
+                ExtractError::Base64(crate::extract::Base64Problem::InvalidLength { length: 1 }),
+            ),
+        ] {
+            assert_eq!(decode_pem_certificates(&bad).unwrap_err(), want, "{bad:?}");
+        }
+        let three = [block; 3].join("\n");
+        assert_eq!(decode_pem_blocks(&three, label, 3).unwrap().len(), 3);
+        let e = decode_pem_blocks(&three, label, 2).unwrap_err();
+        assert_eq!(e, ExtractError::TooMany { what: Counted::PemBlocks, limit: 2 });
+        assert_eq!(e.reason(), crate::Reason::CertificateTooLarge);
+    }
+
+    #[test]
+    fn display_is_the_log_text() {
+        let label = "X509 CRL";
+        for (e, text) in [
+            (ExtractError::PemBeginMissing { label }, "expected `-----BEGIN X509 CRL-----`"),
+            (ExtractError::PemEndMissing { label }, "PEM block has no `-----END X509 CRL-----`"),
+            (ExtractError::PemArmourInBody, "PEM block contains another armour line"),
+            (ExtractError::NoPemBlock { label }, "no `X509 CRL` PEM block"),
+            (ExtractError::TooMany { what: Counted::PemBlocks, limit: 64 }, "more than 64 PEM blocks"),
+        ] {
+            assert_eq!(e.to_string(), text);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Strict percent-decoding, path style: `+` is data (AWS ALB leaves `+ = /` literal),
 //! never a space. A `%` not followed by two hex digits is malformed, not passed through.
 
-use crate::reason::Refusal;
+use super::ExtractError;
 
 /// The value of one ASCII hex digit.
 pub fn hex_value(b: u8) -> Option<u8> {
@@ -14,7 +14,7 @@ pub fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Decode `%XX` escapes once. The result must be UTF-8 (it is PEM text).
-pub fn percent_decode(value: &str) -> Result<String, Refusal> {
+pub fn percent_decode(value: &str) -> Result<String, ExtractError> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -24,7 +24,7 @@ pub fn percent_decode(value: &str) -> Result<String, Refusal> {
             let lo = bytes.get(i + 2).copied().and_then(hex_value);
             match (hi, lo) {
                 (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                _ => return Err(Refusal::malformed(format!("invalid percent-escape at byte {i}"))),
+                _ => return Err(ExtractError::PercentEscape { offset: i }),
             }
             i += 3;
         } else {
@@ -32,7 +32,7 @@ pub fn percent_decode(value: &str) -> Result<String, Refusal> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| Refusal::malformed("percent-decoded value is not UTF-8"))
+    String::from_utf8(out).map_err(|_| ExtractError::PercentNotUtf8)
 }
 
 #[cfg(test)]
@@ -43,9 +43,16 @@ mod tests {
     fn path_style() {
         assert_eq!(percent_decode("a%2Bb+c%3d%0A").unwrap(), "a+b+c=\n");
         assert_eq!(percent_decode("%252D").unwrap(), "%2D", "decodes exactly once");
-        assert!(percent_decode("%").is_err());
-        assert!(percent_decode("%2").is_err());
-        assert!(percent_decode("%G0").is_err());
-        assert!(percent_decode("%FF").is_err(), "not UTF-8");
+        assert_eq!(percent_decode("%").unwrap_err(), ExtractError::PercentEscape { offset: 0 });
+        assert_eq!(percent_decode("ab%2").unwrap_err(), ExtractError::PercentEscape { offset: 2 });
+        assert_eq!(percent_decode("%41%G0").unwrap_err(), ExtractError::PercentEscape { offset: 3 });
+        assert_eq!(percent_decode("%FF").unwrap_err(), ExtractError::PercentNotUtf8, "not UTF-8");
+    }
+
+    #[test]
+    fn display_is_the_log_text() {
+        assert_eq!(ExtractError::PercentEscape { offset: 3 }.to_string(), "invalid percent-escape at byte 3");
+        assert_eq!(ExtractError::PercentNotUtf8.to_string(), "percent-decoded value is not UTF-8");
+        assert_eq!(ExtractError::PercentNotUtf8.reason(), crate::Reason::CertificateMalformed);
     }
 }

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::base64_der::decode_base64;
 use super::percent::hex_value;
-use crate::reason::Refusal;
+use super::ExtractError;
 
 /// The header, and the values (any comma-separated token, case-insensitive) that mean the
 /// terminator left the certificate out because it was too large.
@@ -23,17 +23,15 @@ impl TooLargeFlag {
     /// that drops a large certificate sends an empty certificate header, which must not read
     /// as "no certificate": a client deserves the real reason, and the operator a log line
     /// that says which limit was hit.
-    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), Refusal> {
+    pub fn check(&self, lines: &[Vec<u8>]) -> Result<(), ExtractError> {
         for line in lines {
             let text = String::from_utf8_lossy(line);
-            if let Some(token) =
-                text.split(',').map(str::trim).find(|t| self.values.iter().any(|v| v.eq_ignore_ascii_case(t)))
+            // The error names the configured value that matched, not the request's spelling of it.
+            if let Some(value) =
+                text.split(',').map(str::trim).find_map(|t| self.values.iter().find(|v| v.eq_ignore_ascii_case(t)))
             {
-                let token: String = token.chars().take(80).collect();
-                return Err(Refusal::too_large(format!(
-                    "the terminator left the certificate out as too large (`{}`: `{token}`)",
-                    self.header
-                )));
+                let value = value.chars().take(80).collect();
+                return Err(ExtractError::FlaggedTooLarge { header: self.header.clone(), value });
             }
         }
         Ok(())
@@ -57,22 +55,21 @@ pub fn parse_sha256(text: &str) -> Option<[u8; 32]> {
 
 /// The digest header must be there once and be the SHA-256 of the leaf: two statements
 /// about one certificate that disagree are `certificate_ambiguous`.
-pub fn check_digest(header: &str, lines: &[Vec<u8>], leaf: &[u8]) -> Result<(), Refusal> {
+pub fn check_digest(header: &str, lines: &[Vec<u8>], leaf: &[u8]) -> Result<(), ExtractError> {
     let [line] = lines else {
-        return Err(Refusal::ambiguous(if lines.is_empty() {
-            format!("the terminator sent no `{header}` digest")
+        let header = header.to_string();
+        return Err(if lines.is_empty() {
+            ExtractError::DigestAbsent { header }
         } else {
-            format!("the `{header}` digest occurs {} times", lines.len())
-        }));
+            ExtractError::DigestRepeated { header, count: lines.len() }
+        });
     };
     let text = std::str::from_utf8(line).unwrap_or("");
     let Some(digest) = parse_sha256(text) else {
-        return Err(Refusal::ambiguous(format!("the `{header}` digest is not a SHA-256 in hex or base64")));
+        return Err(ExtractError::DigestUnreadable { header: header.to_string() });
     };
     if digest[..] != Sha256::digest(leaf)[..] {
-        return Err(Refusal::ambiguous(format!(
-            "the `{header}` digest is not the SHA-256 of the forwarded certificate"
-        )));
+        return Err(ExtractError::DigestMismatch { header: header.to_string() });
     }
     Ok(())
 }
@@ -88,7 +85,7 @@ mod tests {
         let flag = TooLargeFlag { header: "x-error".into(), values: vec!["true".into(), "leaf_too_big".into()] };
         for line in ["true", "TRUE", " true ", "other, leaf_too_big", "leaf_too_big,x"] {
             assert_eq!(
-                flag.check(&[line.as_bytes().to_vec()]).unwrap_err().reason,
+                flag.check(&[line.as_bytes().to_vec()]).unwrap_err().reason(),
                 Reason::CertificateTooLarge,
                 "{line}"
             );
@@ -98,6 +95,32 @@ mod tests {
         }
         assert!(flag.check(&[]).is_ok(), "absent means not flagged");
         assert!(flag.check(&[b"false".to_vec(), b"true".to_vec()]).is_err(), "any line");
+        // The error names the configured value, never the request's text.
+        let e = flag.check(&[b"x, LEAF_too_BIG".to_vec()]).unwrap_err();
+        assert_eq!(e, ExtractError::FlaggedTooLarge { header: "x-error".into(), value: "leaf_too_big".into() });
+    }
+
+    #[test]
+    fn display_is_the_log_text() {
+        let header = || "x-sha".to_string();
+        for (e, text) in [
+            (
+                ExtractError::FlaggedTooLarge { header: "x-error".into(), value: "true".into() },
+                "the terminator left the certificate out as too large (`x-error`: `true`)",
+            ),
+            (ExtractError::DigestAbsent { header: header() }, "the terminator sent no `x-sha` digest"),
+            (ExtractError::DigestRepeated { header: header(), count: 2 }, "the `x-sha` digest occurs 2 times"),
+            (
+                ExtractError::DigestUnreadable { header: header() },
+                "the `x-sha` digest is not a SHA-256 in hex or base64",
+            ),
+            (
+                ExtractError::DigestMismatch { header: header() },
+                "the `x-sha` digest is not the SHA-256 of the forwarded certificate",
+            ),
+        ] {
+            assert_eq!(e.to_string(), text);
+        }
     }
 
     #[test]
@@ -113,15 +136,29 @@ mod tests {
         let other = hex::encode(Sha256::digest(b"other"));
         for v in [other, hex_lower[..62].to_string(), format!("{hex_lower}00"), "zz".repeat(32), String::new()] {
             assert_eq!(
-                check_digest("x", &[v.clone().into_bytes()], leaf).unwrap_err().reason,
+                check_digest("x", &[v.clone().into_bytes()], leaf).unwrap_err().reason(),
                 Reason::CertificateAmbiguous,
                 "{v}"
             );
         }
+        let x = || "x".to_string();
+        let e = check_digest("x", &[hex::encode(Sha256::digest(b"other")).into_bytes()], leaf).unwrap_err();
+        assert_eq!(e, ExtractError::DigestMismatch { header: x() });
+        assert_eq!(
+            check_digest("x", &[b"zz".to_vec()], leaf).unwrap_err(),
+            ExtractError::DigestUnreadable { header: x() }
+        );
         // SHA-1 (20 bytes) is not accepted as a SHA-256 digest.
         let sha1 = base64::engine::general_purpose::STANDARD.encode([0u8; 20]);
-        assert!(check_digest("x", &[sha1.into_bytes()], leaf).is_err());
-        assert!(check_digest("x", &[], leaf).is_err());
-        assert!(check_digest("x", &[hex_lower.clone().into_bytes(), hex_lower.into_bytes()], leaf).is_err());
+        assert_eq!(
+            check_digest("x", &[sha1.into_bytes()], leaf).unwrap_err(),
+            ExtractError::DigestUnreadable { header: x() }
+        );
+        assert_eq!(check_digest("x", &[], leaf).unwrap_err(), ExtractError::DigestAbsent { header: x() });
+        let twice = [hex_lower.clone().into_bytes(), hex_lower.into_bytes()];
+        assert_eq!(
+            check_digest("x", &twice, leaf).unwrap_err(),
+            ExtractError::DigestRepeated { header: x(), count: 2 }
+        );
     }
 }

@@ -5,9 +5,8 @@
 
 use super::pem::decode_pem_certificates;
 use super::percent::percent_decode;
-use super::XfccElements;
+use super::{Counted, ExtractError, XfccElements, XfccForm, XfccSyntax};
 use crate::certificate::ClientCertificate;
-use crate::reason::Refusal;
 
 /// Most elements (proxy hops) accepted in one header.
 pub const MAX_ELEMENTS: usize = 32;
@@ -42,9 +41,11 @@ fn is_ows(b: u8) -> bool {
 }
 
 /// Parse the whole header into elements.
-pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
+pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, ExtractError> {
+    let syntax = |problem| Err(ExtractError::XfccSyntax(problem));
     let bytes = value.as_bytes();
-    let mut elements = vec![XfccElement::default()];
+    let mut elements = Vec::new();
+    let mut element = XfccElement::default();
     let mut i = 0;
     loop {
         // Key (white space around it is trimmed below).
@@ -53,11 +54,11 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
             i += 1;
         }
         if i >= bytes.len() || bytes[i] != b'=' {
-            return Err(Refusal::malformed(format!("XFCC pair without `=` at byte {key_start}")));
+            return syntax(XfccSyntax::PairWithoutEquals { offset: key_start });
         }
         let key = value[key_start..i].trim_matches(|c| c == ' ' || c == '\t');
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(Refusal::malformed(format!("invalid XFCC key at byte {key_start}")));
+            return syntax(XfccSyntax::InvalidKey { offset: key_start });
         }
         i += 1; // '='
         while i < bytes.len() && is_ows(bytes[i]) {
@@ -69,7 +70,7 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
             let mut out = Vec::new();
             loop {
                 match bytes.get(i) {
-                    None => return Err(Refusal::malformed("unterminated quoted XFCC value")),
+                    None => return syntax(XfccSyntax::UnterminatedQuote),
                     Some(b'"') => {
                         i += 1;
                         break;
@@ -79,7 +80,7 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
                             out.push(c);
                             i += 2;
                         }
-                        None => return Err(Refusal::malformed("dangling escape in XFCC value")),
+                        None => return syntax(XfccSyntax::DanglingEscape),
                     },
                     Some(&c) => {
                         out.push(c);
@@ -91,46 +92,47 @@ pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, Refusal> {
                 i += 1;
             }
             if i < bytes.len() && !matches!(bytes[i], b';' | b',') {
-                return Err(Refusal::malformed(format!("text after a quoted XFCC value at byte {i}")));
+                return syntax(XfccSyntax::TextAfterQuote { offset: i });
             }
-            String::from_utf8(out).map_err(|_| Refusal::malformed("XFCC value is not UTF-8"))?
+            // Unescaping drops ASCII backslashes from UTF-8 text: the result is UTF-8.
+            String::from_utf8_lossy(&out).into_owned()
         } else {
             let start = i;
             while i < bytes.len() && !matches!(bytes[i], b';' | b',') {
                 if bytes[i] == b'"' {
-                    return Err(Refusal::malformed(format!("stray quote in XFCC value at byte {i}")));
+                    return syntax(XfccSyntax::StrayQuote { offset: i });
                 }
                 i += 1;
             }
             value[start..i].trim_end_matches([' ', '\t']).to_string()
         };
-        let element = elements.last_mut().ok_or_else(|| Refusal::malformed("XFCC parse error"))?;
         if element.pairs.len() >= MAX_PAIRS {
-            return Err(Refusal::too_large(format!("more than {MAX_PAIRS} pairs in one XFCC element")));
+            return Err(ExtractError::TooMany { what: Counted::XfccPairs, limit: MAX_PAIRS });
         }
         element.pairs.push((key.to_ascii_lowercase(), val));
+        // Both value readers stop only at `;`, `,` or the end.
         match bytes.get(i) {
             None => break,
-            Some(b';') => i += 1,
             Some(b',') => {
                 i += 1;
-                if elements.len() >= MAX_ELEMENTS {
-                    return Err(Refusal::too_large(format!("more than {MAX_ELEMENTS} XFCC elements")));
+                if elements.len() + 1 >= MAX_ELEMENTS {
+                    return Err(ExtractError::TooMany { what: Counted::XfccElements, limit: MAX_ELEMENTS });
                 }
-                elements.push(XfccElement::default());
+                elements.push(std::mem::take(&mut element));
             }
-            Some(_) => return Err(Refusal::malformed("XFCC parse error")),
+            Some(_) => i += 1,
         }
     }
+    elements.push(element);
     Ok(elements)
 }
 
 /// The value of a key that may occur at most once in an element.
-fn single_value<'a>(element: &'a XfccElement, key: &'static str) -> Result<Option<&'a str>, Refusal> {
+fn single_value<'a>(element: &'a XfccElement, key: &'static str) -> Result<Option<&'a str>, ExtractError> {
     let mut values = element.values(key);
     let first = values.next();
     if values.next().is_some() {
-        return Err(Refusal::ambiguous(format!("XFCC element has more than one `{key}`")));
+        return Err(ExtractError::XfccKeyRepeated { key });
     }
     Ok(first)
 }
@@ -145,15 +147,13 @@ const CERTIFICATE_KEYS: [&str; 4] = ["by", "hash", "cert", "chain"];
 /// - no `By`, `Hash`, `Cert` or `Chain` after a `Subject`, `URI` or `DNS` pair: Envoy writes
 ///   them first, so one that follows can only be text a client put into a SAN value;
 /// - `Hash`, `Cert`, `Chain` and `Subject` at most once.
-fn check_element_shape(element: &XfccElement) -> Result<(), Refusal> {
+fn check_element_shape(element: &XfccElement) -> Result<(), ExtractError> {
     let mut described = false;
     for (key, _) in &element.pairs {
         if DESCRIPTIVE_KEYS.contains(&key.as_str()) {
             described = true;
-        } else if described && CERTIFICATE_KEYS.contains(&key.as_str()) {
-            return Err(Refusal::ambiguous(format!(
-                "XFCC `{key}` after a Subject/URI/DNS pair in the same element (text injected through a SAN)"
-            )));
+        } else if let Some(key) = CERTIFICATE_KEYS.iter().copied().find(|k| described && *k == key.as_str()) {
+            return Err(ExtractError::XfccKeyAfterDescription { key });
         }
     }
     for key in ["hash", "cert", "chain", "subject"] {
@@ -173,15 +173,12 @@ fn element_certificates(
     element: &XfccElement,
     decoded: &mut usize,
     check_sans: bool,
-) -> Result<Option<LeafAndChain>, Refusal> {
-    let mut decode = |text: &str| -> Result<Vec<Vec<u8>>, Refusal> {
+) -> Result<Option<LeafAndChain>, ExtractError> {
+    let mut decode = |text: &str| -> Result<Vec<Vec<u8>>, ExtractError> {
         let certs = decode_pem_certificates(&percent_decode(text)?)?;
         *decoded += certs.len();
         if *decoded > super::MAX_CERTIFICATES {
-            return Err(Refusal::too_large(format!(
-                "more than {} certificates in the XFCC header",
-                super::MAX_CERTIFICATES
-            )));
+            return Err(ExtractError::TooMany { what: Counted::CertificatesInXfcc, limit: super::MAX_CERTIFICATES });
         }
         Ok(certs)
     };
@@ -190,13 +187,13 @@ fn element_certificates(
     let (leaf, rest) = match (cert, chain) {
         (Some(mut cert), chain) => {
             if cert.len() != 1 {
-                return Err(Refusal::ambiguous("XFCC `Cert` holds more than one certificate"));
+                return Err(ExtractError::XfccCertHoldsSeveral);
             }
             let leaf = cert.remove(0);
             let rest = match chain {
                 Some(mut chain) => {
                     if chain[0] != leaf {
-                        return Err(Refusal::ambiguous("XFCC `Chain` does not start with the element's `Cert`"));
+                        return Err(ExtractError::XfccChainNotLeaf { form: XfccForm::Text });
                     }
                     chain.remove(0);
                     chain
@@ -214,7 +211,7 @@ fn element_certificates(
     let leaf_facts = ClientCertificate::from_der(&leaf)?;
     if let Some(hash) = single_value(element, "hash")? {
         if !hash.eq_ignore_ascii_case(&leaf_facts.sha256_hex()) {
-            return Err(Refusal::ambiguous("XFCC `Hash` is not the SHA-256 of the element's certificate"));
+            return Err(ExtractError::XfccHashMismatch { form: XfccForm::Text });
         }
     }
     if !check_sans {
@@ -230,9 +227,7 @@ fn element_certificates(
     let dns: Vec<&str> = element.values("dns").collect();
     let dns_agree = dns.is_empty() || dns.iter().copied().eq(leaf_facts.dns_names.iter().map(String::as_str));
     if !uris_agree || !dns_agree {
-        return Err(Refusal::ambiguous(
-            "XFCC URI/DNS values differ from the SANs of the element's certificate (a SAN value split the element)",
-        ));
+        return Err(ExtractError::XfccSansDiffer);
     }
     Ok(Some((leaf, rest)))
 }
@@ -247,19 +242,16 @@ pub type LeafAndChain = (Vec<u8>, Vec<Vec<u8>>);
 /// certificate that disagrees with its own `Hash`, `URI` or `DNS` values: the element a
 /// client's SAN value split always does, because the certificate Envoy wrote before the
 /// split point has the whole SAN.
-pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, Refusal> {
+pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, ExtractError> {
     let elements = parse_xfcc(value)?;
     if elements.len() > 1 && mode == XfccElements::Single {
-        return Err(Refusal::ambiguous(format!(
-            "XFCC carries {} elements (set xfcc_elements = \"last\" to use the nearest proxy's)",
-            elements.len()
-        )));
+        return Err(ExtractError::XfccElements { count: elements.len() });
     }
     for element in &elements {
         check_element_shape(element)?;
     }
     let Some((selected, earlier)) = elements.split_last() else {
-        return Err(Refusal::missing("XFCC has no element"));
+        return Err(ExtractError::XfccNoElement);
     };
     // The SAN check is what exposes an element a client's SAN value split, which matters
     // only when the last of several elements is taken; one element alone is kept whole by
@@ -270,14 +262,13 @@ pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, Refusal>
         element_certificates(element, &mut decoded, check_sans)?;
     }
     element_certificates(selected, &mut decoded, check_sans)?
-        .ok_or_else(|| Refusal::missing("XFCC element carries no `Cert` or `Chain`"))
+        .ok_or(ExtractError::XfccNoCertificate { form: XfccForm::Text })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Reason;
-
 
     #[test]
     fn grammar() {
@@ -307,7 +298,17 @@ mod tests {
         {
             assert!(parse_xfcc(bad).is_err(), "{bad:?}");
         }
-        assert!(parse_xfcc("Hash=\"1\" x").unwrap_err().detail.contains("text after a quoted XFCC value"));
+        for (bad, want) in [
+            ("Hash=\"1\" x", XfccSyntax::TextAfterQuote { offset: 9 }),
+            ("By=a;Hash", XfccSyntax::PairWithoutEquals { offset: 5 }),
+            ("By=a;=1", XfccSyntax::InvalidKey { offset: 5 }),
+            ("Ha sh=1", XfccSyntax::InvalidKey { offset: 0 }),
+            ("Hash=\"1", XfccSyntax::UnterminatedQuote),
+            ("Hash=\"\\", XfccSyntax::DanglingEscape),
+            ("Hash=1\"", XfccSyntax::StrayQuote { offset: 6 }),
+        ] {
+            assert_eq!(parse_xfcc(bad).unwrap_err(), ExtractError::XfccSyntax(want), "{bad:?}");
+        }
     }
 
     use certgate_testkit::{encode, Ca, LeafOptions};
@@ -327,7 +328,8 @@ mod tests {
         let inter = ca.intermediate("Inter");
         let leaf = inter.issue(&LeafOptions::named("a"));
         let (l, i) = (leaf.der.clone(), inter.certificate.der.clone());
-        let (got, chain) = extract(&format!("Cert=\"{}\";Chain=\"{}{}\"", pem(&l), pem(&l), pem(&i)), XfccElements::Single).unwrap();
+        let (got, chain) =
+            extract(&format!("Cert=\"{}\";Chain=\"{}{}\"", pem(&l), pem(&l), pem(&i)), XfccElements::Single).unwrap();
         assert_eq!((got, chain), (l.clone(), vec![i.clone()]));
         // Without `Cert`, the chain's first is the leaf.
         let (got, chain) = extract(&format!("Chain=\"{}{}\"", pem(&l), pem(&i)), XfccElements::Single).unwrap();
@@ -341,14 +343,16 @@ mod tests {
         assert_eq!(extract(&format!("Cert={}", pem(&l)), XfccElements::Single).unwrap().0, l);
         // A `Chain` that does not start with the `Cert` contradicts it.
         let e = extract(&format!("Cert=\"{}\";Chain=\"{}{}\"", pem(&l), pem(&i), pem(&l)), XfccElements::Single);
-        assert_eq!(e.unwrap_err().reason, Reason::CertificateAmbiguous);
+        assert_eq!(e.unwrap_err(), ExtractError::XfccChainNotLeaf { form: XfccForm::Text });
+        let two = format!("Cert=\"{}{}\"", pem(&l), pem(&i));
+        assert_eq!(extract(&two, XfccElements::Single).unwrap_err(), ExtractError::XfccCertHoldsSeveral);
         // Hash: the leaf's SHA-256 in either case, nothing else.
         for hash in [sha256(&l), sha256(&l).to_uppercase()] {
             assert!(extract(&format!("Hash={hash};Cert=\"{}\"", pem(&l)), XfccElements::Single).is_ok());
         }
         for hash in [sha256(&i), String::new(), "00".repeat(32), sha256(&l)[..63].to_string()] {
             let e = extract(&format!("Hash={hash};Cert=\"{}\"", pem(&l)), XfccElements::Single).unwrap_err();
-            assert_eq!(e.reason, Reason::CertificateAmbiguous, "{hash:?}");
+            assert_eq!(e, ExtractError::XfccHashMismatch { form: XfccForm::Text }, "{hash:?}");
         }
     }
 
@@ -359,7 +363,12 @@ mod tests {
         let none = ca.issue(&LeafOptions::named("n"));
         let base = format!("Hash={};Cert=\"{}\";Subject=\"CN=a\"", sha256(&two.der), pem(&two.der));
         // All URI SANs (Envoy 1.28 and later), or only the first (earlier Envoy).
-        for tail in [";URI=spiffe://t/a;URI=spiffe://t/b;DNS=a.example", ";URI=spiffe://t/a;DNS=a.example", ";DNS=a.example", ""] {
+        for tail in [
+            ";URI=spiffe://t/a;URI=spiffe://t/b;DNS=a.example",
+            ";URI=spiffe://t/a;DNS=a.example",
+            ";DNS=a.example",
+            "",
+        ] {
             assert!(extract(&format!("{base}{tail}"), XfccElements::Last).is_ok(), "{tail}");
         }
         for tail in [
@@ -371,7 +380,7 @@ mod tests {
             ";DNS=a.example;DNS=a.example",
         ] {
             let e = extract(&format!("{base}{tail}"), XfccElements::Last).unwrap_err();
-            assert_eq!(e.reason, Reason::CertificateAmbiguous, "{tail}");
+            assert_eq!(e, ExtractError::XfccSansDiffer, "{tail}");
             // A single element is kept whole by the shape rules: its SAN values are not checked.
             assert!(extract(&format!("{base}{tail}"), XfccElements::Single).is_ok(), "{tail}");
         }
@@ -391,12 +400,23 @@ mod tests {
             format!("{cert};URI=x;Hash={}", sha256(&leaf.der)),
             format!("{cert};DNS=x;By=spiffe://proxy"),
             format!("{cert};URI=x;Chain=\"{}\"", pem(&leaf.der)),
-            format!("{cert};Subject=\"CN=a\";Subject=\"CN=b\""),
         ] {
             let e = extract(&bad, XfccElements::Single).unwrap_err();
-            assert_eq!(e.reason, Reason::CertificateAmbiguous, "{bad}");
-            assert_eq!(extract(&bad, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous, "{bad}");
+            assert_eq!(e.reason(), Reason::CertificateAmbiguous, "{bad}");
+            assert_eq!(extract(&bad, XfccElements::Last).unwrap_err().reason(), Reason::CertificateAmbiguous, "{bad}");
         }
+        for (bad, key) in [
+            (format!("Subject=\"CN=a\";{cert}"), "cert"),
+            (format!("{cert};DNS=x;By=spiffe://proxy"), "by"),
+            (format!("{cert};URI=x;Hash={}", sha256(&leaf.der)), "hash"),
+        ] {
+            assert_eq!(extract(&bad, XfccElements::Single).unwrap_err(), ExtractError::XfccKeyAfterDescription { key });
+        }
+        let twice = format!("{cert};Subject=\"CN=a\";Subject=\"CN=b\"");
+        assert_eq!(
+            extract(&twice, XfccElements::Single).unwrap_err(),
+            ExtractError::XfccKeyRepeated { key: "subject" }
+        );
         // Unknown keys and By before the certificate are fine.
         assert!(extract(&format!("By=spiffe://p;{cert};x-other=1;URI="), XfccElements::Single).is_ok());
     }
@@ -407,25 +427,90 @@ mod tests {
         let a = ca.issue(&LeafOptions::named("a"));
         let b = ca.issue(&LeafOptions::named("b"));
         let v = format!("Cert=\"{}\",Cert=\"{}\"", pem(&a.der), pem(&b.der));
-        assert_eq!(extract(&v, XfccElements::Single).unwrap_err().reason, Reason::CertificateAmbiguous);
+        assert_eq!(extract(&v, XfccElements::Single).unwrap_err(), ExtractError::XfccElements { count: 2 });
         assert_eq!(extract(&v, XfccElements::Last).unwrap().0, b.der, "nearest proxy = last");
         let dup = format!("Cert=\"{}\";Cert=\"{}\"", pem(&a.der), pem(&b.der));
-        assert_eq!(extract(&dup, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous);
-        assert_eq!(extract("Hash=abc;By=x", XfccElements::Single).unwrap_err().reason, Reason::CertificateMissing);
+        assert_eq!(extract(&dup, XfccElements::Last).unwrap_err(), ExtractError::XfccKeyRepeated { key: "cert" });
+        let none = ExtractError::XfccNoCertificate { form: XfccForm::Text };
+        assert_eq!(extract("Hash=abc;By=x", XfccElements::Single).unwrap_err(), none);
+        assert_eq!(none.reason(), Reason::CertificateMissing);
         // In `last` mode every element's certificate is read and checked against its claims:
         // an earlier element that does not agree with itself refuses the whole header.
         let lying = format!("Hash={};Cert=\"{}\"", sha256(&b.der), pem(&a.der));
         let v = format!("{lying},Cert=\"{}\"", pem(&b.der));
-        assert_eq!(extract(&v, XfccElements::Last).unwrap_err().reason, Reason::CertificateAmbiguous);
+        assert_eq!(extract(&v, XfccElements::Last).unwrap_err().reason(), Reason::CertificateAmbiguous);
         let broken = format!("Cert=\"%zz\",Cert=\"{}\"", pem(&b.der));
-        assert_eq!(extract(&broken, XfccElements::Last).unwrap_err().reason, Reason::CertificateMalformed);
+        assert_eq!(extract(&broken, XfccElements::Last).unwrap_err(), ExtractError::PercentEscape { offset: 0 });
+        let garbage = format!("Cert=\"{}\"", pem(b"\x30\x03\x02\x01\x01"));
+        let e = extract(&garbage, XfccElements::Single).unwrap_err();
+        assert!(matches!(e, ExtractError::Certificate(crate::certificate::CertificateError::NotDer(_))), "{e:?}");
+        assert_eq!(e.reason(), Reason::CertificateMalformed);
+        assert_eq!(parse_xfcc(&vec!["Hash=1"; MAX_ELEMENTS].join(",")).unwrap().len(), MAX_ELEMENTS);
         let many = vec!["Hash=1"; MAX_ELEMENTS + 1].join(",");
-        assert_eq!(parse_xfcc(&many).unwrap_err().reason, Reason::CertificateTooLarge);
+        let e = parse_xfcc(&many).unwrap_err();
+        assert_eq!(e, ExtractError::TooMany { what: Counted::XfccElements, limit: MAX_ELEMENTS });
+        assert_eq!(e.reason(), Reason::CertificateTooLarge);
+        assert_eq!(parse_xfcc(&vec!["DNS=a"; MAX_PAIRS].join(";")).unwrap()[0].pairs.len(), MAX_PAIRS);
         let pairs = vec!["DNS=a"; MAX_PAIRS + 1].join(";");
-        assert_eq!(parse_xfcc(&pairs).unwrap_err().reason, Reason::CertificateTooLarge);
+        assert_eq!(
+            parse_xfcc(&pairs).unwrap_err(),
+            ExtractError::TooMany { what: Counted::XfccPairs, limit: MAX_PAIRS }
+        );
         // At most MAX_CERTIFICATES certificates are decoded across all elements.
         let one = format!("Cert=\"{}\"", pem(&a.der));
         let seventeen = vec![one.as_str(); crate::extract::MAX_CERTIFICATES + 1].join(",");
-        assert_eq!(extract(&seventeen, XfccElements::Last).unwrap_err().reason, Reason::CertificateTooLarge);
+        let e = extract(&seventeen, XfccElements::Last).unwrap_err();
+        assert_eq!(
+            e,
+            ExtractError::TooMany { what: Counted::CertificatesInXfcc, limit: crate::extract::MAX_CERTIFICATES }
+        );
+    }
+
+    #[test]
+    fn display_is_the_log_text() {
+        let cases: Vec<(ExtractError, &str)> = vec![
+            (ExtractError::XfccSyntax(XfccSyntax::PairWithoutEquals { offset: 5 }), "XFCC pair without `=` at byte 5"),
+            (ExtractError::XfccSyntax(XfccSyntax::InvalidKey { offset: 0 }), "invalid XFCC key at byte 0"),
+            (ExtractError::XfccSyntax(XfccSyntax::UnterminatedQuote), "unterminated quoted XFCC value"),
+            (ExtractError::XfccSyntax(XfccSyntax::DanglingEscape), "dangling escape in XFCC value"),
+            (
+                ExtractError::XfccSyntax(XfccSyntax::TextAfterQuote { offset: 9 }),
+                "text after a quoted XFCC value at byte 9",
+            ),
+            (ExtractError::XfccSyntax(XfccSyntax::StrayQuote { offset: 6 }), "stray quote in XFCC value at byte 6"),
+            (ExtractError::TooMany { what: Counted::XfccPairs, limit: 256 }, "more than 256 pairs in one XFCC element"),
+            (ExtractError::TooMany { what: Counted::XfccElements, limit: 32 }, "more than 32 XFCC elements"),
+            (
+                ExtractError::TooMany { what: Counted::CertificatesInXfcc, limit: 16 },
+                "more than 16 certificates in the XFCC header",
+            ),
+            (ExtractError::XfccKeyRepeated { key: "cert" }, "XFCC element has more than one `cert`"),
+            (
+                ExtractError::XfccKeyAfterDescription { key: "hash" },
+                "XFCC `hash` after a Subject/URI/DNS pair in the same element (text injected through a SAN)",
+            ),
+            (ExtractError::XfccCertHoldsSeveral, "XFCC `Cert` holds more than one certificate"),
+            (
+                ExtractError::XfccChainNotLeaf { form: XfccForm::Text },
+                "XFCC `Chain` does not start with the element's `Cert`",
+            ),
+            (
+                ExtractError::XfccHashMismatch { form: XfccForm::Text },
+                "XFCC `Hash` is not the SHA-256 of the element's certificate",
+            ),
+            (
+                ExtractError::XfccSansDiffer,
+                "XFCC URI/DNS values differ from the SANs of the element's certificate (a SAN value split the element)",
+            ),
+            (
+                ExtractError::XfccElements { count: 2 },
+                "XFCC carries 2 elements (set xfcc_elements = \"last\" to use the nearest proxy's)",
+            ),
+            (ExtractError::XfccNoElement, "XFCC has no element"),
+            (ExtractError::XfccNoCertificate { form: XfccForm::Text }, "XFCC element carries no `Cert` or `Chain`"),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
     }
 }

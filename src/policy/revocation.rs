@@ -269,7 +269,7 @@ fn time_secs(t: &x509_cert::time::Time) -> i64 {
 /// (configured anchors or intermediates): the one whose name it carries and whose key
 /// verifies its signature, a CA allowed to sign CRLs. Each must carry a nextUpdate.
 pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, String> {
-    let ders = crate::extract::decode_pem_blocks(raw, "X509 CRL", super::MAX_BUNDLE).map_err(|e| e.detail)?;
+    let ders = crate::extract::decode_pem_blocks(raw, "X509 CRL", super::MAX_BUNDLE).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for (i, der) in ders.into_iter().enumerate() {
         let n = i + 1;
