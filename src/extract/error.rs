@@ -132,6 +132,9 @@ pub enum ExtractError {
     Rfc9440TrailingText,
     /// The XFCC header (after joining its lines) is empty.
     XfccEmpty,
+    /// A format the single-value decoders do not read reached them (a defect: `auto` is
+    /// resolved and XFCC read before). Refused rather than trusted to be impossible.
+    UnsupportedFormat,
     /// The XFCC text form breaks its grammar.
     XfccSyntax(XfccSyntax),
     /// `xfcc-json` is configured and the value is not Envoy's JSON form.
@@ -407,7 +410,8 @@ impl ExtractError {
             | Rfc9440TrailingText
             | XfccSyntax(_)
             | XfccNotJsonForm
-            | XfccJson(_) => Reason::CertificateMalformed,
+            | XfccJson(_)
+            | UnsupportedFormat => Reason::CertificateMalformed,
         }
     }
 
@@ -476,6 +480,7 @@ impl fmt::Display for ExtractError {
             Rfc9440NotBase64 => f.write_str("RFC 9440 byte sequence contains non-base64 characters"),
             Rfc9440TrailingText => f.write_str("unexpected text after the RFC 9440 byte sequence"),
             XfccEmpty => f.write_str("the XFCC header is empty"),
+            UnsupportedFormat => f.write_str("unsupported format"),
             XfccSyntax(problem) => problem.fmt(f),
             XfccNotJsonForm => f.write_str("XFCC is not Envoy's JSON form (`[...]`)"),
             XfccJson(problem) => write!(f, "XFCC is not Envoy's JSON form: {problem}"),

@@ -265,7 +265,7 @@ pub fn extract(
             Format::Pem => pem::decode_pem_certificates(value)?,
             Format::UrlPem => pem::decode_pem_certificates(&percent_decode(value)?)?,
             Format::Rfc9440 => vec![rfc9440::decode_item(value)?],
-            Format::Auto | Format::Xfcc | Format::XfccJson => unreachable!("auto is resolved and XFCC read above"),
+            Format::Auto | Format::Xfcc | Format::XfccJson => return Err(ExtractError::UnsupportedFormat),
         };
         if certs.len() > MAX_CERTIFICATES {
             return Err(ExtractError::CertificatesInHeader { count: certs.len(), limit: MAX_CERTIFICATES });
