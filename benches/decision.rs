@@ -149,5 +149,21 @@ fn chain(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision, scale, hostile, chain);
+/// The trust-anchor path with the configuration read once (a [`certgate::Gate`] kept by a
+/// long-lived instance or an embedding app), next to `chain`, which reads it per request.
+fn gate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gate");
+    for case in certgate_testkit::chain_cases(NOW) {
+        let vars: HashMap<String, String> = case.variables.into_iter().collect();
+        let gate = certgate::Gate::from_source(&vars).expect("bench configuration is valid");
+        let headers = case.headers;
+        assert_eq!(gate.authenticate(&headers, NOW).is_ok(), case.allowed, "{}", case.name);
+        group.bench_with_input(BenchmarkId::from_parameter(case.name), &headers, |b, headers| {
+            b.iter(|| gate.authenticate(black_box(headers), NOW))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decision, scale, hostile, chain, gate);
 criterion_main!(benches);
