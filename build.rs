@@ -3,7 +3,7 @@
 //! wasmtime with `linear_memory_keep_resident`) zeroes all of it after every request, though
 //! certgate uses a few KiB. 256 KiB is eight times what the whole test suite needs: it passes
 //! with 32 KiB, RSA-4096 chains included; with 16 KiB only the deepest JSON `pins` (127
-//! nested arrays, serde_json's limit) overflows, and `tests/component.rs` has that case. A
+//! nested arrays, serde_json's limit) overflows, and `tests/wasm.rs` has that case. A
 //! stack overflow in wasm32 runs below address 0 and traps; it cannot overwrite data.
 
 const STACK_BYTES: u32 = 256 * 1024;

@@ -2,7 +2,7 @@
 //! component: every recipe works exactly as written. Plus the policy reasons the recipes
 //! do not reach, through the component too.
 
-mod support;
+use certgate_tests as support;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -46,9 +46,13 @@ fn pki() -> &'static Pki {
     })
 }
 
-/// The cookbook blocks of docs/cookbook.md: name -> (variable -> value as written).
+/// The document holding the cookbook, relative to the workspace root.
+const COOKBOOK: &str = "docs/cookbook.md";
+
+/// The cookbook blocks of [`COOKBOOK`]: name -> (variable -> value as written).
 fn recipes() -> BTreeMap<String, BTreeMap<String, String>> {
-    let readme = std::fs::read_to_string(certgate_host::build::workspace_root().join("docs/cookbook.md")).unwrap();
+    let path = support::root().join(COOKBOOK);
+    let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = BTreeMap::new();
     for block in readme.split("```toml\n").skip(1) {
         let block = block.split("```").next().unwrap();
@@ -122,7 +126,9 @@ fn the_readme_has_all_seven_recipes() {
 #[tokio::test]
 async fn migrating_from_aspnet_sample() {
     let p = pki();
-    let r = |value: String| with_recipe("migrating-from-aspnet-sample", "/api/whoami", "").header("X-ARR-ClientCert", value);
+    let r = |value: String| {
+        with_recipe("migrating-from-aspnet-sample", "/api/whoami", "").header("X-ARR-ClientCert", value)
+    };
     let ok = r(get_raw_cert_data_string(&p.client.der)).send().await;
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
     let body = ok.json().unwrap();

@@ -3,7 +3,7 @@
 //! wasmtime: both must refuse with the stated reason, never authenticate, never trap.
 //! Every case here was accepted (or trapped) before the fix it names.
 
-mod support;
+use certgate_tests as support;
 
 use std::collections::HashMap;
 

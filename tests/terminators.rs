@@ -3,9 +3,10 @@
 //! free loopback port in front of certgate-host (serving the built certgate.wasm), and
 //! checks: the allowed certificate, another valid one, an expired one, none, and forged
 //! headers. nginx, HAProxy, Caddy and Apache httpd come from Debian packages
-//! (scripts/test installs them).
+//! (scripts/test installs them). A test whose terminator (or curl) is not installed is
+//! skipped with a message; with CERTGATE_REQUIRE_TERMINATORS=1 (scripts/test, CI) it fails.
 
-mod support;
+use certgate_tests as support;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -105,14 +106,20 @@ impl Drop for Running {
     }
 }
 
+/// The installed program (present: `scenario` checked before starting anything).
 fn require(binary: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"] {
-        let p = Path::new(dir).join(binary);
-        if p.exists() {
-            return p;
-        }
+    support::find_program(binary).unwrap_or_else(|| panic!("`{binary}` is not installed"))
+}
+
+/// The program a terminator test runs.
+fn program_of(name: &str) -> &'static str {
+    match name {
+        "nginx" => "nginx",
+        "haproxy" | "haproxy-hex" => "haproxy",
+        "caddy" => "caddy",
+        "apache" => "apache2",
+        other => panic!("unknown terminator {other}"),
     }
-    panic!("`{binary}` is not installed: run scripts/test, which installs the terminators");
 }
 
 fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Running {
@@ -123,7 +130,7 @@ fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Run
         ("CERTGATE_RUN_DIR", dir.display().to_string()),
         ("CERTGATE_PROXY_SECRET", PROXY_SECRET.to_string()),
     ];
-    let deploy = certgate_host::build::workspace_root().join("deploy");
+    let deploy = support::root().join("deploy");
     let mut command = match name {
         "nginx" => {
             render(&deploy.join("nginx/nginx.conf"), &dir.join("nginx.conf"), &vars);
@@ -138,7 +145,8 @@ fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Run
                 // The same config forwarding `ssl_c_der,hex` (upper-case hex DER) instead.
                 let cfg = std::fs::read_to_string(dir.join("haproxy.cfg")).unwrap();
                 assert!(cfg.contains("%[ssl_c_der,base64]"));
-                std::fs::write(dir.join("haproxy.cfg"), cfg.replace("%[ssl_c_der,base64]", "%[ssl_c_der,hex]")).unwrap();
+                std::fs::write(dir.join("haproxy.cfg"), cfg.replace("%[ssl_c_der,base64]", "%[ssl_c_der,hex]"))
+                    .unwrap();
             }
             let mut c = Command::new(require("haproxy"));
             c.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
@@ -238,6 +246,11 @@ fn curl(dir: &Path, port: u16, path: &str, client: Option<&str>, extra_headers: 
 
 /// The whole scenario against one terminator.
 async fn scenario(name: &'static str, platform: &str, header: &'static str, extra: &[(&str, &str)]) {
+    for program in [program_of(name), "curl"] {
+        if support::tool(&format!("terminators ({name})"), program).is_none() {
+            return;
+        }
+    }
     let fx = fixture(name, platform, extra).await;
     let (dir, upstream) = (fx.dir.clone(), fx.upstream);
     let (alice, bob) = (fx.alice.clone(), fx.bob.clone());

@@ -5,7 +5,7 @@
 //! passthrough), renamed AWS ALB headers, Google Cloud's mTLS variables and Akamai. The
 //! hostile review's rules (injection, merged lines, limits) are checked for each new format.
 
-mod support;
+use certgate_tests as support;
 
 use certgate_testkit::{encode, forge_bridge, Ca, Issued, LeafOptions};
 use support::{case, check, get_raw_cert_data_string, Case};

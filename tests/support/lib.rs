@@ -1,0 +1,350 @@
+//! The harness shared by certgate's integration tests.
+//!
+//! A [`Target`] answers one [`Request`]: [`Native`] calls the library
+//! (`certgate::service::handle`), [`Wasm`] runs the built `certgate.wasm` (made by this
+//! crate's build.rs) in wasmtime through certgate-host, a fresh instance per request, as
+//! Spin does. Tests that must hold on both loop over [`targets()`]; [`Req`] builds a request
+//! and sends it to one target ([`Req::on`]) or to the component ([`Req::send`]).
+//! [`tool`] finds an external program (a terminator, curl, check-jsonschema, wac) or
+//! reports why the test is skipped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use certgate_host::{Runtime, RuntimeOptions};
+use http_body_util::Full;
+
+/// The workspace root (where `spin.toml` lives).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The `certgate.wasm` build.rs built for this test run.
+pub fn component_path() -> PathBuf {
+    PathBuf::from(env!("CERTGATE_WASM"))
+}
+
+/// The config-env adapter build.rs built (composed with certgate.wasm into the standalone variant).
+pub fn config_env_adapter_path() -> PathBuf {
+    PathBuf::from(env!("CERTGATE_CONFIG_ENV_WASM"))
+}
+
+/// `certgate.wasm`, compiled once per test binary.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        Runtime::new(&component_path(), &RuntimeOptions { pooling: true, max_instances: 16 })
+            .expect("compile certgate.wasm")
+    })
+}
+
+/// One HTTP request: method, path with query, header lines, and the variables
+/// (Spin variables for the component, a map for the library).
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// A complete response, and the log lines written for it.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The log lines as the component writes them to stderr, one JSON object a line.
+    pub stderr: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// The log lines parsed as JSON (lines that are not JSON are skipped).
+    pub fn log_lines(&self) -> Vec<serde_json::Value> {
+        self.stderr.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// The reason code ("" for 200).
+    pub fn reason(&self) -> String {
+        reason_of(self.status, &self.body)
+    }
+}
+
+/// What a [`Target`] returns: the response, once the request has run.
+pub type Answer<'a> = Pin<Box<dyn Future<Output = Response> + 'a>>;
+
+/// Something that answers certgate's HTTP contract.
+pub trait Target: Sync {
+    /// "native" or "wasm", for failure messages.
+    fn name(&self) -> &'static str;
+    /// Answer one request at the current time. A trap is a test failure, not a response.
+    fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a>;
+}
+
+/// The library itself: `certgate::service::handle` with the current time.
+pub struct Native;
+
+/// The built `certgate.wasm` in wasmtime, one fresh instance per request.
+pub struct Wasm;
+
+/// Every target, native first.
+pub fn targets() -> [&'static dyn Target; 2] {
+    [&Native, &Wasm]
+}
+
+/// The current Unix time, as the component reads it.
+pub fn now() -> i64 {
+    certgate_testkit::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl Target for Native {
+    fn name(&self) -> &'static str {
+        "native"
+    }
+
+    fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a> {
+        let vars: HashMap<String, String> = request.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let outcome = certgate::service::handle(&request.method, &request.path, &request.headers, &vars, now());
+        let stderr = outcome.logs.iter().map(|l| format!("{}\n", l.render())).collect();
+        let response = outcome.response;
+        Box::pin(std::future::ready(Response {
+            status: response.status,
+            headers: response.headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
+            body: response.body,
+            stderr,
+        }))
+    }
+}
+
+impl Target for Wasm {
+    fn name(&self) -> &'static str {
+        "wasm"
+    }
+
+    fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a> {
+        Box::pin(async move {
+            let mut builder = hyper::Request::builder()
+                .method(request.method.as_str())
+                .uri(format!("http://certgate.test{}", request.path));
+            for (name, value) in &request.headers {
+                let value = hyper::header::HeaderValue::from_bytes(value).expect("header value");
+                builder = builder.header(name.as_str(), value);
+            }
+            let http = builder.body(Full::new(Bytes::new())).expect("request");
+            let collected = runtime()
+                .call(http, Arc::new(request.vars.clone()))
+                .await
+                .expect("the component answered without trapping");
+            Response {
+                status: collected.status,
+                headers: collected
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect(),
+                body: collected.body.to_vec(),
+                stderr: collected.stderr,
+            }
+        })
+    }
+}
+
+/// A request under construction.
+pub struct Req(Request);
+
+pub fn get(path: &str) -> Req {
+    request("GET", path)
+}
+
+pub fn request(method: &str, path: &str) -> Req {
+    Req(Request { method: method.into(), path: path.into(), ..Request::default() })
+}
+
+impl Req {
+    pub fn header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
+        self.0.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.0.vars.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn pins(self, pins: &str) -> Self {
+        self.var("allowed_thumbprints", pins)
+    }
+
+    /// The request as built.
+    pub fn build(self) -> Request {
+        self.0
+    }
+
+    /// Send it to one target.
+    pub async fn on(self, target: &dyn Target) -> Response {
+        target.handle(&self.0).await
+    }
+
+    /// Send it to the component.
+    pub async fn send(self) -> Response {
+        self.on(&Wasm).await
+    }
+}
+
+/// Assert a problem+json refusal with a reason, and return its body.
+pub fn assert_problem(response: &Response, status: u16, reason: &str) -> serde_json::Value {
+    assert_eq!(response.status, status, "body: {}", String::from_utf8_lossy(&response.body));
+    assert_eq!(response.header("content-type"), Some("application/problem+json"));
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let body = response.json().expect("problem body is JSON");
+    assert_eq!(body["reason"], reason, "body: {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    body
+}
+
+/// The single decision log line of a response.
+pub fn decision_line(response: &Response) -> serde_json::Value {
+    let lines: Vec<_> = response.log_lines().into_iter().filter(|l| l["event"] == "decision").collect();
+    assert_eq!(lines.len(), 1, "stderr: {}", response.stderr);
+    lines.into_iter().next().unwrap_or_default()
+}
+
+/// One request: variables, headers and the reason it must get ("" for 200).
+pub struct Case {
+    pub name: String,
+    pub vars: Vec<(String, String)>,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub want: &'static str,
+}
+
+pub fn case(name: &str, vars: &[(&str, &str)], headers: &[(&str, &str)], want: &'static str) -> Case {
+    Case {
+        name: name.into(),
+        vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        headers: headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().to_vec())).collect(),
+        want,
+    }
+}
+
+/// The reason code of a response ("" for 200).
+pub fn reason_of(status: u16, body: &[u8]) -> String {
+    if status == 200 {
+        return String::new();
+    }
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    body["reason"].as_str().unwrap_or("?").to_string()
+}
+
+/// Run every case (GET /api/whoami) on every target: each must give the stated reason and
+/// write its decision line (the component, then, answered rather than trapped).
+pub async fn check(cases: Vec<Case>) {
+    for c in &cases {
+        let request = Request {
+            method: "GET".into(),
+            path: "/api/whoami".into(),
+            headers: c.headers.clone(),
+            vars: c.vars.iter().cloned().collect(),
+        };
+        for target in targets() {
+            let response = target.handle(&request).await;
+            let got = response.reason();
+            assert_eq!(got, c.want, "{}, {}: {}", target.name(), c.name, String::from_utf8_lossy(&response.body));
+            assert!(
+                response.stderr.contains("\"event\":\"decision\""),
+                "{}, {}: {}",
+                target.name(),
+                c.name,
+                response.stderr
+            );
+        }
+    }
+}
+
+/// `X509Certificate.GetRawCertDataString()` as .NET implements it (what the ASP.NET docs'
+/// sample client sends): every byte as two upper-case hex digits, no separators. Written
+/// out here rather than through the `hex` crate, so the tests do not share an encoder with
+/// anything they check.
+pub fn get_raw_cert_data_string(der: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    der.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)] as char, DIGITS[usize::from(b & 15)] as char]).collect()
+}
+
+/// Set to `1` (scripts/test and CI do) to make a missing external tool fail its test
+/// instead of skipping it.
+pub const REQUIRE_TOOLS: &str = "CERTGATE_REQUIRE_TERMINATORS";
+
+/// Where an external program is installed: PATH, the sbin directories Debian's daemons
+/// live in (often not on a user's PATH), and cargo's bin directory.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|h| h.join("bin"));
+    let fixed = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from);
+    path.into_iter().chain(fixed).chain(cargo_bin).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// `Some(path)` when `program` is installed. When it is not: `None` after telling the
+/// terminal that `test` is skipped and why, or a panic when [`REQUIRE_TOOLS`] is `1`.
+pub fn tool(test: &str, program: &str) -> Option<PathBuf> {
+    let found = find_program(program);
+    if found.is_none() {
+        missing(test, &format!("`{program}` is not installed"));
+    }
+    found
+}
+
+/// Report a missing tool: skip (with a message the test harness does not capture), or
+/// fail when [`REQUIRE_TOOLS`] is `1`.
+pub fn missing(test: &str, what: &str) {
+    let hint = "scripts/test installs it";
+    if std::env::var(REQUIRE_TOOLS).is_ok_and(|v| v == "1") {
+        panic!("{test}: {what} ({hint}), and {REQUIRE_TOOLS}=1 requires it");
+    }
+    // Written to the process's stderr directly: libtest captures only print!/eprint!.
+    let _ =
+        writeln!(std::io::stderr(), "SKIPPED {test}: {what} ({hint}; set {REQUIRE_TOOLS}=1 to make this a failure)");
+}
+
+/// Run each named `async fn name(target: &dyn Target)` once per target, as the tests
+/// `name::native` and `name::wasm`:
+///
+/// ```ignore
+/// async fn healthz(target: &dyn Target) { let r = get("/healthz").on(target).await; ... }
+/// on_every_target!(healthz);
+/// ```
+#[macro_export]
+macro_rules! on_every_target {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn native() {
+                    super::$name(&$crate::Native).await
+                }
+
+                #[tokio::test]
+                async fn wasm() {
+                    super::$name(&$crate::Wasm).await
+                }
+            }
+        )*
+    };
+}

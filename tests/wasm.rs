@@ -1,0 +1,175 @@
+//! What only the component has, in one place: the interfaces it imports and exports, its
+//! stack (deep input is a refusal, not a trap), its log lines on stderr, and the standalone
+//! composition. Everything the library decides is tested on both targets elsewhere
+//! (tests/vectors.rs, tests/contract.rs).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use certgate_host::runtime::Collected;
+use certgate_host::{Runtime, RuntimeOptions};
+use certgate_testkit::{encode, Ca, Issued, LeafOptions};
+use certgate_tests::{assert_problem, get, targets};
+use http_body_util::Full;
+
+fn alice() -> &'static Issued {
+    static ALICE: OnceLock<Issued> = OnceLock::new();
+    ALICE.get_or_init(|| Ca::new("wasm test CA").issue(&LeafOptions::named("alice")))
+}
+
+#[test]
+fn imports_only_standard_wasi_and_the_draft_config_store() {
+    let imports = certgate_tests::runtime().imports();
+    assert!(imports.contains(&"wasi:config/store@0.2.0-draft-2024-09-27".to_string()), "{imports:?}");
+    for name in &imports {
+        assert!(name.starts_with("wasi:"), "non-standard import {name}");
+        assert!(!name.contains("fermyon") && !name.contains("spin"), "Spin-specific import {name}");
+    }
+    let configs: Vec<_> = imports.iter().filter(|n| n.starts_with("wasi:config/")).collect();
+    assert_eq!(configs.len(), 1, "{configs:?}");
+    let exports = certgate_tests::runtime().exports();
+    assert!(exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")), "{exports:?}");
+}
+
+/// The deepest JSON serde_json parses (127 levels) and one past its limit: the guest's
+/// 256 KiB stack holds both (see the root build.rs), so they are refusals, not traps
+/// (`send` fails the test on a trap).
+#[tokio::test]
+async fn deep_json_pins_fit_the_stack() {
+    let b64 = encode::base64_der(&alice().der);
+    for depth in [127, 5000] {
+        let response = get("/api/values")
+            .pins(&alice().sha256_hex())
+            .var("pins", &format!("{}{}", "[".repeat(depth), "]".repeat(depth)))
+            .header("X-ARR-ClientCert", b64.clone())
+            .send()
+            .await;
+        let body = assert_problem(&response, 500, "configuration_error").to_string();
+        assert!(!body.contains(&alice().sha256_hex()), "{body}");
+        let line = response.log_lines().into_iter().find(|l| l["event"] == "configuration_error");
+        let line = line.unwrap_or_else(|| panic!("depth {depth}: no configuration_error line: {}", response.stderr));
+        assert!(line["problem"].as_str().unwrap().contains("variable"), "{line}");
+    }
+}
+
+/// The component writes the library's log lines to stderr, whole: one JSON object a line,
+/// nothing else, and the same lines (but for the time) as the library returns.
+#[tokio::test]
+async fn stderr_holds_the_librarys_log_lines() {
+    let cert = encode::base64_der(&alice().der);
+    let requests = [
+        get("/api/whoami").pins(&alice().sha256_hex()).header("X-ARR-ClientCert", cert.clone()).build(),
+        get("/api/values").pins(&"ab".repeat(32)).header("X-ARR-ClientCert", cert.clone()).build(),
+        get("/api/values").header("X-ARR-ClientCert", cert).build(),
+        get("/healthz").build(),
+    ];
+    for request in &requests {
+        let mut lines = Vec::new();
+        for target in targets() {
+            let response = target.handle(request).await;
+            let mut parsed = Vec::new();
+            for text in response.stderr.lines() {
+                let mut line: serde_json::Value = serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("{}: a stderr line is not JSON ({e}): {text}", target.name()));
+                line.as_object_mut().unwrap().remove("ts");
+                parsed.push(line);
+            }
+            assert!(response.stderr.is_empty() || response.stderr.ends_with('\n'));
+            lines.push(parsed);
+        }
+        assert!(!lines[0].is_empty(), "{}: no log line", request.path);
+        assert_eq!(lines[0], lines[1], "{} {}", request.method, request.path);
+    }
+}
+
+/// certgate-standalone.wasm: certgate.wasm composed (`wac plug`) with the config-env
+/// adapter, so it imports no `wasi:config` and runs on any wasi:http host, configured by
+/// environment variables only (as `wasmtime serve --env allowed_thumbprints=...`).
+/// `None` (the test is skipped) when `wac` is not installed.
+fn standalone(test: &str) -> Option<&'static Runtime> {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    let wac = certgate_tests::tool(test, "wac")?;
+    Some(RUNTIME.get_or_init(|| {
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("certgate-standalone.wasm");
+        let status = std::process::Command::new(wac)
+            .arg("plug")
+            .arg(certgate_tests::component_path())
+            .arg("--plug")
+            .arg(certgate_tests::config_env_adapter_path())
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .expect("running wac");
+        assert!(status.success(), "wac plug failed ({status})");
+        Runtime::new(&out, &RuntimeOptions { pooling: true, max_instances: 8 }).expect("compile")
+    }))
+}
+
+async fn standalone_get(
+    runtime: &Runtime,
+    env: &[(&str, String)],
+    path: &str,
+    header: Option<(&str, String)>,
+) -> Collected {
+    let runtime = runtime.clone().with_env(env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
+    let mut request = hyper::Request::builder().uri(format!("http://standalone.test{path}"));
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
+    }
+    let request = request.body(Full::new(Bytes::new())).unwrap();
+    // The draft config store the test host offers is empty: only the environment counts.
+    runtime.call(request, Arc::new(BTreeMap::new())).await.expect("no trap")
+}
+
+#[test]
+fn standalone_imports_no_wasi_config() {
+    let Some(standalone) = standalone("standalone_imports_no_wasi_config") else { return };
+    let imports = standalone.imports();
+    assert!(imports.iter().all(|i| !i.starts_with("wasi:config")), "{imports:?}");
+    assert!(imports.iter().all(|i| i.starts_with("wasi:")), "{imports:?}");
+    assert!(standalone.exports().iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")));
+}
+
+#[tokio::test]
+async fn standalone_is_configured_by_environment_variables_only() {
+    let Some(standalone) = standalone("standalone_is_configured_by_environment_variables_only") else { return };
+    let pin = alice().sha256_hex();
+    let cert = encode::base64_der(&alice().der);
+    let ok = standalone_get(
+        standalone,
+        &[("allowed_thumbprints", pin.clone())],
+        "/api/whoami",
+        Some(("X-ARR-ClientCert", cert.clone())),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    assert_eq!(ok.json().unwrap()["thumbprint_sha256"], pin);
+
+    // The CERTGATE_<NAME> spelling works too, and presets apply.
+    let env = [("CERTGATE_ALLOWED_THUMBPRINTS", pin.clone()), ("CERTGATE_PLATFORM", "nginx".to_string())];
+    let nginx = standalone_get(
+        standalone,
+        &env,
+        "/api/values",
+        Some(("X-SSL-Client-Cert", encode::url_pem_nginx(&alice().der))),
+    )
+    .await;
+    assert_eq!(nginx.status, 200, "{}", String::from_utf8_lossy(&nginx.body));
+
+    // Without the variable: fail closed.
+    let none = standalone_get(standalone, &[], "/api/values", Some(("X-ARR-ClientCert", cert))).await;
+    assert_eq!(none.status, 500);
+    assert_eq!(none.json().unwrap()["reason"], "configuration_error");
+    let health = standalone_get(standalone, &[], "/healthz", None).await;
+    assert_eq!(health.status, 503);
+    let other = standalone_get(
+        standalone,
+        &[("allowed_thumbprints", "ab".repeat(32))],
+        "/api/values",
+        Some(("X-ARR-ClientCert", encode::base64_der(&alice().der))),
+    )
+    .await;
+    assert_eq!(other.json().unwrap()["reason"], "certificate_not_allowed");
+}
