@@ -79,8 +79,8 @@ fn fill(text: &str, crl: &str) -> String {
         .replace("<contents of ca.pem>", &p.ca.certificate.pem())
         .replace("<serial of lost-laptop.pem>", "1A:57")
         .replace("<contents of crl.pem>", crl)
-        .replace("<in 30 days>", &certgate::certificate::rfc3339(t + 30 * 86_400))
-        .replace("<in 20 days>", &certgate::certificate::rfc3339(t + 20 * 86_400))
+        .replace("<in 30 days>", &certgate::internals::rfc3339(t + 30 * 86_400))
+        .replace("<in 20 days>", &certgate::internals::rfc3339(t + 20 * 86_400))
         .replace("<a long random secret>", &p.secret);
     assert!(!filled.contains('<'), "unfilled placeholder in {text}");
     filled

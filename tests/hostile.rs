@@ -310,7 +310,7 @@ async fn end_entity_certificates_are_not_cas() {
 async fn refusals_reveal_no_configuration() {
     let p = pki();
     let t = now();
-    let soon = certgate::certificate::rfc3339(t + 86_400);
+    let soon = certgate::internals::rfc3339(t + 86_400);
     let pins = serde_json::json!([{"label": "break-glass-2027", "sha256": p.alice.sha256_hex(), "not_before": soon}]).to_string();
     let value = encode::base64_der(&p.alice.der);
     let ca = anchors();

@@ -1,8 +1,9 @@
 //! Property tests (proptest), natively: encodings round-trip, thumbprint spellings are
 //! equivalent, and no input makes extraction or the decision panic.
 
-use certgate::extract::{extract, ExtractionSettings, Format, XfccElements};
-use certgate::thumbprint::parse_entry;
+use certgate::internals::{extract, ExtractionSettings, XfccElements};
+use certgate::Format;
+use certgate::internals::parse_entry;
 use certgate_testkit::{encode, Ca, KeyKind, LeafOptions};
 use proptest::prelude::*;
 
@@ -13,7 +14,7 @@ fn settings(format: Format, mode: XfccElements) -> ExtractionSettings {
         format,
         xfcc_elements: mode,
         max_header_bytes: 64 * 1024,
-        max_certificates: certgate::extract::MAX_CERTIFICATES,
+        max_certificates: certgate::internals::MAX_CERTIFICATES,
         too_large_flag: None,
         digest_header: None,
     }
@@ -117,11 +118,11 @@ proptest! {
         path in "/[a-z/?=]{0,20}",
         method in prop_oneof![Just("GET"), Just("HEAD"), Just("POST"), Just("BREW")],
         headers in proptest::collection::vec(("[a-zA-Z-]{1,20}", proptest::collection::vec(any::<u8>(), 0..200)), 0..4),
-        vars in proptest::collection::vec((0..certgate::config::vars::VARS.len(), "[ -~]{0,80}"), 0..6),
+        vars in proptest::collection::vec((0..certgate::vars::VARS.len(), "[ -~]{0,80}"), 0..6),
     ) {
         let headers: Vec<(String, Vec<u8>)> = headers;
         let vars: std::collections::HashMap<String, String> =
-            vars.into_iter().map(|(i, v)| (certgate::config::vars::VARS[i].name.to_string(), v)).collect();
+            vars.into_iter().map(|(i, v)| (certgate::vars::VARS[i].name.to_string(), v)).collect();
         let outcome = certgate::service::handle(method, &path, &headers, &vars, 1_800_000_000);
         prop_assert!([200u16, 403, 404, 405, 500, 503].contains(&outcome.response.status));
     }

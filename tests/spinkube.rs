@@ -96,7 +96,7 @@ fn spinapp_binds_only_declared_variables_and_the_required_one() {
 fn spin_toml_declares_every_variable_certgate_reads() {
     let vars = certgate_host::Variables::from_manifest(&root().join("spin.toml"), "certgate").unwrap();
     let resolved = vars.resolve().unwrap();
-    for name in certgate::config::vars::VARS.iter().map(|v| v.name) {
+    for name in certgate::vars::VARS.iter().map(|v| v.name) {
         assert!(vars.declarations().contains_key(name), "`{name}` is not declared in spin.toml");
         assert!(resolved.contains_key(name), "`{name}` is not mapped into the component");
     }

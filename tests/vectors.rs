@@ -105,7 +105,7 @@ fn fuzz_seeds_name_formats_in_certgates_order() {
     let script = std::fs::read_to_string(certgate_tests::root().join("fuzz/make-seeds.py")).unwrap();
     let line = script.lines().find(|l| l.starts_with("FORMATS = ")).unwrap();
     let names: Vec<String> = serde_json::from_str(line.trim_start_matches("FORMATS = ")).unwrap();
-    let ours: Vec<&str> = certgate::extract::Format::NAMES.iter().map(|(n, _)| *n).collect();
+    let ours: Vec<&str> = certgate::Format::NAMES.iter().map(|(n, _)| *n).collect();
     assert_eq!(names, ours);
 }
 

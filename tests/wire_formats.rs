@@ -448,7 +448,7 @@ async fn cloudfront_and_renamed_alb_headers() {
 
 #[test]
 fn variables_for_the_side_headers_are_validated() {
-    use certgate::config::Config;
+    use certgate::internals::Config;
     let pin = pki().alice.sha256_hex();
     let load = |extra: &[(&str, &str)]| {
         let mut vars: Vec<(&str, &str)> = vec![("allowed_thumbprints", pin.as_str())];
@@ -467,7 +467,7 @@ fn variables_for_the_side_headers_are_validated() {
         vec![("platform", "gcp"), ("certificate_too_large_header", "X-Client-Cert")],
     ] {
         let e = load(&bad).unwrap_err();
-        assert!(certgate::config::vars::find(e.variable).is_some(), "{bad:?}: {e}");
+        assert!(certgate::vars::find(e.variable).is_some(), "{bad:?}: {e}");
     }
     let gcp = load(&[("platform", "gcp")]).unwrap();
     let flag = gcp.extraction.too_large_flag.unwrap();
@@ -484,6 +484,6 @@ fn variables_for_the_side_headers_are_validated() {
     let alb = load(&[("platform", "aws-alb"), ("certificate_header", "X-Client-Leaf")]).unwrap();
     assert_eq!(
         (alb.extraction.header.as_str(), alb.extraction.format),
-        ("x-client-leaf", certgate::extract::Format::UrlPem)
+        ("x-client-leaf", certgate::Format::UrlPem)
     );
 }

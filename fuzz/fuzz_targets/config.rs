@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use certgate::config::{var, Config};
+use certgate::internals::Config;
+use certgate::vars::VARS;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let mut vars = HashMap::new();
     for record in text.split('\x1e') {
         let (name, value) = record.split_once('=').unwrap_or((record, ""));
-        let name = var::ALL.iter().find(|v| **v == name).copied().unwrap_or_else(|| var::ALL[name.len() % var::ALL.len()]);
+        let names: Vec<&str> = VARS.iter().map(|v| v.name).collect();
+        let name = names.iter().find(|v| **v == name).copied().unwrap_or_else(|| names[name.len() % names.len()]);
         vars.insert(name.to_string(), value.to_string());
     }
     // Must never panic; when it loads, it has a trust source.
@@ -20,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
         let p = &config.policy;
         assert!(!p.thumbprints.is_empty() || !p.pins.is_empty() || !p.trust.is_empty());
     }
-    let _ = certgate::thumbprint::ThumbprintList::parse(text);
-    let _ = certgate::policy::names::parse_rules(text);
-    let _ = certgate::policy::pins::parse_pins_json(text, "pins");
-    let _ = certgate::policy::revocation::Denylist::parse(text);
+    let _ = certgate::internals::ThumbprintList::parse(text);
+    let _ = certgate::internals::parse_rules(text);
+    let _ = certgate::internals::parse_pins_json(text, "pins");
+    let _ = certgate::internals::Denylist::parse(text);
 });

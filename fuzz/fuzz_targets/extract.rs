@@ -2,7 +2,8 @@
 //! split), then the header value; `\x1e` splits it into several header lines.
 #![no_main]
 
-use certgate::extract::{extract, ExtractionSettings, Format, XfccElements};
+use certgate::internals::{extract, ExtractionSettings, XfccElements};
+use certgate::Format;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -21,9 +21,11 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use certgate::certificate::ClientCertificate;
-use certgate::config::{var, Config};
-use certgate::decision::{authenticate, Denial, Identity, TrustedBy};
+use certgate::ClientCertificate;
+use certgate::internals::Config;
+use certgate::vars::var;
+use certgate::internals::authenticate;
+use certgate::{Denial, Identity, TrustedBy};
 use certgate::service::handle;
 use der::asn1::ObjectIdentifier;
 use der::Encode;
@@ -447,7 +449,7 @@ fn positive_integer(magnitude: &[u8]) -> Vec<u8> {
 /// (year, month, day, hour, minute, second) of a Unix time, read from certgate's RFC 3339
 /// text (the decoder the oracles check is x509-cert's, not this).
 fn civil(t: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let text = certgate::certificate::rfc3339(t);
+    let text = certgate::internals::rfc3339(t);
     let field = |r: std::ops::Range<usize>| text[r].parse::<i64>().unwrap_or(0);
     (field(0..4), field(5..7), field(8..10), field(11..13), field(14..16), field(17..19))
 }
@@ -1110,9 +1112,9 @@ fn check_contract(
         (_, Err(())) => 500,
         (_, Ok(Err(denial))) => {
             if let Some(body) = &body {
-                assert_eq!(body["reason"], denial.refusal.reason.code(), "{label}: service and decision disagree");
+                assert_eq!(body["reason"], denial.denied.reason().code(), "{label}: service and decision disagree");
             }
-            denial.refusal.reason.status()
+            denial.denied.reason().status()
         }
         (Request::GetValues | Request::GetWhoami | Request::HeadValues, Ok(Ok(id))) => {
             if let (Request::GetWhoami, Some(body)) = (request, &body) {
@@ -1152,7 +1154,7 @@ fn run_scenario(
         let chain_decodes = world.forwarded.iter().all(|&i| decodes(&world.certs[i]));
         if world.faithful && chain_decodes && decodes(world.leaf) && world.leaf.valid_within(skew) {
             if let Ok(Err(denial)) = &decision {
-                panic!("{}: a pinned, valid leaf was refused: {:?}", scenario.label, denial.refusal);
+                panic!("{}: a pinned, valid leaf was refused: {:?}", scenario.label, denial.denied);
             }
         }
     }

@@ -12,7 +12,9 @@ mod read;
 pub mod vars;
 
 pub use error::{ConfigError, Problem};
-pub use read::{parse_header_name, VariableSource, MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
+pub use read::{parse_header_name, VariableSource};
+#[cfg(test)]
+use read::{MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
 pub use vars::var;
 
 use crate::extract::{ExtractionSettings, Format, TooLargeFlag, XfccElements};

@@ -16,11 +16,9 @@ pub use base64_der::decode_base64;
 pub use error::{
     Base64Problem, Counted, ExtractError, HeaderRole, JsonKeyProblem, JsonType, XfccForm, XfccJsonProblem, XfccSyntax,
 };
-pub use hex_der::decode_hex_der;
 pub use pem::decode_pem_blocks;
 pub use percent::{hex_value, percent_decode};
-pub use side_headers::{check_digest, parse_sha256, TooLargeFlag};
-pub use xfcc::{parse_xfcc, XfccElement};
+pub use side_headers::{check_digest, TooLargeFlag};
 
 /// Most certificates (leaf plus chain) any request may carry; `max_chain_certificates`
 /// sets the limit in force, at most this.
@@ -407,7 +405,7 @@ mod tests {
             proptest::prop_assert_eq!(detect(&format!("\"{b64}\"")), Format::Base64Der);
             proptest::prop_assert_eq!(detect(&hex::encode(&der)), Format::HexDer);
             proptest::prop_assert_eq!(detect(&hex::encode_upper(&der)), Format::HexDer);
-            proptest::prop_assert_eq!(decode_hex_der(&hex::encode_upper(&der)).unwrap(), der);
+            proptest::prop_assert_eq!(hex_der::decode_hex_der(&hex::encode_upper(&der)).unwrap(), der);
         }
     }
 

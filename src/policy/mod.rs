@@ -9,7 +9,7 @@ pub mod pins;
 pub mod proxy;
 pub mod revocation;
 
-pub use evaluate::{InactivePin, InlineListError, PinWindow, PolicyDenial, Presented, Trusted, TrustedBy};
+pub use evaluate::{InactivePin, InlineListError, PinWindow, PolicyDenial, Presented, TrustedBy};
 pub use evaluate::InlineList;
 
 use crate::thumbprint::ThumbprintList;

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 #[tokio::main]
 async fn main() {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3100".into());
-    let vars: HashMap<String, String> = certgate::config::vars::VARS
+    let vars: HashMap<String, String> = certgate::vars::VARS
         .iter()
         .map(|v| v.name)
         .filter_map(|name| {
