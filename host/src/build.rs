@@ -35,8 +35,9 @@ pub fn standalone_path() -> PathBuf {
 pub const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// About how long a cold `cargo build --target wasm32-wasip2 --release -p certgate` takes
-/// on a 2-core machine (measured; later builds reuse it and take a second or two).
-pub const FIRST_BUILD_ESTIMATE: &str = "about 2 minutes";
+/// on a 2-core machine: 118 s of CPU (measured), so one to two minutes idle and several
+/// under load (6 min 55 s measured with four other builds running). Later builds reuse it.
+pub const FIRST_BUILD_ESTIMATE: &str = "1-2 minutes on two idle cores, longer when they are busy";
 
 /// What [`ensure_target`] asks of the Rust toolchain; a trait so tests can stand in for
 /// rustc and rustup.
