@@ -22,5 +22,5 @@ pub use decision::{Denied, Identity, RequestHeaders, TrustedBy};
 pub use gate::Gate;
 pub use reason::{Reason, Refusal};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
