@@ -67,6 +67,19 @@ fn parse_args() -> Result<Args> {
     Ok(args)
 }
 
+/// The component whose variables to serve: `certgate`, or the only one a manifest has
+/// (so `--from examples/inventory/spin.toml` serves that example's).
+fn component_id(manifest: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let doc: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", manifest.display()))?;
+    let ids: Vec<&String> =
+        doc.get("component").and_then(|c| c.as_table()).map(|t| t.keys().collect()).unwrap_or_default();
+    Ok(match ids.as_slice() {
+        [only] => only.to_string(),
+        _ => "certgate".to_string(),
+    })
+}
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -77,7 +90,8 @@ async fn main() {
 
 async fn run() -> Result<()> {
     let args = parse_args()?;
-    let mut variables = Variables::from_manifest(&args.manifest, "certgate")?;
+    let component_id = component_id(&args.manifest)?;
+    let mut variables = Variables::from_manifest(&args.manifest, &component_id)?;
     variables.provide_from_env(std::env::vars());
     for (name, value) in &args.variables {
         variables.provide(name, value)?;

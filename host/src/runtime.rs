@@ -27,6 +27,16 @@ mod draft_config {
 }
 use draft_config::wasi::config::store as config_store;
 
+/// Host side of `fermyon:spin/variables@2.0.0` (spin-sdk's `variables::get`), answering
+/// from the same values, for components built on certgate the library.
+mod spin_variables {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-variables",
+        world: "fermyon:spin/imports",
+    });
+}
+use spin_variables::fermyon::spin::variables as spin_vars;
+
 /// Configuration values the component reads, by component variable name.
 pub type ConfigValues = Arc<BTreeMap<String, String>>;
 
@@ -73,6 +83,13 @@ impl config_store::Host for HostState {
 
     fn get_all(&mut self) -> Result<Vec<(String, String)>, config_store::Error> {
         Ok(self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+}
+
+impl spin_vars::Host for HostState {
+    fn get(&mut self, name: String) -> Result<String, spin_vars::Error> {
+        // As Spin: a name that is not a component variable is `undefined`.
+        self.config.get(&name).cloned().ok_or_else(|| spin_vars::Error::Undefined(format!("no variable for {name:?}")))
     }
 }
 
@@ -231,6 +248,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         config_store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        spin_vars::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
