@@ -35,7 +35,7 @@ struct Headers<'a>(&'a IncomingRequest);
 
 impl RequestHeaders for Headers<'_> {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.0.headers().get(&name.to_string())
+        self.0.headers().get(name)
     }
 }
 
