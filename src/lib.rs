@@ -71,6 +71,6 @@ pub mod internals {
     pub use crate::trust::{CaCertificate, EkuPolicy, SignatureBudget, SignedCertificate, TrustStore};
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 #[allow(unsafe_code)]
 mod component;

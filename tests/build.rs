@@ -16,7 +16,9 @@ const TARGET: &str = "wasm32-wasip2";
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("tests/ lives in the workspace root").to_path_buf();
-    for input in ["src", "wit", "build.rs", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "adapters/config-env"] {
+    for input in
+        ["src", "wit", "build.rs", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "adapters/config-env", "examples"]
+    {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -28,15 +30,25 @@ fn main() {
 
     // One package per invocation, as `cargo build -p certgate` does, so features are not
     // unified with the adapter's and the component is byte for byte the one users build.
-    for package in ["certgate", "certgate-config-env"] {
+    // The example first: it builds certgate as a library (without its HTTP export), and
+    // cargo writes that library's own certgate.wasm too; building certgate next puts the
+    // component back in its place.
+    for package in ["certgate-example-inventory", "certgate", "certgate-config-env"] {
         build(&root, &target_dir, package);
     }
     let release = target_dir.join(TARGET).join("release");
-    for (var, file) in [("CERTGATE_WASM", "certgate.wasm"), ("CERTGATE_CONFIG_ENV_WASM", "certgate_config_env.wasm")] {
+    for (var, file) in [
+        ("CERTGATE_WASM", "certgate.wasm"),
+        ("CERTGATE_CONFIG_ENV_WASM", "certgate_config_env.wasm"),
+        ("CERTGATE_EXAMPLE_WASM", "certgate_example_inventory.wasm"),
+    ] {
         let path = release.join(file);
         assert!(path.is_file(), "the build succeeded but {} does not exist", path.display());
         println!("cargo:rustc-env={var}={}", path.display());
     }
+    // The component, not the example's library build of it (a few kilobytes, no export).
+    let component = std::fs::metadata(release.join("certgate.wasm")).map(|m| m.len()).unwrap_or(0);
+    assert!(component > 100_000, "certgate.wasm is {component} bytes: not the component");
 }
 
 fn build(root: &Path, target_dir: &Path, package: &str) {

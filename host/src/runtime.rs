@@ -27,6 +27,16 @@ mod draft_config {
 }
 use draft_config::wasi::config::store as config_store;
 
+/// Host side of `fermyon:spin/variables@2.0.0` (spin-sdk's `variables::get`), answering
+/// from the same values, for components built on certgate the library.
+mod spin_variables {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-variables",
+        world: "fermyon:spin/imports",
+    });
+}
+use spin_variables::fermyon::spin::variables as spin_vars;
+
 /// Configuration values the component reads, by component variable name.
 pub type ConfigValues = Arc<BTreeMap<String, String>>;
 
@@ -73,6 +83,13 @@ impl config_store::Host for HostState {
 
     fn get_all(&mut self) -> Result<Vec<(String, String)>, config_store::Error> {
         Ok(self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+}
+
+impl spin_vars::Host for HostState {
+    fn get(&mut self, name: String) -> Result<String, spin_vars::Error> {
+        // As Spin: a name that is not a component variable is `undefined`.
+        self.config.get(&name).cloned().ok_or_else(|| spin_vars::Error::Undefined(format!("no variable for {name:?}")))
     }
 }
 
@@ -149,6 +166,61 @@ impl Runtime {
     }
 
     pub fn from_bytes(bytes: &[u8], options: &RuntimeOptions) -> Result<Self> {
+        let engine = Self::new_engine(options)?;
+        let component =
+            Component::from_binary(&engine, bytes).map_err(anyhow::Error::from).context("compiling the component")?;
+        Self::link(&engine, component)
+    }
+
+    /// Compile a component file, or load the native code a previous call compiled from
+    /// the same bytes with the same wasmtime and settings: `<name>.<hash>.cwasm` beside it.
+    /// Compiling certgate.wasm takes seconds (tens in a debug build of this host);
+    /// loading takes milliseconds. Returns whether the cache was used.
+    pub fn new_cached(path: &Path, options: &RuntimeOptions) -> Result<(Self, bool)> {
+        use sha2::{Digest, Sha256};
+        use std::hash::{Hash, Hasher};
+
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let engine = Self::new_engine(options)?;
+        let mut compat = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut compat);
+        let mut digest = Sha256::new();
+        digest.update(compat.finish().to_le_bytes());
+        digest.update(&bytes);
+        let key = hex::encode(&digest.finalize()[..8]);
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let cached = path.with_file_name(format!("{stem}.{key}.cwasm"));
+        if cached.is_file() {
+            // SAFETY: the file is native code that `serialize` below wrote for these exact
+            // bytes, engine settings and wasmtime version (the key covers all three) into
+            // the build's own target directory; wasmtime checks the version and settings
+            // again and refuses a mismatch, and then we compile afresh.
+            if let Ok(component) = unsafe { Component::deserialize_file(&engine, &cached) } {
+                return Ok((Self::link(&engine, component)?, true));
+            }
+        }
+        let component =
+            Component::from_binary(&engine, &bytes).map_err(anyhow::Error::from).context("compiling the component")?;
+        // The cache is an optimisation: failing to write it changes nothing else.
+        if let Ok(native) = component.serialize() {
+            if let Some(dir) = cached.parent() {
+                let prefix = format!("{stem}.");
+                for old in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    let name = old.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(&prefix) && name.ends_with(".cwasm") {
+                        let _ = std::fs::remove_file(old.path());
+                    }
+                }
+            }
+            let tmp = cached.with_extension("cwasm.tmp");
+            if std::fs::write(&tmp, native).is_ok() {
+                let _ = std::fs::rename(&tmp, &cached);
+            }
+        }
+        Ok((Self::link(&engine, component)?, false))
+    }
+
+    fn new_engine(options: &RuntimeOptions) -> Result<Engine> {
         let mut config = wasmtime::Config::new();
         if options.pooling {
             let mut pool = PoolingAllocationConfig::default();
@@ -168,13 +240,15 @@ impl Runtime {
         if std::env::var("CERTGATE_WASM_PROFILER").as_deref() == Ok("perfmap") {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
-        let engine = Engine::new(&config)?;
-        let component =
-            Component::from_binary(&engine, bytes).map_err(anyhow::Error::from).context("compiling the component")?;
-        let mut linker: Linker<HostState> = Linker::new(&engine);
+        Ok(Engine::new(&config)?)
+    }
+
+    fn link(engine: &Engine, component: Component) -> Result<Self> {
+        let mut linker: Linker<HostState> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         config_store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        spin_vars::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
