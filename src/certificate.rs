@@ -3,10 +3,11 @@
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
 use x509_cert::der::oid::ObjectIdentifier;
-use x509_cert::der::{Decode, Encode, Tag, Tagged};
+use x509_cert::der::{DateTime, Decode, Encode, Tag, Tagged};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::name::Name;
@@ -323,22 +324,24 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// RFC 3339 (UTC, seconds) for a Unix time; out-of-range values are clamped to the
-/// range X.509 can express.
+/// range X.509 can express (0001-01-01 to 9999-12-31T23:59:59). The calendar is der's
+/// `DateTime`, which starts at 1970: an earlier time is moved 2000 years on (five 400-year
+/// Gregorian cycles, 146 097 days each, which repeat exactly) and its year moved back.
 pub fn rfc3339(unix: i64) -> String {
-    let secs = unix.clamp(-62_135_596_800, 253_402_300_799); // 0001-01-01 ..= 9999-12-31T23:59:59
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's public-domain algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    const TWO_THOUSAND_YEARS: i64 = 5 * 146_097 * 86_400;
+    let secs = unix.clamp(-62_135_596_800, 253_402_300_799);
+    let (secs, years_back) = if secs < 0 { (secs + TWO_THOUSAND_YEARS, 2000) } else { (secs, 0) };
+    // In range by the clamp and the shift (1970 to 9999), so never the fallback.
+    let t = DateTime::from_unix_duration(Duration::from_secs(secs.unsigned_abs())).unwrap_or(DateTime::INFINITY);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        i32::from(t.year()) - years_back,
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    )
 }
 
 #[cfg(test)]
@@ -566,9 +569,9 @@ mod tests {
 
     #[test]
     fn rfc3339_agrees_with_ders_date_time() {
-        // An independent implementation of the calendar (der's DateTime, 1970 to 9999):
-        // every field combination that one accepts, the other gives the same second for.
-        use x509_cert::der::DateTime;
+        // parse_rfc3339's own calendar against der's DateTime (1970 to 9999), which
+        // rfc3339 formats with: every field combination that one accepts, the other gives
+        // the same second for, and it formats back to the same text.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
             seed ^= seed << 13;
