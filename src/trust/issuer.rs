@@ -150,7 +150,13 @@ impl SignatureBudget {
 
     /// Verify a signature by the key in a DER SubjectPublicKeyInfo with the algorithm in
     /// a DER AlgorithmIdentifier. Fails without any work once the budget is spent.
-    pub fn verify(&self, spki_der: &[u8], algorithm_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), String> {
+    pub fn verify(
+        &self,
+        spki_der: &[u8],
+        algorithm_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), String> {
         let (algorithm, key) = super::find_algorithm(spki_der, algorithm_der)?;
         self.check(algorithm, &key, message, signature).map_err(|failed| match failed {
             CheckFailed::Spent => "the request's signature budget is spent".to_string(),
@@ -352,7 +358,8 @@ mod tests {
         assert_eq!(budget.remaining(), 2);
         // Path building's algorithms share the memory.
         let p256_sha256 = budget.algorithms().into_iter().find(|a| {
-            a.public_key_alg_id() == pki_types::alg_id::ECDSA_P256 && a.signature_alg_id() == pki_types::alg_id::ECDSA_SHA256
+            a.public_key_alg_id() == pki_types::alg_id::ECDSA_P256
+                && a.signature_alg_id() == pki_types::alg_id::ECDSA_SHA256
         });
         let point = key.verifying_key().to_encoded_point(false);
         assert!(p256_sha256.unwrap().verify_signature(point.as_bytes(), b"tbs", &sig).is_ok());
