@@ -171,8 +171,7 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
     let mut out = Vec::new();
     for (i, der) in ders.into_iter().enumerate() {
         let n = i + 1;
-        let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der)
-            .map_err(|e| format!("CRL {n} is not DER ({e})"))?;
+        let crl = CertificateList::from_der(&der).map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
         let issuer_der = tbs.issuer.to_der().map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
         let named: Vec<&CaCertificate> = issuers.iter().filter(|c| c.signed.subject_der == issuer_der).collect();

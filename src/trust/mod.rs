@@ -29,7 +29,7 @@ impl CaCertificate {
     /// identity).
     pub fn from_der(der: Vec<u8>) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("not a DER certificate ({e})"))?;
-        let subject = crate::certificate::name_text(cert.tbs_certificate().subject());
+        let subject = crate::certificate::name_text(&cert.tbs_certificate.subject);
         let signed = SignedCertificate::from_certificate(&der, &cert).map_err(|e| format!("{subject}: {e}"))?;
         if !signed.is_ca {
             return Err(format!("{subject} is not a CA certificate (no basicConstraints cA=TRUE)"));
