@@ -3,10 +3,11 @@
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
 use x509_cert::der::oid::ObjectIdentifier;
-use x509_cert::der::{Decode, Encode, Tag, Tagged};
+use x509_cert::der::{DateTime, Decode, Encode, Tag, Tagged};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::name::Name;
@@ -179,12 +180,11 @@ fn attribute_name(oid: &ObjectIdentifier) -> Option<&'static str> {
 /// other types are written as RFC 4514 §2.4 says, dotted OID and `#` hex of the value.
 pub fn name_text(name: &Name) -> String {
     let mut out = String::new();
-    let rdns: &Vec<x509_cert::name::RelativeDistinguishedName> = name.as_ref().as_ref();
-    for (i, rdn) in rdns.iter().rev().enumerate() {
+    for (i, rdn) in name.0.iter().rev().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        for (j, atv) in rdn.iter().enumerate() {
+        for (j, atv) in rdn.0.iter().enumerate() {
             if j > 0 {
                 out.push('+');
             }
@@ -233,19 +233,19 @@ impl ClientCertificate {
     /// undecodable subjectAltName or keyUsage extensions are refused as malformed.
     pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
         let cert = Certificate::from_der(der).map_err(|e| CertificateError::NotDer(e.into()))?;
-        let tbs = cert.tbs_certificate();
-        let validity = tbs.validity();
+        let tbs = &cert.tbs_certificate;
+        let validity = &tbs.validity;
         // The outer signatureAlgorithm is not signed: one that differs from the signed one
         // (RFC 5280 4.1.1.2) would let anyone re-encode a certificate into another DER, with
         // other thumbprints, that still verifies where only one of the two is read.
-        if cert.signature_algorithm() != tbs.signature() {
+        if cert.signature_algorithm != tbs.signature {
             return Err(CertificateError::SignatureAlgorithmMismatch);
         }
 
         let mut dns_names = Vec::new();
         let mut uris = Vec::new();
         let mut emails = Vec::new();
-        let san = tbs.get_extension::<SubjectAltName>().map_err(|e| CertificateError::SubjectAltName(e.into()))?;
+        let san = tbs.get::<SubjectAltName>().map_err(|e| CertificateError::SubjectAltName(e.into()))?;
         if let Some((_, SubjectAltName(names))) = san {
             for name in names {
                 match name {
@@ -256,22 +256,24 @@ impl ClientCertificate {
                 }
             }
         }
-        let key_usage = tbs.get_extension::<KeyUsage>().map_err(|e| CertificateError::KeyUsage(e.into()))?;
+        let key_usage = tbs.get::<KeyUsage>().map_err(|e| CertificateError::KeyUsage(e.into()))?;
         let digital_signature_allowed =
             key_usage.map(|(_, KeyUsage(flags))| flags.contains(KeyUsages::DigitalSignature));
         // Every CN attribute, in order; one whose string type is not read is kept as `#`
         // and its DER hex, so it still counts (a `cn:` rule needs exactly one CN).
         let common_names = tbs
-            .subject()
+            .subject
+            .0
             .iter()
+            .flat_map(|rdn| rdn.0.iter())
             .filter(|atv| atv.oid == COMMON_NAME)
             .map(|atv| {
                 attribute_text(&atv.value)
                     .unwrap_or_else(|| format!("#{}", hex::encode(atv.value.to_der().unwrap_or_default())))
             })
             .collect();
-        let spki = tbs.subject_public_key_info().to_der().map_err(|e| CertificateError::PublicKey(e.into()))?;
-        let serial_der = tbs.serial_number().as_bytes();
+        let spki = tbs.subject_public_key_info.to_der().map_err(|e| CertificateError::PublicKey(e.into()))?;
+        let serial_der = tbs.serial_number.as_bytes();
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);
         if not_before > not_after {
@@ -282,8 +284,8 @@ impl ClientCertificate {
             sha1: Sha1::digest(der).into(),
             sha256: Sha256::digest(der).into(),
             spki_sha256: Sha256::digest(&spki).into(),
-            subject: name_text(tbs.subject()),
-            issuer: name_text(tbs.issuer()),
+            subject: name_text(&tbs.subject),
+            issuer: name_text(&tbs.issuer),
             common_names,
             serial_hex: hex::encode(serial_der),
             serial: serial_magnitude(serial_der),
@@ -396,22 +398,24 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// RFC 3339 (UTC, seconds) for a Unix time; out-of-range values are clamped to the
-/// range X.509 can express.
+/// range X.509 can express (0001-01-01 to 9999-12-31T23:59:59). The calendar is der's
+/// `DateTime`, which starts at 1970: an earlier time is moved 2000 years on (five 400-year
+/// Gregorian cycles, 146 097 days each, which repeat exactly) and its year moved back.
 pub fn rfc3339(unix: i64) -> String {
-    let secs = unix.clamp(-62_135_596_800, 253_402_300_799); // 0001-01-01 ..= 9999-12-31T23:59:59
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's public-domain algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    const TWO_THOUSAND_YEARS: i64 = 5 * 146_097 * 86_400;
+    let secs = unix.clamp(-62_135_596_800, 253_402_300_799);
+    let (secs, years_back) = if secs < 0 { (secs + TWO_THOUSAND_YEARS, 2000) } else { (secs, 0) };
+    // In range by the clamp and the shift (1970 to 9999), so never the fallback.
+    let t = DateTime::from_unix_duration(Duration::from_secs(secs.unsigned_abs())).unwrap_or(DateTime::INFINITY);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        i32::from(t.year()) - years_back,
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    )
 }
 
 #[cfg(test)]
@@ -446,7 +450,9 @@ mod tests {
     #[test]
     fn attribute_names_are_the_databases_shortest() {
         let mut wrong = Vec::new();
-        for (oid, name) in ATTRIBUTE_NAMES {
+        // The one name the linked database (const-oid 0.9) lacks: it knows givenName only.
+        // certgate has written GN since its first release, as OpenSSL and const-oid 0.10 do.
+        for (oid, name) in ATTRIBUTE_NAMES.into_iter().filter(|(oid, _)| *oid != GIVEN_NAME) {
             let mut best: Option<&str> = None;
             for n in x509_cert::der::oid::db::DB.find_names_for_oid(oid) {
                 if best.is_none_or(|b| n.len() < b.len()) {
@@ -458,6 +464,13 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    const GIVEN_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.42");
+
+    /// x509-cert's `Display`, with the one name certgate spells otherwise (see above).
+    fn x509_cert_display(name: &Name) -> String {
+        name.to_string().replace("GIVENNAME=", "GN=")
     }
 
     #[test]
@@ -480,8 +493,9 @@ mod tests {
         assert_eq!(name_text(&rare), "2.5.4.13=#0c09646573637269626564,CN=x");
         for text in names {
             let name = Name::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert_eq!(name_text(&name), name.to_string(), "{text}");
+            assert_eq!(name_text(&name), x509_cert_display(&name), "{text}");
         }
+        assert_eq!(name_text(&Name::from_str("2.5.4.42=Given").unwrap()), "GN=Given");
         let name = common_name(Tag::Utf8String, b"a\tb\x7f\n");
         assert_eq!(name_text(&name), "CN=a\\09b\\7f\\0a");
         assert_eq!(name_text(&name), name.to_string());
@@ -490,8 +504,8 @@ mod tests {
     /// `CN=<value>` with the value encoded as the given string type.
     fn common_name(tag: Tag, value: &[u8]) -> Name {
         let name = Name::from_str("CN=x").unwrap();
-        let mut rdns: Vec<_> = name.as_ref().iter().cloned().collect();
-        let mut atvs: Vec<_> = rdns[0].iter().cloned().collect();
+        let mut rdns = name.0.clone();
+        let mut atvs: Vec<_> = rdns[0].0.iter().cloned().collect();
         atvs[0].value = x509_cert::der::Any::new(tag, value).unwrap();
         rdns[0] = x509_cert::name::RelativeDistinguishedName::try_from(atvs).unwrap();
         Name::from_der(&x509_cert::name::RdnSequence::from(rdns).to_der().unwrap()).unwrap()
@@ -639,9 +653,9 @@ mod tests {
 
     #[test]
     fn rfc3339_agrees_with_ders_date_time() {
-        // An independent implementation of the calendar (der's DateTime, 1970 to 9999):
-        // every field combination that one accepts, the other gives the same second for.
-        use x509_cert::der::DateTime;
+        // parse_rfc3339's own calendar against der's DateTime (1970 to 9999), which
+        // rfc3339 formats with: every field combination that one accepts, the other gives
+        // the same second for, and it formats back to the same text.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..20_000 {
             seed ^= seed << 13;
@@ -669,7 +683,7 @@ mod tests {
         let e = ClientCertificate::from_der(b"\x30\x82\xff\xff").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "not a DER X.509 certificate: ASN.1 DER message is incomplete: expected 5, actual 4 at DER byte 4"
+            "not a DER X.509 certificate: ASN.1 DER message is incomplete: expected 65539, actual 4 at DER byte 4"
         );
     }
 

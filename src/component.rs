@@ -3,7 +3,7 @@
 //! read configuration through `wasi:config/store`, hand both to [`crate::service`], and
 //! write the response and log lines.
 
-use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
+use spin_sdk::http::{Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
 use crate::config::VariableSource;
 use crate::service::{self, RequestHeaders};
@@ -36,21 +36,6 @@ impl RequestHeaders for Headers {
     }
 }
 
-fn method_name(method: &Method) -> String {
-    match method {
-        Method::Get => "GET".into(),
-        Method::Head => "HEAD".into(),
-        Method::Post => "POST".into(),
-        Method::Put => "PUT".into(),
-        Method::Delete => "DELETE".into(),
-        Method::Connect => "CONNECT".into(),
-        Method::Options => "OPTIONS".into(),
-        Method::Trace => "TRACE".into(),
-        Method::Patch => "PATCH".into(),
-        Method::Other(m) => m.clone(),
-    }
-}
-
 fn unix_now() -> i64 {
     match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
@@ -74,7 +59,9 @@ fn write_logs(lines: impl Iterator<Item = String>) {
 
 #[spin_sdk::http_component]
 async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-    let method = method_name(&request.method());
+    // spin-sdk 5.2's `Display` for `Method` writes the upper-case name, or an extension
+    // method as received.
+    let method = request.method().to_string();
     let path = request.path_with_query().unwrap_or_default();
     let headers = Headers(request.headers());
     let outcome = service::handle(&method, &path, &headers, &WasiConfig, unix_now());

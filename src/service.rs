@@ -2,10 +2,13 @@
 //! time) to a response and the log lines to write. The component, the native benchmark
 //! server and the fuzzers all drive this one function.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::config::{ConfigError, VariableSource};
+#[cfg(test)]
+use crate::decision::Denied;
 use crate::decision::{Denial, Identity, TrustedBy};
 use crate::gate::Gate;
 use crate::log::LogLine;
@@ -43,11 +46,119 @@ pub const REPORT_ONLY_HEADER: &str = "certgate-report-only";
 const ALLOW: &str = "GET, HEAD";
 
 /// The protected sample document.
-pub fn protected_values() -> Value {
-    json!(["value1", "value2"])
+const PROTECTED_VALUES: [&str; 2] = ["value1", "value2"];
+
+// The documents below are structs whose fields are in alphabetical order: the order the
+// `json!` maps they replace wrote them in (serde_json's map sorts its keys), so the bytes
+// on the wire are unchanged. A test pins them.
+
+/// An RFC 9457 problem document.
+#[derive(Serialize)]
+struct Problem<'a> {
+    detail: &'a str,
+    reason: &'static str,
+    status: u16,
+    title: &'static str,
+    #[serde(rename = "type")]
+    type_uri: String,
 }
 
-fn json_response(status: u16, content_type: &str, body: &Value) -> HttpResponse {
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+/// How the client was trusted, in `whoami` and the decision log.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Matched<'a> {
+    Pin {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        algorithm: Option<&'static str>,
+        entry: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key_sha256: Option<String>,
+        kind: &'static str,
+        label: Option<&'a str>,
+        source: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        thumbprint: Option<String>,
+    },
+    Anchor {
+        anchor: &'a str,
+        kind: &'static str,
+    },
+}
+
+/// A certificate of the rest of the forwarded chain.
+#[derive(Serialize)]
+struct ChainCertificate<'a> {
+    issuer: &'a str,
+    subject: &'a str,
+    thumbprint_sha256: String,
+}
+
+/// The `whoami` document: the certificate's fields (absent when report-only mode let a
+/// request without one through), how it was trusted, or what enforcement would refuse.
+#[derive(Default, Serialize)]
+struct Whoami<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chain: Option<Vec<ChainCertificate<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns_names: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emails: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matched: Option<Matched<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_before: Option<String>,
+    /// Always written, `null` when no preset is configured.
+    platform: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbprint_sha1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbprint_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uris: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_deny: Option<&'static str>,
+}
+
+impl<'a> Whoami<'a> {
+    fn certificate(c: &'a ClientCertificate, platform: Option<&'a str>) -> Self {
+        Whoami {
+            dns_names: Some(&c.dns_names),
+            emails: Some(&c.emails),
+            issuer: Some(&c.issuer),
+            key_sha256: Some(hex::encode(c.spki_sha256)),
+            not_after: Some(rfc3339(c.not_after)),
+            not_before: Some(rfc3339(c.not_before)),
+            platform,
+            serial: Some(&c.serial_hex),
+            subject: Some(&c.subject),
+            thumbprint_sha1: Some(c.sha1_hex()),
+            thumbprint_sha256: Some(c.sha256_hex()),
+            uris: Some(&c.uris),
+            ..Whoami::default()
+        }
+    }
+}
+
+fn json_response(status: u16, content_type: &str, body: &impl Serialize) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![
@@ -55,19 +166,20 @@ fn json_response(status: u16, content_type: &str, body: &Value) -> HttpResponse 
             ("cache-control", "no-store".to_string()),
             ("x-content-type-options", "nosniff".to_string()),
         ],
-        body: body.to_string().into_bytes(),
+        // Serialising these structs cannot fail: every key is a field name.
+        body: serde_json::to_vec(body).unwrap_or_default(),
     }
 }
 
 /// An RFC 9457 problem response.
 fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
-    let body = json!({
-        "type": format!("urn:certgate:reason:{}", reason.code()),
-        "title": reason.title(),
-        "status": status,
-        "detail": detail,
-        "reason": reason.code(),
-    });
+    let body = Problem {
+        detail,
+        reason: reason.code(),
+        status,
+        title: reason.title(),
+        type_uri: format!("urn:certgate:reason:{}", reason.code()),
+    };
     let mut response = json_response(status, "application/problem+json", &body);
     if reason == Reason::MethodNotAllowed {
         response.headers.push(("allow", ALLOW.to_string()));
@@ -78,71 +190,53 @@ fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
 /// The client never sees configuration details: they are logged instead.
 const CONFIGURATION_DETAIL: &str = Reason::ConfigurationError.public_detail();
 
-fn certificate_json(c: &ClientCertificate) -> serde_json::Map<String, Value> {
-    let value = json!({
-        "subject": c.subject,
-        "issuer": c.issuer,
-        "serial": c.serial_hex,
-        "thumbprint_sha1": c.sha1_hex(),
-        "thumbprint_sha256": c.sha256_hex(),
-        "key_sha256": hex::encode(c.spki_sha256),
-        "not_before": rfc3339(c.not_before),
-        "not_after": rfc3339(c.not_after),
-        "dns_names": c.dns_names,
-        "uris": c.uris,
-        "emails": c.emails,
-    });
-    match value {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    }
-}
-
-fn matched_json(trusted_by: &TrustedBy) -> Value {
+fn matched(trusted_by: &TrustedBy) -> Matched<'_> {
     match trusted_by {
         TrustedBy::Pin(pin) => {
-            let mut m = json!({
-                "kind": pin.kind(),
-                "source": pin.source,
-                "entry": pin.entry,
-                "label": pin.label,
-            });
-            match &pin.value {
-                PinValue::Thumbprint(t) => {
-                    m["algorithm"] = json!(t.algorithm.name());
-                    m["thumbprint"] = json!(t.hex());
-                }
-                PinValue::KeySha256(k) => m["key_sha256"] = json!(hex::encode(k)),
+            let (algorithm, thumbprint, key_sha256) = match &pin.value {
+                PinValue::Thumbprint(t) => (Some(t.algorithm.name()), Some(t.hex()), None),
+                PinValue::KeySha256(k) => (None, None, Some(hex::encode(k))),
+            };
+            Matched::Pin {
+                algorithm,
+                entry: pin.entry,
+                key_sha256,
+                kind: pin.kind(),
+                label: pin.label.as_deref(),
+                source: pin.source,
+                thumbprint,
             }
-            m
         }
-        TrustedBy::Anchor(subject) => json!({ "kind": "trust_anchor", "anchor": subject }),
+        TrustedBy::Anchor(subject) => Matched::Anchor { anchor: subject, kind: "trust_anchor" },
     }
 }
 
-fn whoami(identity: &Identity, gate: &Gate) -> Value {
-    let mut body = certificate_json(&identity.certificate);
-    body.insert("matched".into(), matched_json(&identity.trusted_by));
-    body.insert("format".into(), json!(identity.format.name()));
-    body.insert("platform".into(), json!(gate.platform()));
-    body.insert(
-        "chain".into(),
-        identity
-            .chain
-            .iter()
-            .map(|cert| json!({"subject": cert.subject, "issuer": cert.issuer, "thumbprint_sha256": cert.sha256_hex()}))
-            .collect(),
-    );
-    Value::Object(body)
+/// [`matched`] as a value for the decision log.
+fn matched_json(trusted_by: &TrustedBy) -> Value {
+    serde_json::to_value(matched(trusted_by)).unwrap_or_default()
+}
+
+fn whoami_body<'a>(identity: &'a Identity, platform: Option<&'a str>) -> Whoami<'a> {
+    let chain = identity
+        .chain
+        .iter()
+        .map(|c| ChainCertificate { issuer: &c.issuer, subject: &c.subject, thumbprint_sha256: c.sha256_hex() })
+        .collect();
+    Whoami {
+        chain: Some(chain),
+        format: Some(identity.format.name()),
+        matched: Some(matched(&identity.trusted_by)),
+        ..Whoami::certificate(&identity.certificate, platform)
+    }
 }
 
 /// `whoami` for a request that report-only mode let through.
-fn whoami_report_only(denial: &Denial, gate: &Gate) -> Value {
-    let mut body = denial.certificate.as_deref().map(certificate_json).unwrap_or_default();
-    body.insert("authenticated".into(), json!(false));
-    body.insert("would_deny".into(), json!(denial.denied.reason().code()));
-    body.insert("platform".into(), json!(gate.platform()));
-    Value::Object(body)
+fn whoami_report_only_body<'a>(denial: &'a Denial, platform: Option<&'a str>) -> Whoami<'a> {
+    let base = match denial.certificate.as_deref() {
+        Some(c) => Whoami::certificate(c, platform),
+        None => Whoami { platform, ..Whoami::default() },
+    };
+    Whoami { authenticated: Some(false), would_deny: Some(denial.denied.reason().code()), ..base }
 }
 
 fn path_of(path_with_query: &str) -> &str {
@@ -171,10 +265,10 @@ fn with_certificate(line: LogLine, c: Option<&ClientCertificate>) -> LogLine {
 }
 
 /// Route an authenticated (or report-only) request.
-fn route(path: &str, is_read: bool, whoami_body: impl FnOnce() -> Value) -> HttpResponse {
+fn route<'a>(path: &str, is_read: bool, whoami: impl FnOnce() -> Whoami<'a>) -> HttpResponse {
     match (path, is_read) {
-        (VALUES_PATH, true) => json_response(200, "application/json", &protected_values()),
-        (WHOAMI_PATH, true) => json_response(200, "application/json", &whoami_body()),
+        (VALUES_PATH, true) => json_response(200, "application/json", &PROTECTED_VALUES),
+        (WHOAMI_PATH, true) => json_response(200, "application/json", &whoami()),
         (VALUES_PATH | WHOAMI_PATH, false) => problem(405, Reason::MethodNotAllowed, "use GET or HEAD"),
         _ => problem(404, Reason::NotFound, "no such resource"),
     }
@@ -208,7 +302,7 @@ pub fn respond(
     let mut response = if path == HEALTH_PATH {
         match (&config, is_read) {
             (_, false) => problem(405, Reason::MethodNotAllowed, "use GET or HEAD"),
-            (Ok(_), true) => json_response(200, "application/json", &json!({"status": "ok"})),
+            (Ok(_), true) => json_response(200, "application/json", &Health { status: "ok" }),
             (Err(refusal), true) => {
                 logs.push(configuration_log(now, refusal));
                 problem(503, Reason::ConfigurationError, CONFIGURATION_DETAIL)
@@ -228,7 +322,7 @@ pub fn respond(
             }
             Ok(gate) => match gate.decide(headers, now) {
                 Ok(identity) => {
-                    let response = route(path, is_read, || whoami(&identity, gate));
+                    let response = route(path, is_read, || whoami_body(&identity, gate.platform()));
                     let mut line = decision_log(now, method, path, response.status)
                         .with("outcome", "allow")
                         .with("matched", matched_json(&identity.trusted_by));
@@ -240,7 +334,7 @@ pub fn respond(
                     response
                 }
                 Err(denial) if gate.report_only() => {
-                    let mut response = route(path, is_read, || whoami_report_only(&denial, gate));
+                    let mut response = route(path, is_read, || whoami_report_only_body(&denial, gate.platform()));
                     let code = denial.denied.reason().code();
                     response.headers.push((REPORT_ONLY_HEADER, format!("would-deny; reason={code}")));
                     let line = decision_log(now, method, path, response.status)
@@ -278,6 +372,7 @@ mod tests {
     use super::*;
     use crate::config::var;
     use certgate_testkit::{encode, Ca, Issued, LeafOptions, OffsetDateTime};
+    use serde_json::json;
 
     fn send(method: &str, path: &str, vars: &[(&str, &str)], cert: Option<&Issued>) -> Outcome {
         let headers: Vec<(String, Vec<u8>)> = cert
@@ -449,5 +544,101 @@ mod tests {
         assert_eq!(o.logs[1].get("event").unwrap(), "decision");
         assert_eq!(o.logs[1].get("outcome").unwrap(), "deny");
         assert_eq!(o.logs[1].get("status").unwrap(), 500);
+    }
+
+    /// The documents' bytes, key order included, for every shape they take: what the
+    /// `json!` maps wrote before the bodies became structs (serde_json's map sorts keys).
+    #[test]
+    fn documents_keep_their_bytes() {
+        use crate::extract::Format;
+        use crate::policy::pins::{Pin, PinValue};
+        let mut cert = ClientCertificate::for_tests("al\"ice");
+        cert.dns_names = vec!["a.example".into(), "b.example".into()];
+        cert.uris = vec!["spiffe://example/ü".into()];
+        cert.emails = vec!["a@example".into()];
+        cert.not_before = 1_700_000_000;
+        cert.not_after = 1_800_000_000;
+        let sha = crate::thumbprint::parse_entry(&"ab".repeat(32)).unwrap();
+        let pin = |value, label: Option<&str>| Pin {
+            value,
+            label: label.map(String::from),
+            not_before: None,
+            not_after: None,
+            source: "pins",
+            entry: 2,
+        };
+        let identity = |trusted_by| Identity {
+            certificate: cert.clone(),
+            chain: vec![ClientCertificate::for_tests("issuing")],
+            format: Format::Pem,
+            trusted_by,
+            warnings: Vec::new(),
+        };
+        let text = |v: &HttpResponse| String::from_utf8(v.body.clone()).unwrap();
+        let cert_head = r#""dns_names":["a.example","b.example"],"emails":["a@example"],"#;
+        let cert_middle =
+            r#""issuer":"CN=ca","key_sha256":"0000000000000000000000000000000000000000000000000000000000000000","#;
+        let cert_tail = concat!(
+            r#""not_after":"2027-01-15T08:00:00Z","not_before":"2023-11-14T22:13:20Z","#,
+            r#""platform":"envoy","serial":"01","subject":"CN=al\"ice","#,
+            r#""thumbprint_sha1":"0000000000000000000000000000000000000000","#,
+            r#""thumbprint_sha256":"0000000000000000000000000000000000000000000000000000000000000000","#,
+            r#""uris":["spiffe://example/ü"]"#,
+        );
+        let chain = concat!(
+            r#""chain":[{"issuer":"CN=ca","subject":"CN=issuing","#,
+            r#""thumbprint_sha256":"0000000000000000000000000000000000000000000000000000000000000000"}],"#
+        );
+        let platform = Some("envoy");
+        for (trusted_by, matched) in [
+            (
+                TrustedBy::Pin(pin(PinValue::Thumbprint(sha), Some("cur"))),
+                format!(
+                    r#"{{"algorithm":"sha256","entry":2,"kind":"thumbprint","label":"cur","source":"pins","thumbprint":"{}"}}"#,
+                    "ab".repeat(32)
+                ),
+            ),
+            (
+                TrustedBy::Pin(pin(PinValue::KeySha256([0xcd; 32]), None)),
+                format!(
+                    r#"{{"entry":2,"key_sha256":"{}","kind":"key","label":null,"source":"pins"}}"#,
+                    "cd".repeat(32)
+                ),
+            ),
+            (TrustedBy::Anchor("CN=Root".into()), r#"{"anchor":"CN=Root","kind":"trust_anchor"}"#.to_string()),
+        ] {
+            let identity = identity(trusted_by.clone());
+            let body = route(WHOAMI_PATH, true, || whoami_body(&identity, platform));
+            let expected =
+                format!(r#"{{{chain}{cert_head}"format":"pem",{cert_middle}"matched":{matched},{cert_tail}}}"#);
+            assert_eq!(text(&body), expected);
+            // The decision log carries the same object.
+            assert_eq!(matched_json(&trusted_by).to_string(), matched);
+        }
+        let denial = Denial {
+            denied: Denied::Certificate(crate::certificate::CertificateError::SignatureAlgorithmMismatch),
+            certificate: Some(Box::new(cert.clone())),
+        };
+        let body = route(WHOAMI_PATH, true, || whoami_report_only_body(&denial, platform));
+        let expected = format!(
+            r#"{{"authenticated":false,{cert_head}{cert_middle}{cert_tail},"would_deny":"certificate_malformed"}}"#
+        );
+        assert_eq!(text(&body), expected);
+        let denial = Denial { denied: Denied::Extract(crate::extract::ExtractError::XfccEmpty), certificate: None };
+        let body = route(WHOAMI_PATH, true, || whoami_report_only_body(&denial, None));
+        assert_eq!(text(&body), r#"{"authenticated":false,"platform":null,"would_deny":"certificate_missing"}"#);
+
+        assert_eq!(text(&route(VALUES_PATH, true, || unreachable!())), r#"["value1","value2"]"#);
+        assert_eq!(
+            text(&problem(405, Reason::MethodNotAllowed, "use \"GET\"")),
+            concat!(
+                r#"{"detail":"use \"GET\"","reason":"method_not_allowed","status":405,"#,
+                r#""title":"Method not allowed","type":"urn:certgate:reason:method_not_allowed"}"#
+            )
+        );
+        let pin = "ab".repeat(32);
+        let vars: &[(&str, &str)] = &[(var::ALLOWED_THUMBPRINTS, &pin)];
+        let health = handle("GET", HEALTH_PATH, &Vec::<(String, Vec<u8>)>::new(), &vars, 0);
+        assert_eq!(text(&health.response), r#"{"status":"ok"}"#);
     }
 }

@@ -4,67 +4,53 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use certgate_host::{build, devpki, server, Runtime, RuntimeOptions, Variables};
-
-const USAGE: &str = "\
-Usage: certgate-host [OPTIONS]
-
-Serve certgate.wasm locally the way `spin up` does.
-
-Options:
-  --listen ADDR            address to listen on (default 127.0.0.1:3000)
-  --from PATH              spin.toml to read variables from (default: the repository's)
-  --variable NAME=VALUE    set an application variable (repeatable); SPIN_VARIABLE_<NAME>
-                           environment variables work too, as with Spin
-  --component PATH         serve this .wasm instead of building certgate.wasm
-  --no-dev-certificate     do not create a development certificate when
-                           allowed_thumbprints is unset (the service then reports
-                           configuration_error, as the component does)
-  -h, --help               show this help
-";
+use clap::{ArgAction, Parser};
 
 /// How long the first wasmtime compile of certgate.wasm takes in the debug host on a
 /// 2-core machine (measured 17 s idle and 35 s under load).
 const COMPILE_ESTIMATE: &str = "about 20-40 s";
 
+/// Serve certgate.wasm locally the way `spin up` does.
+#[derive(Debug, Parser)]
+#[command(name = "certgate-host", args_override_self = true)]
 struct Args {
+    /// Address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
+    /// spin.toml to read variables from
+    #[arg(
+        long = "from",
+        short = 'f',
+        value_name = "PATH",
+        default_value_os_t = build::workspace_root().join("spin.toml")
+    )]
     manifest: PathBuf,
+    /// Set an application variable (repeatable); SPIN_VARIABLE_<NAME> environment variables
+    /// work too, as with Spin
+    #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = name_value)]
     variables: Vec<(String, String)>,
+    /// Serve this .wasm instead of building certgate.wasm
+    #[arg(long, value_name = "PATH")]
     component: Option<PathBuf>,
+    /// Do not create a development certificate when no trust source is set (the service
+    /// then reports configuration_error, as the component does)
+    #[arg(long = "no-dev-certificate", action = ArgAction::SetFalse)]
     dev_certificate: bool,
 }
 
-fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        listen: "127.0.0.1:3000".parse()?,
-        manifest: build::workspace_root().join("spin.toml"),
-        variables: Vec::new(),
-        component: None,
-        dev_certificate: true,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| anyhow!("{name} needs a value"));
-        match arg.as_str() {
-            "--listen" => args.listen = value("--listen")?.parse().context("--listen takes HOST:PORT")?,
-            "--from" | "-f" => args.manifest = PathBuf::from(value("--from")?),
-            "--variable" => {
-                let v = value("--variable")?;
-                let (name, val) = v.split_once('=').ok_or_else(|| anyhow!("--variable takes NAME=VALUE"))?;
-                args.variables.push((name.to_string(), val.to_string()));
-            }
-            "--component" => args.component = Some(PathBuf::from(value("--component")?)),
-            "--no-dev-certificate" => args.dev_certificate = false,
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
-        }
-    }
-    Ok(args)
+fn name_value(v: &str) -> Result<(String, String), String> {
+    let (name, value) = v.split_once('=').ok_or("takes NAME=VALUE")?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// The command line; a usage error exits 1 (as every other error here), `--help` exits 0.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 })
+    })
 }
 
 /// The component whose variables to serve: `certgate`, or the only one a manifest has
@@ -89,7 +75,7 @@ async fn main() {
 }
 
 async fn run() -> Result<()> {
-    let args = parse_args()?;
+    let args = parse_args();
     let component_id = component_id(&args.manifest)?;
     let mut variables = Variables::from_manifest(&args.manifest, &component_id)?;
     variables.provide_from_env(std::env::vars());
@@ -152,5 +138,58 @@ async fn run() -> Result<()> {
     tokio::select! {
         r = server::serve(listener, runtime, config) => r,
         _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("certgate-host").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn no_arguments_serve_the_repository_on_port_3000() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(args.listen, "127.0.0.1:3000".parse::<SocketAddr>().unwrap());
+        assert_eq!(args.manifest, build::workspace_root().join("spin.toml"));
+        assert!(args.variables.is_empty() && args.component.is_none() && args.dev_certificate);
+    }
+
+    #[test]
+    fn every_flag_and_the_last_of_a_repeated_one() {
+        let args = parse(&[
+            "--listen",
+            "127.0.0.1:1",
+            "--listen",
+            "[::1]:2",
+            "-f",
+            "a/spin.toml",
+            "--from",
+            "b/spin.toml",
+            "--variable",
+            "a=b=c",
+            "--variable",
+            "d=",
+            "--component",
+            "c.wasm",
+            "--no-dev-certificate",
+        ])
+        .unwrap();
+        assert_eq!(args.listen, "[::1]:2".parse::<SocketAddr>().unwrap());
+        assert_eq!(args.manifest, PathBuf::from("b/spin.toml"));
+        assert_eq!(args.variables, [("a".to_string(), "b=c".to_string()), ("d".to_string(), String::new())]);
+        assert_eq!(args.component, Some(PathBuf::from("c.wasm")));
+        assert!(!args.dev_certificate);
+    }
+
+    #[test]
+    fn usage_errors() {
+        for bad in [&["--bogus"][..], &["--variable", "x"], &["--listen"], &["--listen", "nope"], &["extra"]] {
+            assert!(parse(bad).unwrap_err().use_stderr(), "{bad:?}");
+        }
+        assert!(!parse(&["--help"]).unwrap_err().use_stderr());
+        assert!(!parse(&["-h"]).unwrap_err().use_stderr());
     }
 }

@@ -343,7 +343,31 @@ mod table_tests {
             std::fs::write(path, format!("{}{rendered}{}", &text[..start], &text[stop..])).unwrap();
             return;
         }
-        assert_eq!(&text[start..stop], rendered, "docs/configuration.md's table differs from VARS (CERTGATE_BLESS=1 rewrites it)");
+        assert_eq!(
+            &text[start..stop],
+            rendered,
+            "docs/configuration.md's table differs from VARS (CERTGATE_BLESS=1 rewrites it)"
+        );
+    }
+
+    /// The loader takes these variables' defaults from the table alone: each must have one.
+    #[test]
+    fn variables_read_without_a_fallback_have_table_defaults() {
+        for name in [
+            super::var::CLOCK_SKEW_SECONDS,
+            super::var::MAX_HEADER_BYTES,
+            super::var::MAX_CHAIN_CERTIFICATES,
+            super::var::PROXY_SECRET_HEADER,
+            super::var::PROXY_SIGNATURE_HEADER,
+            super::var::PROXY_SIGNATURE_MAX_AGE_SECONDS,
+            super::var::PIN_EXPIRY_WARNING_DAYS,
+            super::var::CRL_WHEN_STALE,
+            super::var::MODE,
+            super::var::XFCC_ELEMENTS,
+            super::var::REQUIRE_CLIENT_AUTH_EKU,
+        ] {
+            assert!(matches!(vars::find(name).map(|v| v.default), Some(Default::Value(_))), "{name}");
+        }
     }
 
     #[test]

@@ -22,8 +22,8 @@ fn check_entries(variable: &'static str, entries: usize) -> Result<(), ConfigErr
 }
 
 fn ca_bundle(variable: &'static str, raw: &str) -> Result<Vec<CaCertificate>, ConfigError> {
-    let ders =
-        crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE).map_err(|e| invalid(variable, e.to_string()))?;
+    let ders = crate::extract::decode_pem_blocks(raw, "CERTIFICATE", MAX_BUNDLE)
+        .map_err(|e| invalid(variable, e.to_string()))?;
     ders.into_iter()
         .enumerate()
         .map(|(i, der)| {
@@ -40,7 +40,8 @@ fn secret_error(variable: &'static str) -> ConfigError {
 /// Read the trust policy's variables.
 pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
     // Pins, from the simple list, the key-pin list and the JSON list with labels.
-    let thumbprints = match read.set(var::ALLOWED_THUMBPRINTS)? {
+    // Parsed as written (not trimmed), so entry numbers match the operator's lines.
+    let thumbprints = match read.set_untrimmed(var::ALLOWED_THUMBPRINTS)? {
         Some(raw) => {
             let list = ThumbprintList::parse(&raw).map_err(|e| ConfigError {
                 variable: var::ALLOWED_THUMBPRINTS,
@@ -107,9 +108,11 @@ pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
         }
         None => Vec::new(),
     };
-    let when_stale = match read.choice(var::CRL_WHEN_STALE)? {
-        Some("allow") => WhenStale::Allow,
-        _ => WhenStale::Deny,
+    // `fail-closed` / `fail-open` are accepted too (WhenStale::parse), as they always were.
+    let when_stale = match read.value(var::CRL_WHEN_STALE)? {
+        Some(raw) => WhenStale::parse(&raw)
+            .ok_or(ConfigError::new(var::CRL_WHEN_STALE, Problem::NotOneOf(&["deny", "allow"])))?,
+        None => WhenStale::Deny,
     };
     let report_only = read.choice(var::MODE)? == Some("report-only");
     let shared_secret = match read.set(var::PROXY_SECRET)? {

@@ -81,17 +81,29 @@ impl<'a> Reader<'a> {
 
     /// The value as set: trimmed; `None` when unset or empty (no default applied).
     pub(crate) fn set(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        self.read(name, |v| v.trim().to_string())
+    }
+
+    /// One lookup of `name`: too large is an error, white space alone is unset, anything
+    /// else goes through `keep`.
+    fn read(&self, name: &'static str, keep: impl Fn(&str) -> String) -> Result<Option<String>, ConfigError> {
         match self.source.get(name) {
             Ok(Some(v)) if v.len() > MAX_VARIABLE_BYTES => {
                 Err(ConfigError::new(name, Problem::TooLarge { bytes: v.len(), limit: MAX_VARIABLE_BYTES }))
             }
-            Ok(Some(v)) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+            Ok(Some(v)) if !v.trim().is_empty() => Ok(Some(keep(&v))),
             Ok(_) => Ok(None),
             Err(e) => {
                 let first: String = e.lines().next().unwrap_or("").chars().take(120).collect();
                 Err(ConfigError::new(name, Problem::Unreadable(first)))
             }
         }
+    }
+
+    /// As [`Reader::set`], but the value as written: not trimmed (still `None` when it is
+    /// only white space).
+    pub(crate) fn set_untrimmed(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        self.read(name, |v| v.to_string())
     }
 
     /// The value, or its table default.

@@ -42,7 +42,8 @@ pub struct InactivePin {
 }
 
 impl InactivePin {
-    fn of(pin: &Pin, now: i64) -> Self {
+    /// Where `pin`'s window stands at `now` (for a pin that is not active then).
+    pub(crate) fn of(pin: &Pin, now: i64) -> Self {
         let window = match (pin.not_before, pin.not_after) {
             (Some(nb), _) if now < nb => PinWindow::NotYet(nb),
             (_, Some(na)) => PinWindow::Ended(na),
@@ -298,6 +299,8 @@ enum Unjudged {
     Budget,
     /// A CRL names its issuer, but no configured CA of that name verifies its signature.
     Unconfirmed,
+    /// The certificate's signed parts could not be read to look for its issuer.
+    Unreadable(String),
     /// As `Unconfirmed`, and such a CRL lists its serial: revoked, whatever crl_when_stale.
     Listed,
 }
@@ -311,7 +314,7 @@ impl Policy {
         certificate: &ClientCertificate,
         budget: &SignatureBudget,
     ) -> Result<Vec<PathLink>, Unjudged> {
-        let signed = SignedCertificate::from_der(leaf).map_err(|_| Unjudged::Unconfirmed)?;
+        let signed = SignedCertificate::from_der(leaf).map_err(|e| Unjudged::Unreadable(e.to_string()))?;
         let issuer_content = strip_sequence(&signed.issuer_der).to_vec();
         let issuer = match self.trust.issuer_of(&signed, budget) {
             Ok(Some(issuer)) => issuer,
@@ -367,6 +370,14 @@ impl Policy {
                         Err(Unjudged::Unconfirmed) => {
                             warnings
                                 .push(format!("{}; allowed by crl_when_stale = allow", Staleness::UnconfirmedIssuer));
+                            Vec::new()
+                        }
+                        Err(Unjudged::Unreadable(problem)) if self.when_stale == WhenStale::Deny => {
+                            return Err(PolicyDenial::Stale(Staleness::Unreadable(problem)))
+                        }
+                        Err(Unjudged::Unreadable(problem)) => {
+                            warnings
+                                .push(format!("{}; allowed by crl_when_stale = allow", Staleness::Unreadable(problem)));
                             Vec::new()
                         }
                     }

@@ -2,6 +2,7 @@
 //! the SubjectPublicKeyInfo, which survive renewal with the same key), each with an
 //! optional label and validity window for rotation ("current" and "next" overlapping).
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::certificate::{parse_rfc3339, rfc3339, ClientCertificate};
@@ -105,57 +106,62 @@ pub fn from_list_entry(thumbprint: &Thumbprint, index: usize, source: &'static s
     }
 }
 
-/// Parse the JSON `pins` variable: an array of objects with exactly one of `sha1`,
-/// `sha256`, `thumbprint` or `key_sha256`, and optional `label`, `not_before`,
-/// `not_after` (RFC 3339). Unknown keys are refused, so a typo cannot widen access.
+/// One entry of the `pins` JSON as written: exactly one of `sha1`, `sha256`, `thumbprint`
+/// or `key_sha256`, and optional `label`, `not_before`, `not_after` (RFC 3339); `null` is
+/// the same as absent. Unknown keys are refused, so a typo cannot widen access.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinEntry {
+    sha1: Option<String>,
+    sha256: Option<String>,
+    thumbprint: Option<String>,
+    key_sha256: Option<String>,
+    label: Option<String>,
+    not_before: Option<String>,
+    not_after: Option<String>,
+}
+
+/// Why an entry does not have [`PinEntry`]'s shape. Fixed text: serde's own messages quote
+/// the values they refuse, and configuration errors never echo configuration.
+const ENTRY_SHAPE: &str = "must be an object whose keys are sha1, sha256, thumbprint, key_sha256, label, \
+                           not_before and not_after, each a string";
+
+/// Parse the JSON `pins` variable (see [`PinEntry`]). Errors name the entry, counted from 1.
 pub fn parse_pins_json(raw: &str, source: &'static str) -> Result<Vec<Pin>, String> {
+    // Read as a JSON value first: a syntax error's message (position and what was expected)
+    // quotes no input, and each entry is then checked on its own so errors can name it.
     let value: Value = serde_json::from_str(raw).map_err(|e| format!("is not valid JSON ({e})"))?;
-    let items = value.as_array().ok_or("must be a JSON array of pin objects")?;
+    let Value::Array(items) = value else { return Err("must be a JSON array of pin objects".into()) };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let entry = i + 1;
-        let obj = item.as_object().ok_or(format!("entry {entry}: must be an object"))?;
-        let text = |key: &str| -> Result<Option<&str>, String> {
-            match obj.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.as_str())),
-                Some(_) => Err(format!("entry {entry}: `{key}` must be a string")),
-            }
-        };
-        for key in obj.keys() {
-            if !["sha1", "sha256", "thumbprint", "key_sha256", "label", "not_before", "not_after"]
-                .contains(&key.as_str())
-            {
-                return Err(format!("entry {entry}: unknown key `{key}`"));
-            }
-        }
+        let e = PinEntry::deserialize(item).map_err(|_| format!("entry {entry}: {ENTRY_SHAPE}"))?;
         let mut values = Vec::new();
-        if let Some(v) = text("sha1")? {
+        if let Some(v) = &e.sha1 {
             values.push(thumbprint::parse_entry(&format!("sha1:{v}")).map(PinValue::Thumbprint));
         }
-        if let Some(v) = text("sha256")? {
+        if let Some(v) = &e.sha256 {
             values.push(thumbprint::parse_entry(&format!("sha256:{v}")).map(PinValue::Thumbprint));
         }
-        if let Some(v) = text("thumbprint")? {
+        if let Some(v) = &e.thumbprint {
             values.push(thumbprint::parse_entry(v).map(PinValue::Thumbprint));
         }
-        if let Some(v) = text("key_sha256")? {
+        if let Some(v) = &e.key_sha256 {
             values.push(parse_key_pin(v).map(PinValue::KeySha256));
         }
         if values.len() != 1 {
             return Err(format!("entry {entry}: needs exactly one of sha1, sha256, thumbprint, key_sha256"));
         }
         let value = values.remove(0).map_err(|p| format!("entry {entry}: {p}"))?;
-        let label = text("label")?.map(str::to_string);
+        let label = e.label;
         if label.as_ref().is_some_and(|l| l.is_empty() || l.len() > 64 || l.chars().any(char::is_control)) {
             return Err(format!("entry {entry}: `label` must be 1 to 64 printable characters"));
         }
-        let time = |key: &str| -> Result<Option<i64>, String> {
-            text(key)?
-                .map(|t| parse_rfc3339(t).ok_or(format!("entry {entry}: `{key}` is not an RFC 3339 time")))
-                .transpose()
+        let time = |key: &str, text: Option<&str>| -> Result<Option<i64>, String> {
+            text.map(|t| parse_rfc3339(t).ok_or(format!("entry {entry}: `{key}` is not an RFC 3339 time"))).transpose()
         };
-        let (not_before, not_after) = (time("not_before")?, time("not_after")?);
+        let not_before = time("not_before", e.not_before.as_deref())?;
+        let not_after = time("not_after", e.not_after.as_deref())?;
         if let (Some(nb), Some(na)) = (not_before, not_after) {
             if nb >= na {
                 return Err(format!("entry {entry}: `not_before` must be before `not_after`"));
@@ -196,17 +202,6 @@ pub fn find(
     inactive.map_or(PinMatch::None, |p| PinMatch::Inactive(p.clone()))
 }
 
-/// Why an inactive pin did not apply.
-pub fn inactive_detail(pin: &Pin, now: i64) -> String {
-    match (pin.not_before, pin.not_after) {
-        (Some(nb), _) if now < nb => {
-            format!("{} is not active until {}", pin.describe(), rfc3339(nb))
-        }
-        (_, Some(na)) => format!("{} ended at {}", pin.describe(), rfc3339(na)),
-        _ => format!("{} is not active", pin.describe()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +235,7 @@ mod tests {
 
     #[test]
     fn why_a_pin_is_inactive() {
+        use crate::policy::{InactivePin, PinWindow};
         let sha = "ab".repeat(32);
         let json = format!(
             r#"[{{"sha256":"{sha}","label":"next","not_before":"2026-12-01T00:00:00Z","not_after":"2027-01-01T00:00:00Z"}},
@@ -249,11 +245,16 @@ mod tests {
         let nb = parse_rfc3339("2026-12-01T00:00:00Z").unwrap();
         let na = parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
         assert_eq!(
-            inactive_detail(&pins[0], nb - 1),
+            InactivePin::of(&pins[0], nb - 1).to_string(),
             "pin \"next\" (pins entry 1) is not active until 2026-12-01T00:00:00Z"
         );
-        assert_eq!(inactive_detail(&pins[0], na + 1), "pin \"next\" (pins entry 1) ended at 2027-01-01T00:00:00Z");
-        assert_eq!(inactive_detail(&pins[1], na), "pins entry 2 ended at 2026-01-01T00:00:00Z");
+        assert_eq!(
+            InactivePin::of(&pins[0], na + 1).to_string(),
+            "pin \"next\" (pins entry 1) ended at 2027-01-01T00:00:00Z"
+        );
+        assert_eq!(InactivePin::of(&pins[1], na).to_string(), "pins entry 2 ended at 2026-01-01T00:00:00Z");
+        assert_eq!(InactivePin::of(&pins[0], nb - 1).window, PinWindow::NotYet(nb));
+        assert_eq!(InactivePin::of(&pins[0], na + 1).window, PinWindow::Ended(na));
         assert!(pins[0].active_at(nb) && pins[0].active_at(na) && !pins[0].active_at(na + 1));
     }
 
@@ -287,6 +288,32 @@ mod tests {
         ] {
             assert!(parse_pins_json(bad, "pins").is_err(), "{bad}");
         }
+        // Each entry's shape is checked by serde; the error is fixed text that names the
+        // entry and quotes nothing from it (serde's own messages would).
+        for (bad, leaked) in [
+            (r#"[7]"#.to_string(), "7"),
+            (format!(r#"[{{"sha256":"{sha}","not_afer":"2026-01-01T00:00:00Z"}}]"#), "not_afer"),
+            (format!(r#"[{{"sha256":"{sha}","label":31337}}]"#), "31337"),
+            (r#"[{"sha256":["s3cr3t"]}]"#.to_string(), "s3cr3t"),
+            (r#"[{"s3cr3t":"x"}]"#.to_string(), "s3cr3t"),
+        ] {
+            let e = parse_pins_json(&bad, "pins").unwrap_err();
+            assert_eq!(e, format!("entry 1: {ENTRY_SHAPE}"), "{bad}");
+            assert!(!e.contains(leaked), "{e}");
+        }
+        assert_eq!(parse_pins_json("{}", "pins").unwrap_err(), "must be a JSON array of pin objects");
+        assert_eq!(
+            parse_pins_json("[1,", "pins").unwrap_err(),
+            "is not valid JSON (EOF while parsing a value at line 1 column 3)"
+        );
+        // `null` is absent; a repeated key keeps its last value, as before.
+        let pins = parse_pins_json(
+            &format!(r#"[{{"sha1":null,"sha256":"{}","sha256":"{sha}","label":null}}]"#, "cd".repeat(32)),
+            "pins",
+        )
+        .unwrap();
+        assert_eq!(pins[0].value, PinValue::Thumbprint(thumbprint::parse_entry(&sha).unwrap()));
+        assert_eq!(pins[0].label, None);
         // Errors name the entry, counted from 1.
         let second_bad = format!(r#"[{{"sha256":"{sha}"}}, {{"sha256":"xyz"}}]"#);
         assert!(parse_pins_json(&second_bad, "pins").unwrap_err().starts_with("entry 2: "));

@@ -231,6 +231,9 @@ pub enum Staleness {
     /// A configured CRL names a pinned certificate's issuer, but no configured CA of that
     /// name verifies the certificate's signature.
     UnconfirmedIssuer,
+    /// A pinned certificate's signed parts could not be read to find its issuer (the
+    /// reader's explanation).
+    Unreadable(String),
 }
 
 impl fmt::Display for Staleness {
@@ -246,6 +249,7 @@ impl fmt::Display for Staleness {
                 "a configured CRL names its issuer, but no configured CA of that name verifies its signature, so \
                  whether that CRL applies is unknown",
             ),
+            Staleness::Unreadable(problem) => write!(f, "the certificate: {problem}"),
         }
     }
 }
@@ -273,8 +277,7 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
     let mut out = Vec::new();
     for (i, der) in ders.into_iter().enumerate() {
         let n = i + 1;
-        let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&der)
-            .map_err(|e| format!("CRL {n} is not DER ({e})"))?;
+        let crl = CertificateList::from_der(&der).map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
         let issuer_der = tbs.issuer.to_der().map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
         let named: Vec<&CaCertificate> = issuers.iter().filter(|c| c.signed.subject_der == issuer_der).collect();

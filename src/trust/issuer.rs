@@ -201,8 +201,7 @@ pub fn signed_parts(der: &[u8]) -> Result<SignedParts<'_>, String> {
         let mut reader = SliceReader::new(der)?;
         let parts =
             reader.sequence(|r| Ok::<_, x509_cert::der::Error>((r.tlv_bytes()?, r.tlv_bytes()?, r.tlv_bytes()?)))?;
-        reader.finish()?;
-        Ok(parts)
+        reader.finish(parts)
     }
     split(der).map_err(|e| format!("not a signed DER structure ({e})"))
 }
@@ -223,7 +222,7 @@ pub fn ecdsa_twins(der: &[u8]) -> Vec<Vec<u8>> {
         let Ok(bits) = bits.to_der() else { return };
         let body_len = tbs.len() + algorithm.len() + bits.len();
         let Ok(length) = x509_cert::der::Length::try_from(body_len) else { return };
-        let header = x509_cert::der::Header::new(x509_cert::der::Tag::Sequence, length);
+        let Ok(header) = x509_cert::der::Header::new(x509_cert::der::Tag::Sequence, length) else { return };
         let Ok(mut out) = header.to_der() else { return };
         out.extend_from_slice(tbs);
         out.extend_from_slice(algorithm);
@@ -274,18 +273,18 @@ impl SignedCertificate {
     /// re-encoded: x509-cert reads some encodings (an explicit DEFAULT, such as `critical
     /// FALSE`) that it writes differently, and the issuer signed the bytes as sent.
     pub fn from_certificate(der: &[u8], cert: &x509_cert::Certificate) -> Result<Self, String> {
-        let tbs = cert.tbs_certificate();
+        let tbs = &cert.tbs_certificate;
         let enc = |r: Result<Vec<u8>, x509_cert::der::Error>| r.map_err(|e| format!("does not re-encode ({e})"));
-        let basic = tbs.get_extension::<BasicConstraints>().map_err(|e| format!("invalid basicConstraints ({e})"))?;
-        let usage = tbs.get_extension::<KeyUsage>().map_err(|e| format!("invalid keyUsage ({e})"))?;
+        let basic = tbs.get::<BasicConstraints>().map_err(|e| format!("invalid basicConstraints ({e})"))?;
+        let usage = tbs.get::<KeyUsage>().map_err(|e| format!("invalid keyUsage ({e})"))?;
         let allows = |flag: KeyUsages| usage.as_ref().is_none_or(|(_, KeyUsage(flags))| flags.contains(flag));
         Ok(SignedCertificate {
-            subject_der: enc(tbs.subject().to_der())?,
-            issuer_der: enc(tbs.issuer().to_der())?,
-            spki_der: enc(tbs.subject_public_key_info().to_der())?,
+            subject_der: enc(tbs.subject.to_der())?,
+            issuer_der: enc(tbs.issuer.to_der())?,
+            spki_der: enc(tbs.subject_public_key_info.to_der())?,
             tbs_der: signed_parts(der)?.0.to_vec(),
-            signature_algorithm_der: enc(cert.signature_algorithm().to_der())?,
-            signature: cert.signature().as_bytes().ok_or("the signature is not whole bytes")?.to_vec(),
+            signature_algorithm_der: enc(cert.signature_algorithm.to_der())?,
+            signature: cert.signature.as_bytes().ok_or("the signature is not whole bytes")?.to_vec(),
             is_ca: basic.is_some_and(|(_, b)| b.ca),
             may_sign_certificates: allows(KeyUsages::KeyCertSign),
             may_sign_crls: allows(KeyUsages::CRLSign),

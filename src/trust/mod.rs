@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage};
-use x509_cert::der::{Decode, Encode};
+use x509_cert::der::{AnyRef, Decode, Encode, Tag, Tagged};
 
 pub use issuer::{SignatureBudget, SignedCertificate};
 
@@ -29,7 +29,7 @@ impl CaCertificate {
     /// identity).
     pub fn from_der(der: Vec<u8>) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("not a DER certificate ({e})"))?;
-        let subject = crate::certificate::name_text(cert.tbs_certificate().subject());
+        let subject = crate::certificate::name_text(&cert.tbs_certificate.subject);
         let signed = SignedCertificate::from_certificate(&der, &cert).map_err(|e| format!("{subject}: {e}"))?;
         if !signed.is_ca {
             return Err(format!("{subject} is not a CA certificate (no basicConstraints cA=TRUE)"));
@@ -288,22 +288,13 @@ fn classify(e: webpki::Error) -> ChainError {
     }
 }
 
-/// The contents of a DER SEQUENCE (its tag and length stripped).
+/// The contents of a DER SEQUENCE (its tag and length stripped), or `der` itself when it
+/// is not exactly one well-formed SEQUENCE (what callers then compare matches nothing).
 pub fn strip_sequence(der: &[u8]) -> &[u8] {
-    let Some((&0x30, rest)) = der.split_first() else {
-        return der;
-    };
-    let Some((&len, rest)) = rest.split_first() else {
-        return der;
-    };
-    if len < 0x80 {
-        return rest;
+    match AnyRef::from_der(der) {
+        Ok(any) if any.tag() == Tag::Sequence => any.value(),
+        _ => der,
     }
-    let n = usize::from(len & 0x7f);
-    if n == 0 || n > 4 || rest.len() < n {
-        return der;
-    }
-    &rest[n..]
 }
 
 /// The algorithm for a DER SubjectPublicKeyInfo and a DER signature AlgorithmIdentifier,
@@ -334,19 +325,24 @@ mod tests {
     fn strip_sequence_takes_off_one_tag_and_length() {
         // Short and long length forms.
         assert_eq!(strip_sequence(&[0x30, 0x02, 0xaa, 0xbb]), &[0xaa, 0xbb]);
-        assert_eq!(strip_sequence(&[0x30, 0x7f, 0xaa]), &[0xaa]);
-        assert_eq!(strip_sequence(&[0x30, 0x81, 0x80, 0xaa]), &[0xaa]);
-        assert_eq!(strip_sequence(&[0x30, 0x82, 0x01, 0x00, 0xaa]), &[0xaa]);
-        assert_eq!(strip_sequence(&[0x30, 0x84, 0, 0, 1, 0, 0xaa]), &[0xaa]);
-        assert_eq!(strip_sequence(&[0x30, 0x81, 0x00]), &[] as &[u8]);
-        // What it does not understand it returns whole: not a SEQUENCE, no length, the
-        // indefinite form, more than four length bytes, length bytes cut short.
+        assert_eq!(strip_sequence(&[0x30, 0x00]), &[] as &[u8]);
+        let mut long = vec![0x30, 0x81, 0x80];
+        long.extend([0xaa; 0x80]);
+        assert_eq!(strip_sequence(&long), &[0xaa; 0x80]);
+        let mut longer = vec![0x30, 0x82, 0x01, 0x00];
+        longer.extend([0xbb; 0x100]);
+        assert_eq!(strip_sequence(&longer), &[0xbb; 0x100]);
+        // What is not exactly one DER SEQUENCE it returns whole: not a SEQUENCE, no length,
+        // the indefinite form, a length that is not minimal, more or fewer bytes than the
+        // length says, length bytes cut short.
         for der in [
             &[][..],
             &[0x31, 0x01, 0xaa],
             &[0x30],
             &[0x30, 0x80, 0xaa, 0x00, 0x00],
-            &[0x30, 0x85, 0, 0, 0, 1, 0, 0xaa],
+            &[0x30, 0x81, 0x01, 0xaa],
+            &[0x30, 0x7f, 0xaa],
+            &[0x30, 0x01, 0xaa, 0xbb],
             &[0x30, 0x82, 0x01],
             &[0x30, 0x84, 0, 0, 1],
         ] {
