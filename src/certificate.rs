@@ -442,6 +442,12 @@ impl ClientCertificate {
     }
 }
 
+impl From<CertificateError> for crate::reason::Refusal {
+    fn from(e: CertificateError) -> Self {
+        crate::reason::Refusal { reason: e.reason(), detail: e.to_string(), public_detail: e.public_detail() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

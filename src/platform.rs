@@ -231,8 +231,8 @@ mod tests {
         for (i, a) in PRESETS.iter().enumerate() {
             assert!(PRESETS[i + 1..].iter().all(|b| b.name != a.name));
             assert!(!a.source.is_empty(), "{}", a.name);
-            assert!(crate::config::parse_header_name(a.header).is_some(), "{}", a.name);
-            assert!(a.chain_header.is_none_or(|h| crate::config::parse_header_name(h).is_some()));
+            assert!(crate::extract::parse_header_name(a.header).is_some(), "{}", a.name);
+            assert!(a.chain_header.is_none_or(|h| crate::extract::parse_header_name(h).is_some()));
             assert!(a.too_large.is_none_or(|f| !f.values.is_empty()));
         }
     }

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::certificate::CertificateError;
-use crate::extract::ExtractError;
 
 /// Stable, documented reason codes. The string form (`code`) is part of the public
 /// contract: it appears in problem+json bodies and in logs and never changes meaning.
@@ -217,18 +215,6 @@ impl fmt::Display for Refusal {
 }
 
 impl std::error::Error for Refusal {}
-
-impl From<ExtractError> for Refusal {
-    fn from(e: ExtractError) -> Self {
-        Refusal { reason: e.reason(), detail: e.to_string(), public_detail: e.public_detail() }
-    }
-}
-
-impl From<CertificateError> for Refusal {
-    fn from(e: CertificateError) -> Self {
-        Refusal { reason: e.reason(), detail: e.to_string(), public_detail: e.public_detail() }
-    }
-}
 
 #[cfg(test)]
 mod tests {

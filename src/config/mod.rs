@@ -12,7 +12,7 @@ mod read;
 pub mod vars;
 
 pub use error::{ConfigError, Problem};
-pub use read::{parse_header_name, VariableSource};
+pub use read::VariableSource;
 #[cfg(test)]
 use read::{MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
 pub use vars::var;

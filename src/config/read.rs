@@ -2,6 +2,7 @@
 //! entry says: trimmed, empty meaning unset, its default applied, its range checked.
 
 use super::error::{ConfigError, Problem};
+use crate::extract::parse_header_name;
 use super::vars::{self, Default, Kind, Var};
 
 /// Largest value of any one variable.
@@ -44,12 +45,6 @@ impl<T: VariableSource + ?Sized> VariableSource for &T {
     fn get(&self, name: &str) -> Result<Option<String>, String> {
         (**self).get(name)
     }
-}
-
-/// An HTTP header name: a non-empty RFC 9110 token of at most 256 bytes. Returned lowercase.
-pub fn parse_header_name(raw: &str) -> Option<String> {
-    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    (!raw.is_empty() && raw.len() <= 256 && raw.bytes().all(is_tchar)).then(|| raw.to_ascii_lowercase())
 }
 
 /// A parser's error text as a [`ConfigError`]: a leading `entry N: ` becomes the entry.

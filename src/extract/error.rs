@@ -657,3 +657,9 @@ mod tests {
         assert!(!problem.to_string().contains("1234567"));
     }
 }
+
+impl From<ExtractError> for crate::reason::Refusal {
+    fn from(e: ExtractError) -> Self {
+        crate::reason::Refusal { reason: e.reason(), detail: e.to_string(), public_detail: e.public_detail() }
+    }
+}

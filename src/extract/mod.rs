@@ -20,6 +20,12 @@ pub use pem::decode_pem_blocks;
 pub use percent::{hex_value, percent_decode};
 pub use side_headers::{check_digest, TooLargeFlag};
 
+/// An HTTP header name: a non-empty RFC 9110 token of at most 256 bytes. Returned lowercase.
+pub fn parse_header_name(raw: &str) -> Option<String> {
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    (!raw.is_empty() && raw.len() <= 256 && raw.bytes().all(is_tchar)).then(|| raw.to_ascii_lowercase())
+}
+
 /// Most certificates (leaf plus chain) any request may carry; `max_chain_certificates`
 /// sets the limit in force, at most this.
 pub const MAX_CERTIFICATES: usize = 16;

@@ -260,7 +260,7 @@ pub fn parse_verdicts(raw: &str) -> Result<Vec<Verdict>, String> {
         let Some((header, values)) = entry.split_once(':') else {
             return Err(format!("entry {n} is not `<header>: <value>[|<value>...]`"));
         };
-        let header = crate::config::parse_header_name(header.trim())
+        let header = crate::extract::parse_header_name(header.trim())
             .ok_or_else(|| format!("entry {n} does not start with a valid header name"))?;
         let accepted: Vec<String> = values.split('|').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
         if accepted.is_empty() {
