@@ -366,7 +366,7 @@ pub fn respond(
 
 /// The HTTP contract, natively: routes, methods, problem documents, headers and the log
 /// lines, for allowed, denied, report-only and misconfigured requests. The same contract
-/// is tested through the `.wasm` in `tests/component.rs`.
+/// is tested on the native library and through the `.wasm` in `tests/contract.rs`.
 #[cfg(test)]
 mod tests {
     use super::*;
