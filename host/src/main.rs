@@ -91,7 +91,10 @@ async fn run() -> Result<()> {
         let dir = args.manifest.parent().map(|p| p.join(".certgate-dev")).unwrap_or_else(|| ".certgate-dev".into());
         let dev = devpki::load_or_create(&dir)?;
         variables.provide("allowed_thumbprints", &dev.sha256_hex())?;
-        let header = variables.value("certificate_header").filter(|h| !h.is_empty()).unwrap_or("X-ARR-ClientCert");
+        let header = variables
+            .value("certificate_header")
+            .filter(|h| !h.is_empty())
+            .unwrap_or(certgate::internals::DEFAULT_HEADER);
         eprintln!("################################################################################");
         eprintln!("# DEVELOPMENT CERTIFICATE IN USE: allowed_thumbprints was not set, so this local");
         eprintln!(
