@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::certificate::{parse_rfc3339, rfc3339, ClientCertificate};
+use crate::certificate::{parse_rfc3339, ClientCertificate};
 use crate::thumbprint::{self, Thumbprint, ThumbprintList};
 
 /// What a pin matches.
