@@ -178,7 +178,7 @@ fn attribute_name(oid: &ObjectIdentifier) -> Option<&'static str> {
 /// A distinguished name as RFC 4514 text, most significant RDN last. For the attribute
 /// types above this is the same text as x509-cert's `Display` (same names and escapes);
 /// other types are written as RFC 4514 §2.4 says, dotted OID and `#` hex of the value.
-pub fn name_text(name: &Name) -> String {
+pub(crate) fn name_text(name: &Name) -> String {
     let mut out = String::new();
     for (i, rdn) in name.0.iter().rev().enumerate() {
         if i > 0 {
@@ -313,14 +313,14 @@ impl ClientCertificate {
 /// or may not carry it; comparing magnitudes makes them all the same number. A negative
 /// serial (which RFC 5280 forbids but some CAs issued) compares by its bytes, so an entry
 /// written as those bytes matches it.
-pub fn serial_magnitude(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn serial_magnitude(bytes: &[u8]) -> Vec<u8> {
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
     bytes[first..].to_vec()
 }
 
 /// Parse an RFC 3339 UTC time (`2026-12-31T00:00:00Z`, fractional seconds and numeric
 /// offsets accepted) into Unix seconds.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let t = text.trim();
     let b = t.as_bytes();
     if b.len() < 20

@@ -15,7 +15,7 @@ use crate::policy::proxy::OriginDenial;
 use crate::policy::{InlineList, InlineListError, PolicyDenial, Presented};
 use crate::reason::{Reason, Refusal};
 
-pub use crate::policy::TrustedBy;
+pub(crate) use crate::policy::TrustedBy;
 
 /// Read access to the request's header lines.
 pub trait RequestHeaders {

@@ -10,7 +10,7 @@ use crate::certificate::rfc3339;
 const MAX_FIELD_CHARS: usize = 512;
 
 /// Truncate a client-controlled string for logging.
-pub fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     match s.char_indices().nth(MAX_FIELD_CHARS) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),

@@ -84,7 +84,7 @@ impl fmt::Display for ListError {
 }
 
 /// Characters that are invisible or pure formatting, dropped from an entry.
-pub fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
@@ -97,7 +97,7 @@ fn is_entry_separator(c: char) -> bool {
 /// Split a list on `,` `;` and line breaks into its meaningful entries, each with its
 /// 1-based position; pieces that are empty or only white space / invisible marks are
 /// skipped. Shared by every list-valued variable.
-pub fn split_entries(raw: &str) -> impl Iterator<Item = (usize, &str)> {
+pub(crate) fn split_entries(raw: &str) -> impl Iterator<Item = (usize, &str)> {
     raw.split(is_entry_separator)
         .enumerate()
         .filter(|(_, piece)| piece.chars().any(|c| !c.is_whitespace() && !is_invisible(c)))

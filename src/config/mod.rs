@@ -15,7 +15,7 @@ pub use error::{ConfigError, Problem};
 pub use read::VariableSource;
 #[cfg(test)]
 use read::{MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
-pub use vars::var;
+pub(crate) use vars::var;
 
 use crate::extract::{ExtractionSettings, Format, TooLargeFlag, XfccElements};
 use crate::platform;

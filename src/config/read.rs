@@ -6,9 +6,9 @@ use crate::extract::parse_header_name;
 use super::vars::{self, Default, Kind, Var};
 
 /// Largest value of any one variable.
-pub const MAX_VARIABLE_BYTES: usize = 4 * 1024 * 1024;
+pub(super) const MAX_VARIABLE_BYTES: usize = 4 * 1024 * 1024;
 /// Most entries in any one list (pins, key pins, names, denylist).
-pub const MAX_LIST_ENTRIES: usize = 100_000;
+pub(super) const MAX_LIST_ENTRIES: usize = 100_000;
 
 /// Where configuration values come from: Spin variables through `wasi:config/store` in
 /// the component, a map or a slice of pairs in tests and embedders.

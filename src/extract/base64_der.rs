@@ -18,7 +18,7 @@ const URL_SAFE: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Decode base64 (standard or URL-safe alphabet, padding optional), ignoring white space.
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, ExtractError> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, ExtractError> {
     let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
     if compact.is_empty() {
         return Err(ExtractError::EmptyBase64);
@@ -34,7 +34,7 @@ fn unquote(value: &str) -> &str {
 }
 
 /// Decode a value holding one base64 DER certificate or a comma-separated list of them.
-pub fn decode_list(value: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
+pub(super) fn decode_list(value: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
     let value = unquote(value.trim());
     let mut out = Vec::new();
     for (i, piece) in value.split(',').enumerate() {

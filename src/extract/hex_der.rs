@@ -9,7 +9,7 @@ use super::percent::hex_value;
 use super::ExtractError;
 
 /// Decode one certificate written as hex digits (optionally inside one pair of double quotes).
-pub fn decode_hex_der(value: &str) -> Result<Vec<u8>, ExtractError> {
+pub(super) fn decode_hex_der(value: &str) -> Result<Vec<u8>, ExtractError> {
     let value = value.trim();
     let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
     let bytes = value.as_bytes();

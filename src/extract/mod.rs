@@ -12,16 +12,16 @@ mod side_headers;
 mod xfcc;
 mod xfcc_json;
 
-pub use base64_der::decode_base64;
+pub(crate) use base64_der::decode_base64;
 pub use error::{
     Base64Problem, Counted, ExtractError, HeaderRole, JsonKeyProblem, JsonType, XfccForm, XfccJsonProblem, XfccSyntax,
 };
-pub use pem::decode_pem_blocks;
-pub use percent::{hex_value, percent_decode};
-pub use side_headers::{check_digest, TooLargeFlag};
+pub(crate) use pem::decode_pem_blocks;
+pub(crate) use percent::{hex_value, percent_decode};
+pub(crate) use side_headers::{check_digest, TooLargeFlag};
 
 /// An HTTP header name: a non-empty RFC 9110 token of at most 256 bytes. Returned lowercase.
-pub fn parse_header_name(raw: &str) -> Option<String> {
+pub(crate) fn parse_header_name(raw: &str) -> Option<String> {
     let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     (!raw.is_empty() && raw.len() <= 256 && raw.bytes().all(is_tchar)).then(|| raw.to_ascii_lowercase())
 }
@@ -164,7 +164,7 @@ fn is_absent_sentinel(value: &str) -> bool {
 ///
 /// Detection never looks at other headers, and a value that does not decode in the
 /// detected format is `certificate_malformed`, never retried in another.
-pub fn detect(value: &str) -> Format {
+pub(crate) fn detect(value: &str) -> Format {
     let v = value.trim_start();
     if v.starts_with(':') {
         return Format::Rfc9440;

@@ -5,13 +5,13 @@ use super::base64_der::decode_base64;
 use super::{Counted, ExtractError};
 
 /// Decode every `CERTIFICATE` block, in order. Only white space may stand between blocks.
-pub fn decode_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
+pub(super) fn decode_pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
     decode_pem_blocks(text, "CERTIFICATE", super::MAX_CERTIFICATES)
 }
 
 /// Decode every block with this label (at most `limit` of them), in order. Only white
 /// space may stand between blocks.
-pub fn decode_pem_blocks(text: &str, label: &'static str, limit: usize) -> Result<Vec<Vec<u8>>, ExtractError> {
+pub(crate) fn decode_pem_blocks(text: &str, label: &'static str, limit: usize) -> Result<Vec<Vec<u8>>, ExtractError> {
     let begin = format!("-----BEGIN {label}-----");
     let end_marker = format!("-----END {label}-----");
     let mut out = Vec::new();

@@ -4,7 +4,7 @@
 use super::ExtractError;
 
 /// The value of one ASCII hex digit.
-pub fn hex_value(b: u8) -> Option<u8> {
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -14,7 +14,7 @@ pub fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Decode `%XX` escapes once. The result must be UTF-8 (it is PEM text).
-pub fn percent_decode(value: &str) -> Result<String, ExtractError> {
+pub(crate) fn percent_decode(value: &str) -> Result<String, ExtractError> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

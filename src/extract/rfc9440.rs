@@ -9,7 +9,7 @@ fn is_base64_char(c: char) -> bool {
 }
 
 /// Decode one Item: a byte sequence, optionally followed by `;parameters` (ignored).
-pub fn decode_item(value: &str) -> Result<Vec<u8>, ExtractError> {
+pub(super) fn decode_item(value: &str) -> Result<Vec<u8>, ExtractError> {
     let value = value.trim();
     let Some(inner) = value.strip_prefix(':') else {
         return Err(ExtractError::Rfc9440NotByteSequence);
@@ -29,7 +29,7 @@ pub fn decode_item(value: &str) -> Result<Vec<u8>, ExtractError> {
 }
 
 /// Decode a List of byte sequences (`Client-Cert-Chain`).
-pub fn decode_list(value: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
+pub(super) fn decode_list(value: &str) -> Result<Vec<Vec<u8>>, ExtractError> {
     let mut out = Vec::new();
     for member in value.split(',') {
         if out.len() >= super::MAX_CERTIFICATES {

@@ -40,7 +40,7 @@ impl TooLargeFlag {
 
 /// A SHA-256 digest as terminators write it: 64 hex digits in either case, with or without
 /// `:` between pairs (CloudFront, Cloudflare), or base64 of the 32 bytes (Google Cloud).
-pub fn parse_sha256(text: &str) -> Option<[u8; 32]> {
+pub(super) fn parse_sha256(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
     let compact: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
     let bytes = if compact.len() == 64 && compact.iter().all(|b| hex_value(*b).is_some()) {
@@ -55,7 +55,7 @@ pub fn parse_sha256(text: &str) -> Option<[u8; 32]> {
 
 /// The digest header must be there once and be the SHA-256 of the leaf: two statements
 /// about one certificate that disagree are `certificate_ambiguous`.
-pub fn check_digest(header: &str, lines: &[Vec<u8>], leaf: &[u8]) -> Result<(), ExtractError> {
+pub(crate) fn check_digest(header: &str, lines: &[Vec<u8>], leaf: &[u8]) -> Result<(), ExtractError> {
     let [line] = lines else {
         let header = header.to_string();
         return Err(if lines.is_empty() {

@@ -9,26 +9,26 @@ use super::{Counted, ExtractError, XfccElements, XfccForm, XfccSyntax};
 use crate::certificate::ClientCertificate;
 
 /// Most elements (proxy hops) accepted in one header.
-pub const MAX_ELEMENTS: usize = 32;
+pub(super) const MAX_ELEMENTS: usize = 32;
 /// Most `key=value` pairs accepted in one element.
-pub const MAX_PAIRS: usize = 256;
+pub(super) const MAX_PAIRS: usize = 256;
 
 const KEYS: [&str; 7] = ["by", "hash", "cert", "chain", "subject", "uri", "dns"];
 
 /// One element: its pairs in order, keys lowercased.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct XfccElement {
+pub(super) struct XfccElement {
     pub pairs: Vec<(String, String)>,
 }
 
 impl XfccElement {
-    pub fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(super) fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.pairs.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
 /// Whether a value starts the way an XFCC header does (`Key=` with a known key).
-pub fn looks_like_xfcc(value: &str) -> bool {
+pub(super) fn looks_like_xfcc(value: &str) -> bool {
     let Some((key, _)) = value.split_once('=') else {
         return false;
     };
@@ -41,7 +41,7 @@ fn is_ows(b: u8) -> bool {
 }
 
 /// Parse the whole header into elements.
-pub fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, ExtractError> {
+pub(super) fn parse_xfcc(value: &str) -> Result<Vec<XfccElement>, ExtractError> {
     let syntax = |problem| Err(ExtractError::XfccSyntax(problem));
     let bytes = value.as_bytes();
     let mut elements = Vec::new();
@@ -233,7 +233,7 @@ fn element_certificates(
 }
 
 /// The DER of a leaf and of the rest of its chain.
-pub type LeafAndChain = (Vec<u8>, Vec<Vec<u8>>);
+pub(super) type LeafAndChain = (Vec<u8>, Vec<Vec<u8>>);
 
 /// Pick the element to trust and return (leaf DER, rest of the chain).
 ///
@@ -242,7 +242,7 @@ pub type LeafAndChain = (Vec<u8>, Vec<Vec<u8>>);
 /// certificate that disagrees with its own `Hash`, `URI` or `DNS` values: the element a
 /// client's SAN value split always does, because the certificate Envoy wrote before the
 /// split point has the whole SAN.
-pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, ExtractError> {
+pub(super) fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, ExtractError> {
     let elements = parse_xfcc(value)?;
     if elements.len() > 1 && mode == XfccElements::Single {
         return Err(ExtractError::XfccElements { count: elements.len() });

@@ -176,7 +176,7 @@ impl<'de> de::Deserialize<'de> for Header {
 }
 
 /// Whether Envoy would read this value as JSON: it starts with `[` and ends with `]`.
-pub fn is_json(value: &str) -> bool {
+pub(super) fn is_json(value: &str) -> bool {
     value.starts_with('[') && value.ends_with(']')
 }
 
@@ -231,7 +231,7 @@ fn element_certificates(e: &Element, decoded: &mut usize) -> Result<Option<LeafA
 /// Read the whole value and pick the object to trust, as [`super::xfcc::extract`] does for
 /// the text form: `single` refuses more than one object; `last` takes the nearest proxy's
 /// and first checks every object that carries a certificate.
-pub fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, ExtractError> {
+pub(super) fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, ExtractError> {
     let header: Header = serde_json::from_str(value).map_err(|e| ExtractError::XfccJson(XfccJsonProblem::from(&e)))?;
     if header.not_array {
         return Err(ExtractError::XfccJson(XfccJsonProblem::NotAnArray));

@@ -4,13 +4,13 @@
 //! part is validated when read; anything invalid is a configuration error.
 
 mod evaluate;
-pub mod names;
-pub mod pins;
-pub mod proxy;
-pub mod revocation;
+pub(crate) mod names;
+pub(crate) mod pins;
+pub(crate) mod proxy;
+pub(crate) mod revocation;
 
-pub use evaluate::{InactivePin, InlineListError, PinWindow, PolicyDenial, Presented, TrustedBy};
-pub use evaluate::InlineList;
+pub use evaluate::{InactivePin, InlineListError, PinWindow, PolicyDenial, TrustedBy};
+pub(crate) use evaluate::{InlineList, Presented};
 
 use crate::thumbprint::ThumbprintList;
 use crate::trust::{EkuPolicy, TrustStore};
@@ -20,7 +20,7 @@ use proxy::{SharedSecret, Signature, Verdict};
 use revocation::{Crl, Denylist, WhenStale};
 
 /// Most PEM blocks in one configured bundle (anchors, intermediates, CRLs).
-pub const MAX_BUNDLE: usize = 256;
+pub(crate) const MAX_BUNDLE: usize = 256;
 
 /// The trust policy.
 #[derive(Clone, Debug, PartialEq, Eq)]

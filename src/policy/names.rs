@@ -49,7 +49,7 @@ fn parse_spiffe(id: &str) -> Option<(String, String)> {
     (domain_ok && path_ok).then(|| (domain.to_string(), path.to_string()))
 }
 
-pub fn parse_rule(raw: &str) -> Result<NameRule, &'static str> {
+pub(crate) fn parse_rule(raw: &str) -> Result<NameRule, &'static str> {
     let raw = raw.trim();
     if let Some(rest) = raw.strip_prefix("spiffe://") {
         let (domain_and_path, wildcard) = match rest.strip_suffix("/*") {

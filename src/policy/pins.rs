@@ -58,7 +58,7 @@ impl Pin {
 
 /// Parse a key pin: base64 (as Envoy's `verify_certificate_spki` and HPKP write it, with an
 /// optional `sha256/` prefix) or hex (with optional `:` separators).
-pub fn parse_key_pin(raw: &str) -> Result<[u8; 32], &'static str> {
+pub(crate) fn parse_key_pin(raw: &str) -> Result<[u8; 32], &'static str> {
     let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && !thumbprint::is_invisible(*c)).collect();
     let lower = cleaned.to_ascii_lowercase();
     let body = if lower.starts_with("sha256/") || lower.starts_with("sha256:") || lower.starts_with("pin-sha256:") {
@@ -78,7 +78,7 @@ pub fn parse_key_pin(raw: &str) -> Result<[u8; 32], &'static str> {
 }
 
 /// Parse a list of key pins (same separators as thumbprint lists).
-pub fn parse_key_pin_list(raw: &str, source: &'static str) -> Result<Vec<Pin>, String> {
+pub(crate) fn parse_key_pin_list(raw: &str, source: &'static str) -> Result<Vec<Pin>, String> {
     let mut out = Vec::new();
     for (i, piece) in thumbprint::split_entries(raw) {
         let key = parse_key_pin(piece).map_err(|p| format!("entry {i}: {p}"))?;
@@ -95,7 +95,7 @@ pub fn parse_key_pin_list(raw: &str, source: &'static str) -> Result<Vec<Pin>, S
 }
 
 /// The pin for entry `index` (0-based) of the simple `allowed_thumbprints` list.
-pub fn from_list_entry(thumbprint: &Thumbprint, index: usize, source: &'static str) -> Pin {
+pub(crate) fn from_list_entry(thumbprint: &Thumbprint, index: usize, source: &'static str) -> Pin {
     Pin {
         value: PinValue::Thumbprint(*thumbprint),
         label: None,
@@ -173,7 +173,7 @@ pub fn parse_pins_json(raw: &str, source: &'static str) -> Result<Vec<Pin>, Stri
 }
 
 /// The result of matching a certificate against every pin.
-pub enum PinMatch {
+pub(crate) enum PinMatch {
     Active(Pin),
     /// A pin matches but is outside its window.
     Inactive(Pin),
@@ -182,7 +182,7 @@ pub enum PinMatch {
 
 /// Find the pin that lets this certificate in at `now`: the simple thumbprint list first
 /// (its entries have no window), then the key pins and JSON pins in order.
-pub fn find(
+pub(crate) fn find(
     list: &ThumbprintList,
     list_source: &'static str,
     pins: &[Pin],

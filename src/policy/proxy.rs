@@ -92,7 +92,7 @@ impl std::fmt::Display for OriginDenial {
 impl std::error::Error for OriginDenial {}
 
 /// Shortest secret or HMAC key accepted: guessing must be hopeless.
-pub const MIN_SECRET_LEN: usize = 16;
+pub(crate) const MIN_SECRET_LEN: usize = 16;
 
 /// The shared-secret check.
 #[derive(Clone, PartialEq, Eq)]
@@ -249,11 +249,11 @@ impl Verdict {
 }
 
 /// Most verdict headers one configuration may require.
-pub const MAX_VERDICTS: usize = 8;
+pub(crate) const MAX_VERDICTS: usize = 8;
 
 /// Parse `terminator_verdicts`: entries separated by `;` or line breaks, each
 /// `<header>: <value>[|<value>...]`, e.g. `cf-cert-verified: true; cf-cert-revoked: false`.
-pub fn parse_verdicts(raw: &str) -> Result<Vec<Verdict>, String> {
+pub(crate) fn parse_verdicts(raw: &str) -> Result<Vec<Verdict>, String> {
     let mut out = Vec::new();
     for (i, entry) in raw.split([';', '\n']).map(str::trim).filter(|e| !e.is_empty()).enumerate() {
         let n = i + 1;

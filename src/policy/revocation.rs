@@ -256,7 +256,7 @@ impl fmt::Display for Staleness {
 
 /// The CRL verdict for a certificate, or for every certificate of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CrlStatus {
+pub(crate) enum CrlStatus {
     /// No configured CRL is from the issuer of any certificate checked.
     NoList,
     Good,
@@ -272,7 +272,7 @@ fn time_secs(t: &x509_cert::time::Time) -> i64 {
 /// Parse a PEM bundle of `X509 CRL` blocks. Each must be signed by one of `issuers`
 /// (configured anchors or intermediates): the one whose name it carries and whose key
 /// verifies its signature, a CA allowed to sign CRLs. Each must carry a nextUpdate.
-pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, String> {
+pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, String> {
     let ders = crate::extract::decode_pem_blocks(raw, "X509 CRL", super::MAX_BUNDLE).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for (i, der) in ders.into_iter().enumerate() {
@@ -332,7 +332,7 @@ pub fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl>, Stri
 /// revocation information is current is judged by its freshest CRL (latest thisUpdate,
 /// then latest nextUpdate), so the order of the bundle never matters. Revoked anywhere on
 /// the path beats stale anywhere on it.
-pub fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
+pub(crate) fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
     let mut status = CrlStatus::NoList;
     for (depth, link) in links.iter().enumerate() {
         let lists =

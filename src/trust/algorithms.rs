@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Every algorithm certgate verifies: ECDSA P-256/P-384 with SHA-256/384, Ed25519, RSA
 /// PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 (2048 to 4096-bit keys, exponent at most 65537).
-pub static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
+pub(crate) static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
     &Ecdsa { curve: Curve::P256, hash: Hash::Sha256 },
     &Ecdsa { curve: Curve::P256, hash: Hash::Sha384 },
     &Ecdsa { curve: Curve::P384, hash: Hash::Sha256 },

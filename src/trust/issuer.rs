@@ -19,15 +19,15 @@ use super::{algorithms, strip_sequence};
 /// links of a forwarded list, on finding a pinned certificate's issuer and on path building
 /// together. A normal request spends one to four; a hostile chain stops here instead of
 /// costing more. Each verification costs [`weight`] units.
-pub const MAX_SIGNATURE_CHECKS: usize = 24;
+pub(crate) const MAX_SIGNATURE_CHECKS: usize = 24;
 
 /// Most signature work the links of a list forwarded in one value may spend when no path
 /// building verified them (a pinned leaf): a P-384 chain of three, or four P-256 links.
-pub const MAX_LIST_SIGNATURE_CHECKS: usize = 8;
+pub(crate) const MAX_LIST_SIGNATURE_CHECKS: usize = 8;
 
 /// What one verification costs, in P-256 verifications (measured with the benchmarks:
 /// P-384 about 4, RSA-4096 about 2, RSA-2048 and Ed25519 at most 1).
-pub fn weight(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8]) -> usize {
+pub(crate) fn weight(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8]) -> usize {
     if algorithm.public_key_alg_id() == pki_types::alg_id::ECDSA_P384 {
         4
     } else if algorithm.public_key_alg_id() == pki_types::alg_id::RSA_ENCRYPTION && key.len() > 300 {
@@ -191,7 +191,7 @@ impl SignatureVerificationAlgorithm for Budgeted<'_> {
 }
 
 /// (to-be-signed, signatureAlgorithm, signature), each a whole TLV.
-pub type SignedParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+pub(crate) type SignedParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
 
 /// The three parts of a signed X.509 structure (a certificate or a CRL) as the raw TLVs it
 /// carries: the signed bytes (tbsCertificate / tbsCertList), signatureAlgorithm and the

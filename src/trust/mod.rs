@@ -1,8 +1,8 @@
 //! Chain validation to configured trust anchors with rustls-webpki (path building, basic
 //! constraints, name constraints, validity, EKU, CRLs), with pure-Rust signature checks.
 
-pub mod algorithms;
-pub mod issuer;
+pub(crate) mod algorithms;
+pub(crate) mod issuer;
 
 use std::time::Duration;
 
@@ -290,7 +290,7 @@ fn classify(e: webpki::Error) -> ChainError {
 
 /// The contents of a DER SEQUENCE (its tag and length stripped), or `der` itself when it
 /// is not exactly one well-formed SEQUENCE (what callers then compare matches nothing).
-pub fn strip_sequence(der: &[u8]) -> &[u8] {
+pub(crate) fn strip_sequence(der: &[u8]) -> &[u8] {
     match AnyRef::from_der(der) {
         Ok(any) if any.tag() == Tag::Sequence => any.value(),
         _ => der,
