@@ -103,26 +103,33 @@ impl std::error::Error for DerError {}
 /// A decoded client certificate: what the policy looks at and what `whoami` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCertificate {
+    /// SHA-1 of the certificate's DER (the thumbprint Windows and Azure show).
     pub sha1: [u8; 20],
+    /// SHA-256 of the certificate's DER.
     pub sha256: [u8; 32],
     /// SHA-256 of the DER SubjectPublicKeyInfo (what key pins match).
     pub spki_sha256: [u8; 32],
     /// RFC 4514 string form.
     pub subject: String,
+    /// The issuer's distinguished name, RFC 4514 string form.
     pub issuer: String,
     /// The subject's commonName values, decoded (`#`-hex for a string type not read).
     pub common_names: Vec<String>,
     /// The serial number as an unsigned big-endian integer, leading zero bytes stripped
-    /// ([`serial_magnitude`]): what denylist entries and CRL entries are compared with.
+    /// (`serial_magnitude`): what denylist entries and CRL entries are compared with.
     pub serial: Vec<u8>,
     /// Lowercase hex of the serial's DER content bytes, as the certificate carries it
     /// (with the 0x00 sign byte a serial of 0x80 or more has): what `whoami` reports.
     pub serial_hex: String,
-    /// Seconds since the Unix epoch.
+    /// notBefore, Unix seconds.
     pub not_before: i64,
+    /// notAfter, Unix seconds.
     pub not_after: i64,
+    /// subjectAltName dNSName entries, in certificate order.
     pub dns_names: Vec<String>,
+    /// subjectAltName uniformResourceIdentifier entries, in certificate order.
     pub uris: Vec<String>,
+    /// subjectAltName rfc822Name (email) entries, in certificate order.
     pub emails: Vec<String>,
     /// `Some(allowed)` when a keyUsage extension is present: whether it allows
     /// digitalSignature (what a TLS client certificate signs with).
@@ -298,10 +305,12 @@ impl ClientCertificate {
         })
     }
 
+    /// [`sha1`](Self::sha1) as 40 lowercase hex digits.
     pub fn sha1_hex(&self) -> String {
         hex::encode(self.sha1)
     }
 
+    /// [`sha256`](Self::sha256) as 64 lowercase hex digits.
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
     }

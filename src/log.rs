@@ -24,6 +24,7 @@ pub struct LogLine {
 }
 
 impl LogLine {
+    /// A line with `ts` (`now`, Unix seconds, written RFC 3339), `level` and `event`.
     pub fn new(level: &str, event: &str, now: i64) -> Self {
         let mut fields = Map::new();
         fields.insert("ts".into(), Value::String(rfc3339(now)));
@@ -32,15 +33,18 @@ impl LogLine {
         LogLine { fields }
     }
 
+    /// Add (or replace) the field `key`.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.fields.insert(key.into(), value.into());
         self
     }
 
+    /// Add the client-controlled string field `key`, clipped to 512 characters.
     pub fn with_text(self, key: &str, value: &str) -> Self {
         self.with(key, Value::String(clip(value)))
     }
 
+    /// The field `key`, if set.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.get(key)
     }

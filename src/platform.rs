@@ -7,15 +7,20 @@ use crate::extract::Format;
 /// large: any of `values` (case-insensitive, among the comma-separated tokens) means so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooLargeFlag {
+    /// Lowercase header name.
     pub header: &'static str,
+    /// The tokens that mean "left out", compared ASCII case-insensitively.
     pub values: &'static [&'static str],
 }
 
 /// What a preset sets. Explicit variables win over every field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preset {
+    /// The preset's name, as the `platform` variable spells it.
     pub name: &'static str,
+    /// The header the terminator writes the leaf certificate into.
     pub header: &'static str,
+    /// How the terminator encodes the certificate in that header.
     pub format: Format,
     /// A separate header carrying the rest of the chain, when the platform has one.
     pub chain_header: Option<&'static str>,

@@ -170,12 +170,16 @@ impl fmt::Display for Reason {
 /// can reach a response body through it. It defaults to [`Reason::public_detail`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// The stable reason code.
     pub reason: Reason,
+    /// The operator's detail, for the decision log only.
     pub detail: String,
+    /// The client's detail, fixed text.
     pub public_detail: &'static str,
 }
 
 impl Refusal {
+    /// A refusal for `reason`, logging `detail` and telling the client [`Reason::public_detail`].
     pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
         Refusal { reason, detail: detail.into(), public_detail: reason.public_detail() }
     }
@@ -187,22 +191,27 @@ impl Refusal {
         self
     }
 
+    /// A [`Reason::CertificateMissing`] refusal.
     pub fn missing(detail: impl Into<String>) -> Self {
         Self::new(Reason::CertificateMissing, detail)
     }
 
+    /// A [`Reason::CertificateMalformed`] refusal.
     pub fn malformed(detail: impl Into<String>) -> Self {
         Self::new(Reason::CertificateMalformed, detail)
     }
 
+    /// A [`Reason::CertificateAmbiguous`] refusal.
     pub fn ambiguous(detail: impl Into<String>) -> Self {
         Self::new(Reason::CertificateAmbiguous, detail)
     }
 
+    /// A [`Reason::CertificateTooLarge`] refusal.
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(Reason::CertificateTooLarge, detail)
     }
 
+    /// A [`Reason::ConfigurationError`] refusal.
     pub fn configuration(detail: impl Into<String>) -> Self {
         Self::new(Reason::ConfigurationError, detail)
     }

@@ -20,12 +20,16 @@ pub use crate::decision::RequestHeaders;
 /// A response to write.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names (lowercase) and values, in the order to write them.
     pub headers: Vec<(&'static str, String)>,
+    /// The body bytes (empty for HEAD).
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// The value of the header `name` (ASCII case-insensitive), if set.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
@@ -34,12 +38,17 @@ impl HttpResponse {
 /// A response plus what to log about it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
+    /// The response to write.
     pub response: HttpResponse,
+    /// The log lines to write to stderr, in order.
     pub logs: Vec<LogLine>,
 }
 
+/// Health: 200 when the configuration is valid, 503 when not; needs no certificate.
 pub const HEALTH_PATH: &str = "/healthz";
+/// The protected sample document.
 pub const VALUES_PATH: &str = "/api/values";
+/// The authenticated client's identity, as JSON.
 pub const WHOAMI_PATH: &str = "/api/whoami";
 /// Set on responses let through by report-only mode that enforcement would refuse.
 pub const REPORT_ONLY_HEADER: &str = "certgate-report-only";

@@ -13,11 +13,14 @@ use std::fmt;
 /// Hash algorithm of a thumbprint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
+    /// SHA-1: 20 bytes, 40 hex digits.
     Sha1,
+    /// SHA-256: 32 bytes, 64 hex digits.
     Sha256,
 }
 
 impl Algorithm {
+    /// `sha1` or `sha256`, as logs and `whoami` name it.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::Sha1 => "sha1",
@@ -37,6 +40,7 @@ impl Algorithm {
 /// allocation per entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Thumbprint {
+    /// Which digest of the certificate's DER this is.
     pub algorithm: Algorithm,
     bytes: [u8; 32],
 }
@@ -254,10 +258,12 @@ impl ThumbprintList {
         Ok(ThumbprintList { entries })
     }
 
+    /// How many thumbprints the list holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the list holds none.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

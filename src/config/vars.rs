@@ -9,36 +9,67 @@
 
 /// Variable names, as declared in `spin.toml`.
 pub mod var {
+    /// `allowed_thumbprints`: see [`VARS`](super::VARS).
     pub const ALLOWED_THUMBPRINTS: &str = "allowed_thumbprints";
+    /// `platform`: see [`VARS`](super::VARS).
     pub const PLATFORM: &str = "platform";
+    /// `certificate_header`: see [`VARS`](super::VARS).
     pub const CERTIFICATE_HEADER: &str = "certificate_header";
+    /// `certificate_chain_header`: see [`VARS`](super::VARS).
     pub const CERTIFICATE_CHAIN_HEADER: &str = "certificate_chain_header";
+    /// `certificate_format`: see [`VARS`](super::VARS).
     pub const CERTIFICATE_FORMAT: &str = "certificate_format";
+    /// `xfcc_elements`: see [`VARS`](super::VARS).
     pub const XFCC_ELEMENTS: &str = "xfcc_elements";
+    /// `clock_skew_seconds`: see [`VARS`](super::VARS).
     pub const CLOCK_SKEW_SECONDS: &str = "clock_skew_seconds";
+    /// `max_header_bytes`: see [`VARS`](super::VARS).
     pub const MAX_HEADER_BYTES: &str = "max_header_bytes";
+    /// `max_chain_certificates`: see [`VARS`](super::VARS).
     pub const MAX_CHAIN_CERTIFICATES: &str = "max_chain_certificates";
+    /// `certificate_too_large_header`: see [`VARS`](super::VARS).
     pub const CERTIFICATE_TOO_LARGE_HEADER: &str = "certificate_too_large_header";
+    /// `certificate_too_large_values`: see [`VARS`](super::VARS).
     pub const CERTIFICATE_TOO_LARGE_VALUES: &str = "certificate_too_large_values";
+    /// `certificate_digest_header`: see [`VARS`](super::VARS).
     pub const CERTIFICATE_DIGEST_HEADER: &str = "certificate_digest_header";
+    /// `allowed_key_pins`: see [`VARS`](super::VARS).
     pub const ALLOWED_KEY_PINS: &str = "allowed_key_pins";
+    /// `pins`: see [`VARS`](super::VARS).
     pub const PINS: &str = "pins";
+    /// `trust_anchors`: see [`VARS`](super::VARS).
     pub const TRUST_ANCHORS: &str = "trust_anchors";
+    /// `intermediates`: see [`VARS`](super::VARS).
     pub const INTERMEDIATES: &str = "intermediates";
+    /// `require_client_auth_eku`: see [`VARS`](super::VARS).
     pub const REQUIRE_CLIENT_AUTH_EKU: &str = "require_client_auth_eku";
+    /// `allowed_names`: see [`VARS`](super::VARS).
     pub const ALLOWED_NAMES: &str = "allowed_names";
+    /// `revoked`: see [`VARS`](super::VARS).
     pub const REVOKED: &str = "revoked";
+    /// `crls`: see [`VARS`](super::VARS).
     pub const CRLS: &str = "crls";
+    /// `crl_when_stale`: see [`VARS`](super::VARS).
     pub const CRL_WHEN_STALE: &str = "crl_when_stale";
+    /// `mode`: see [`VARS`](super::VARS).
     pub const MODE: &str = "mode";
+    /// `pin_expiry_warning_days`: see [`VARS`](super::VARS).
     pub const PIN_EXPIRY_WARNING_DAYS: &str = "pin_expiry_warning_days";
+    /// `proxy_secret`: see [`VARS`](super::VARS).
     pub const PROXY_SECRET: &str = "proxy_secret";
+    /// `proxy_secret_header`: see [`VARS`](super::VARS).
     pub const PROXY_SECRET_HEADER: &str = "proxy_secret_header";
+    /// `proxy_hmac_key`: see [`VARS`](super::VARS).
     pub const PROXY_HMAC_KEY: &str = "proxy_hmac_key";
+    /// `proxy_signature_header`: see [`VARS`](super::VARS).
     pub const PROXY_SIGNATURE_HEADER: &str = "proxy_signature_header";
+    /// `proxy_signature_max_age_seconds`: see [`VARS`](super::VARS).
     pub const PROXY_SIGNATURE_MAX_AGE_SECONDS: &str = "proxy_signature_max_age_seconds";
+    /// `terminator_verify_header`: see [`VARS`](super::VARS).
     pub const TERMINATOR_VERIFY_HEADER: &str = "terminator_verify_header";
+    /// `terminator_verify_values`: see [`VARS`](super::VARS).
     pub const TERMINATOR_VERIFY_VALUES: &str = "terminator_verify_values";
+    /// `terminator_verdicts`: see [`VARS`](super::VARS).
     pub const TERMINATOR_VERDICTS: &str = "terminator_verdicts";
 }
 

@@ -55,6 +55,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format with its configuration name (`certificate_format`), `auto` first.
     pub const NAMES: [(&'static str, Format); 8] = [
         ("auto", Format::Auto),
         ("base64-der", Format::Base64Der),
@@ -66,6 +67,7 @@ impl Format {
         ("xfcc-json", Format::XfccJson),
     ];
 
+    /// The format named `raw` (trimmed, ASCII case-insensitive), if any.
     pub fn parse(raw: &str) -> Option<Format> {
         let raw = raw.trim();
         Self::NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(raw)).map(|(_, f)| *f)
@@ -76,6 +78,7 @@ impl Format {
         Self::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
     }
 
+    /// This format's configuration name, as in [`NAMES`](Self::NAMES).
     pub fn name(self) -> &'static str {
         Self::NAMES.iter().find(|(_, f)| *f == self).map_or("auto", |(n, _)| n)
     }
@@ -91,6 +94,7 @@ pub enum XfccElements {
 }
 
 impl XfccElements {
+    /// `single` or `last` (trimmed, ASCII case-insensitive), as `xfcc_elements` spells them.
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "single" => Some(XfccElements::Single),
@@ -107,8 +111,11 @@ pub struct ExtractionSettings {
     pub header: String,
     /// Lowercase name of a separate chain header (RFC 9440 `Client-Cert-Chain`).
     pub chain_header: Option<String>,
+    /// How the header value is encoded (`certificate_format`).
     pub format: Format,
+    /// Which element of a multi-hop XFCC header is used (`xfcc_elements`).
     pub xfcc_elements: XfccElements,
+    /// Most bytes a header may carry, all its lines together (`max_header_bytes`).
     pub max_header_bytes: usize,
     /// Most certificates the request may forward, leaf included (`max_chain_certificates`).
     pub max_certificates: usize,

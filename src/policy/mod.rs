@@ -32,17 +32,26 @@ pub struct Policy {
     pub thumbprints_source: &'static str,
     /// Key pins and the JSON `pins`.
     pub pins: Vec<Pin>,
+    /// `trust_anchors` and `intermediates`: the CAs a chain is validated to (none: no chain check).
     pub trust: TrustStore,
+    /// Which extended key usages a chain-validated leaf must allow (`require_client_auth_eku`).
     pub eku: EkuPolicy,
+    /// `allowed_names`: the leaf must match one of these (empty: any name).
     pub names: Vec<NameRule>,
+    /// `revoked`: denied serial numbers and thumbprints.
     pub denylist: Denylist,
+    /// `crls`: CRLs, each already checked against the configured CA that issued it.
     pub crls: Vec<Crl>,
+    /// What a CRL past its nextUpdate means (`crl_when_stale`).
     pub when_stale: WhenStale,
+    /// `mode = report-only`: log the denial and let the request through.
     pub report_only: bool,
+    /// `proxy_secret`: the shared secret the terminator must send, if configured.
     pub shared_secret: Option<SharedSecret>,
+    /// `proxy_hmac_key`: the terminator's HMAC over the certificate header, if configured.
     pub signature: Option<Signature>,
     /// The terminator's verdict headers: each must carry one of its accepted values.
     pub verdicts: Vec<Verdict>,
+    /// `pin_expiry_warning_days`, in seconds: a matched pin whose window ends this soon is warned of.
     pub pin_warning_seconds: i64,
 }
-

@@ -92,6 +92,8 @@ pub(crate) fn parse_rule(raw: &str) -> Result<NameRule, &'static str> {
     }
 }
 
+/// Parse `allowed_names`: a list (split on `,` `;` and line breaks) of `cn:`, `dns:`, `email:`, `uri:` and
+/// `spiffe://` rules; the error names the (1-based) entry.
 pub fn parse_rules(raw: &str) -> Result<Vec<NameRule>, String> {
     split_entries(raw).map(|(i, piece)| parse_rule(piece).map_err(|p| format!("entry {i}: {p}"))).collect()
 }

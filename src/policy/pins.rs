@@ -11,6 +11,7 @@ use crate::thumbprint::{self, Thumbprint, ThumbprintList};
 /// What a pin matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PinValue {
+    /// SHA-1 or SHA-256 of the certificate's DER.
     Thumbprint(Thumbprint),
     /// SHA-256 of the DER SubjectPublicKeyInfo.
     KeySha256([u8; 32]),
@@ -19,12 +20,17 @@ pub enum PinValue {
 /// One pin and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pin {
+    /// What it matches.
     pub value: PinValue,
+    /// The `label` a `pins` entry gives, for logs and warnings.
     pub label: Option<String>,
+    /// Start of the pin's window, Unix seconds (none: open).
     pub not_before: Option<i64>,
+    /// End of the pin's window, Unix seconds (none: open).
     pub not_after: Option<i64>,
-    /// Which variable defined it and at which (1-based) entry.
+    /// Which variable defined it.
     pub source: &'static str,
+    /// Its entry in that variable, 1-based.
     pub entry: usize,
 }
 
@@ -36,6 +42,7 @@ impl Pin {
         }
     }
 
+    /// `thumbprint` or `key`, as logs name the kind of pin.
     pub fn kind(&self) -> &'static str {
         match self.value {
             PinValue::Thumbprint(_) => "thumbprint",
@@ -48,6 +55,7 @@ impl Pin {
         self.not_before.is_none_or(|nb| now >= nb) && self.not_after.is_none_or(|na| now <= na)
     }
 
+    /// The pin as logs and warnings name it: its label if any, its variable and entry.
     pub fn describe(&self) -> String {
         match &self.label {
             Some(l) => format!("pin \"{l}\" ({} entry {})", self.source, self.entry),

@@ -53,10 +53,12 @@ impl Denylist {
         Ok(list)
     }
 
+    /// Whether nothing is denied.
     pub fn is_empty(&self) -> bool {
         self.serials.is_empty() && self.thumbprints.is_empty() && self.keys.is_empty()
     }
 
+    /// How many entries (serials, thumbprints and keys) are denied.
     pub fn len(&self) -> usize {
         self.serials.len() + self.thumbprints.len() + self.keys.len()
     }

@@ -89,6 +89,7 @@ impl Default for SignatureBudget {
 }
 
 impl SignatureBudget {
+    /// A budget of `checks` units of signature work (one unit: one P-256 verification).
     pub fn new(checks: usize) -> Self {
         SignatureBudget { remaining: AtomicUsize::new(checks), verified: Mutex::new(Vec::new()) }
     }
@@ -249,6 +250,7 @@ pub fn ecdsa_twins(der: &[u8]) -> Vec<Vec<u8>> {
 pub struct SignedCertificate {
     /// DER of the subject and issuer Names (with their SEQUENCE tags).
     pub subject_der: Vec<u8>,
+    /// DER of the issuer Name.
     pub issuer_der: Vec<u8>,
     /// DER SubjectPublicKeyInfo.
     pub spki_der: Vec<u8>,
@@ -258,12 +260,14 @@ pub struct SignedCertificate {
     signature: Vec<u8>,
     /// basicConstraints cA.
     pub is_ca: bool,
-    /// Whether keyUsage, if present, allows keyCertSign / cRLSign (absent allows both).
+    /// Whether keyUsage, if present, allows keyCertSign (absent allows it).
     pub may_sign_certificates: bool,
+    /// Whether keyUsage, if present, allows cRLSign (absent allows it).
     pub may_sign_crls: bool,
 }
 
 impl SignedCertificate {
+    /// Decode a DER certificate and keep its signed parts; the error says why it is not one.
     pub fn from_der(der: &[u8]) -> Result<Self, String> {
         let cert = x509_cert::Certificate::from_der(der).map_err(|e| format!("not a DER certificate ({e})"))?;
         Self::from_certificate(der, &cert)

@@ -15,6 +15,7 @@ pub use issuer::{SignatureBudget, SignedCertificate};
 /// A CA certificate from configuration (`trust_anchors`, `intermediates`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaCertificate {
+    /// The certificate's DER, as configured.
     pub der: Vec<u8>,
     /// RFC 4514 subject, for reports.
     pub subject: String,
@@ -161,7 +162,9 @@ pub struct VerifiedChain {
 /// building then starts from webpki's own anchors and DER, owned here, on every request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {
+    /// `trust_anchors`: the CAs a chain must end at.
     pub anchors: Vec<CaCertificate>,
+    /// `intermediates`: CAs path building may use between the leaf and an anchor.
     pub intermediates: Vec<CaCertificate>,
     webpki_anchors: Vec<TrustAnchor<'static>>,
 }
@@ -179,6 +182,7 @@ impl TrustStore {
         TrustStore { anchors, intermediates, webpki_anchors }
     }
 
+    /// Whether no anchor is configured (then no chain is validated).
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
     }
