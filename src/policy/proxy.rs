@@ -301,31 +301,34 @@ mod tests {
         let cert = b"MIIBcert".to_vec();
         let now = 1_800_000_000;
         let good = sign(key.as_bytes(), now - 10, &cert).into_bytes();
-        assert!(s.check(&[good.clone()], &[cert.clone()], now, 60).is_ok());
-        assert_eq!(s.check(&[good.clone()], &[b"MIIBother".to_vec()], now, 60), Err(OriginDenial::SignatureMismatch));
-        assert_eq!(s.check(&[good], &[cert.clone()], now + 400, 60), Err(OriginDenial::SignatureTooOld));
+        assert!(s.check(std::slice::from_ref(&good), std::slice::from_ref(&cert), now, 60).is_ok());
+        assert_eq!(
+            s.check(std::slice::from_ref(&good), &[b"MIIBother".to_vec()], now, 60),
+            Err(OriginDenial::SignatureMismatch)
+        );
+        assert_eq!(s.check(&[good], std::slice::from_ref(&cert), now + 400, 60), Err(OriginDenial::SignatureTooOld));
         let future = sign(key.as_bytes(), now + 120, &cert).into_bytes();
-        assert_eq!(s.check(&[future], &[cert.clone()], now, 60), Err(OriginDenial::SignatureInFuture));
+        assert_eq!(s.check(&[future], std::slice::from_ref(&cert), now, 60), Err(OriginDenial::SignatureInFuture));
         let none = sign(key.as_bytes(), now, b"").into_bytes();
         assert!(s.check(&[none], &[], now, 60).is_ok(), "no certificate signs the empty string");
         let other_key = sign(b"another key of enough length!!", now, &cert).into_bytes();
-        assert_eq!(s.check(&[other_key], &[cert.clone()], now, 60), Err(OriginDenial::SignatureMismatch));
+        assert_eq!(s.check(&[other_key], std::slice::from_ref(&cert), now, 60), Err(OriginDenial::SignatureMismatch));
         for bad in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,v1=zz", "t=1,v1=00,t=2"] {
-            assert!(s.check(&[bad.as_bytes().to_vec()], &[cert.clone()], now, 60).is_err(), "{bad}");
+            assert!(s.check(&[bad.as_bytes().to_vec()], std::slice::from_ref(&cert), now, 60).is_err(), "{bad}");
         }
         // A part given twice is refused even when both copies are right.
         let signed = sign(key.as_bytes(), now, &cert);
         let (t, v1) = signed.split_once(',').unwrap();
         for twice in [format!("{signed},{t}"), format!("{signed},{v1}")] {
-            let e = s.check(&[twice.clone().into_bytes()], &[cert.clone()], now, 60);
+            let e = s.check(&[twice.clone().into_bytes()], std::slice::from_ref(&cert), now, 60);
             assert_eq!(e, Err(OriginDenial::SignatureSyntax), "{twice}");
         }
         // The age and the skew are inclusive limits.
         let at = |t: i64| sign(key.as_bytes(), t, &cert).into_bytes();
-        assert!(s.check(&[at(now - 300)], &[cert.clone()], now, 60).is_ok(), "exactly max_age old");
-        assert!(s.check(&[at(now - 301)], &[cert.clone()], now, 60).is_err());
-        assert!(s.check(&[at(now + 60)], &[cert.clone()], now, 60).is_ok(), "exactly skew ahead");
-        assert!(s.check(&[at(now + 61)], &[cert.clone()], now, 60).is_err());
+        assert!(s.check(&[at(now - 300)], std::slice::from_ref(&cert), now, 60).is_ok(), "exactly max_age old");
+        assert!(s.check(&[at(now - 301)], std::slice::from_ref(&cert), now, 60).is_err());
+        assert!(s.check(&[at(now + 60)], std::slice::from_ref(&cert), now, 60).is_ok(), "exactly skew ahead");
+        assert!(s.check(&[at(now + 61)], std::slice::from_ref(&cert), now, 60).is_err());
         let debug = format!("{s:?}");
         assert!(!debug.contains(key), "Debug never shows the key");
         assert!(debug.starts_with("Signature") && debug.contains("max_age_seconds: 300"), "{debug}");
