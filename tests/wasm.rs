@@ -173,3 +173,33 @@ async fn standalone_is_configured_by_environment_variables_only() {
     .await;
     assert_eq!(other.json().unwrap()["reason"], "certificate_not_allowed");
 }
+
+/// The component hands the host each response whole: a `content-length` that matches the
+/// body, and (for a body of at most 4096 bytes) the body written and finished before the
+/// response, so a host writes headers and body together (`send` in src/component.rs). A
+/// body over 4096 bytes streams after the headers and arrives whole too.
+#[tokio::test]
+async fn responses_carry_their_length_and_arrive_whole() {
+    let big = Ca::new("Length Root").issue(&LeafOptions::named("big").large());
+    let alice_cert = encode::base64_der(&alice().der);
+    let big_cert = encode::base64_der(&big.der);
+    let pins = format!("{};{}", alice().sha256_hex(), big.sha256_hex());
+    let wasm = targets()[1];
+    assert_eq!(wasm.name(), "wasm");
+    let cases = [
+        (get("/api/whoami").pins(&pins).header("X-ARR-ClientCert", alice_cert.clone()).build(), 200),
+        (get("/api/whoami").pins(&pins).header("X-ARR-ClientCert", big_cert).build(), 200),
+        (get("/api/values").pins(&"ab".repeat(32)).header("X-ARR-ClientCert", alice_cert).build(), 403),
+        (get("/healthz").pins(&pins).build(), 200),
+    ];
+    let mut lengths = Vec::new();
+    for (request, status) in &cases {
+        let response = wasm.handle(request).await;
+        assert_eq!(response.status, *status, "{}", request.path);
+        let length: Vec<&str> =
+            response.headers.iter().filter(|(k, _)| k == "content-length").map(|(_, v)| v.as_str()).collect();
+        assert_eq!(length, [response.body.len().to_string().as_str()], "{}", request.path);
+        lengths.push(response.body.len());
+    }
+    assert!(lengths[0] <= 4096 && lengths[1] > 4096, "one body on each path: {lengths:?}");
+}
