@@ -120,9 +120,7 @@ impl Denied {
         match self {
             Denied::Extract(e) => e.public_detail(),
             Denied::Certificate(e) => e.public_detail(),
-            Denied::InlineList(_) => {
-                "several certificates in one header value must be a chain, leaf first, each issued by the next"
-            }
+            Denied::InlineList(_) => InlineListError::PUBLIC_DETAIL,
             Denied::Policy(p) => p.public_detail(),
             other => other.reason().public_detail(),
         }

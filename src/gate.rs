@@ -26,29 +26,12 @@ pub struct Gate {
     config: Config,
 }
 
-/// Lets a `&S` of any source, sized or not, be read as `&dyn VariableSource`.
-struct Source<'a, S: ?Sized>(&'a S);
-
-impl<S: VariableSource + ?Sized> VariableSource for Source<'_, S> {
-    fn get(&self, name: &str) -> Result<Option<String>, String> {
-        self.0.get(name)
-    }
-}
-
-/// Lets a `&H` of any header map be read as `&dyn RequestHeaders`.
-struct Headers<'a, H: ?Sized>(&'a H);
-
-impl<H: RequestHeaders + ?Sized> RequestHeaders for Headers<'_, H> {
-    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.0.get_all(name)
-    }
-}
-
 impl Gate {
     /// Read and validate every variable from `source`. Anything missing, empty or
     /// malformed is a [`ConfigError`] naming the variable (and entry), never its value.
     pub fn from_source<S: VariableSource + ?Sized>(source: &S) -> Result<Gate, ConfigError> {
-        Config::load(&Source(source)).map(|config| Gate { config })
+        // `&S` is itself a (sized) source, so it coerces to `&dyn VariableSource`.
+        Config::load(&source).map(|config| Gate { config })
     }
 
     /// Authenticate a request from its headers at `now` (Unix seconds).
@@ -59,7 +42,7 @@ impl Gate {
     /// As [`Gate::authenticate`], keeping the decoded certificate of a denial (for logs
     /// and report-only mode).
     pub fn decide<H: RequestHeaders + ?Sized>(&self, headers: &H, now: i64) -> Result<Identity, Denial> {
-        decision::authenticate(&self.config, &Headers(headers), now)
+        decision::authenticate(&self.config, &headers, now)
     }
 
     /// Whether `mode = report-only`: denials are logged and let through.

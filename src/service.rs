@@ -305,11 +305,10 @@ pub fn respond(
 ) -> Outcome {
     let path = path_of(path_with_query);
     let is_read = method == "GET" || method == "HEAD";
-    let config = gate;
     let mut logs = Vec::new();
 
     let mut response = if path == HEALTH_PATH {
-        match (&config, is_read) {
+        match (gate, is_read) {
             (_, false) => problem(405, Reason::MethodNotAllowed, "use GET or HEAD"),
             (Ok(_), true) => json_response(200, "application/json", &Health { status: "ok" }),
             (Err(refusal), true) => {
@@ -318,7 +317,7 @@ pub fn respond(
             }
         }
     } else {
-        match &config {
+        match gate {
             Err(refusal) => {
                 logs.push(configuration_log(now, refusal));
                 let response = problem(500, Reason::ConfigurationError, CONFIGURATION_DETAIL);

@@ -80,9 +80,7 @@ impl Config {
         let max_header_bytes = size(read.number(var::MAX_HEADER_BYTES)?.unwrap_or(0));
         let max_certificates = size(read.number(var::MAX_CHAIN_CERTIFICATES)?.unwrap_or(1));
 
-        let too_large_values = read
-            .set(var::CERTIFICATE_TOO_LARGE_VALUES)?
-            .map(|raw| raw.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect::<Vec<_>>());
+        let too_large_values = read.set(var::CERTIFICATE_TOO_LARGE_VALUES)?.map(|raw| read::comma_list(&raw));
         if too_large_values.as_ref().is_some_and(Vec::is_empty) {
             return Err(error(var::CERTIFICATE_TOO_LARGE_VALUES, Problem::NoValues));
         }

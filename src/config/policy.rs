@@ -1,7 +1,7 @@
 //! Building the [`Policy`] from its variables.
 
 use super::error::{ConfigError, Problem};
-use super::read::{invalid, Reader, MAX_LIST_ENTRIES};
+use super::read::{comma_list, invalid, Reader, MAX_LIST_ENTRIES};
 use super::var;
 use crate::policy::names;
 use crate::policy::pins;
@@ -134,7 +134,7 @@ pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
     match read.header(var::TERMINATOR_VERIFY_HEADER)? {
         Some(header) => {
             let accepted: Vec<String> = match read.set(var::TERMINATOR_VERIFY_VALUES)? {
-                Some(raw) => raw.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect(),
+                Some(raw) => comma_list(&raw),
                 None => vec![VERIFY_VALUE_WHEN_UNSET.to_string()],
             };
             if accepted.is_empty() {

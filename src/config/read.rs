@@ -2,8 +2,8 @@
 //! entry says: trimmed, empty meaning unset, its default applied, its range checked.
 
 use super::error::{ConfigError, Problem};
-use crate::extract::parse_header_name;
 use super::vars::{self, Default, Kind, Var};
+use crate::extract::parse_header_name;
 
 /// Largest value of any one variable.
 pub(super) const MAX_VARIABLE_BYTES: usize = 4 * 1024 * 1024;
@@ -45,6 +45,11 @@ impl<T: VariableSource + ?Sized> VariableSource for &T {
     fn get(&self, name: &str) -> Result<Option<String>, String> {
         (**self).get(name)
     }
+}
+
+/// A comma-separated list of values, each trimmed, empty ones dropped.
+pub(crate) fn comma_list(raw: &str) -> Vec<String> {
+    raw.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
 }
 
 /// A parser's error text as a [`ConfigError`]: a leading `entry N: ` becomes the entry.

@@ -99,6 +99,12 @@ pub enum InlineListError {
     },
 }
 
+impl InlineListError {
+    /// What the client is told (fixed text about the request, never configuration).
+    pub const PUBLIC_DETAIL: &'static str =
+        "several certificates in one header value must be a chain, leaf first, each issued by the next";
+}
+
 impl fmt::Display for InlineListError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -178,9 +184,7 @@ impl PolicyDenial {
     /// What the client is told.
     pub fn public_detail(&self) -> &'static str {
         match self {
-            PolicyDenial::InlineList(_) => {
-                "several certificates in one header value must be a chain, leaf first, each issued by the next"
-            }
+            PolicyDenial::InlineList(_) => InlineListError::PUBLIC_DETAIL,
             other => other.reason().public_detail(),
         }
     }
@@ -297,11 +301,11 @@ impl InlineList {
 enum Unjudged {
     /// Finding its issuer spent the signature budget.
     Budget,
-    /// A CRL names its issuer, but no configured CA of that name verifies its signature.
-    Unconfirmed,
-    /// The certificate's signed parts could not be read to look for its issuer.
-    Unreadable(String),
-    /// As `Unconfirmed`, and such a CRL lists its serial: revoked, whatever crl_when_stale.
+    /// Its revocation status cannot be confirmed current (a CRL names its issuer but no
+    /// configured CA of that name verifies it, or its signed parts cannot be read): judged
+    /// as a stale list, so `crl_when_stale` decides.
+    Stale(Staleness),
+    /// A CRL from a CA of its issuer's name lists its serial: revoked, whatever crl_when_stale.
     Listed,
 }
 
@@ -314,14 +318,17 @@ impl Policy {
         certificate: &ClientCertificate,
         budget: &SignatureBudget,
     ) -> Result<Vec<PathLink>, Unjudged> {
-        let signed = SignedCertificate::from_der(leaf).map_err(|e| Unjudged::Unreadable(e.to_string()))?;
+        let signed =
+            SignedCertificate::from_der(leaf).map_err(|e| Unjudged::Stale(Staleness::Unreadable(e.to_string())))?;
         let issuer_content = strip_sequence(&signed.issuer_der).to_vec();
         let issuer = match self.trust.issuer_of(&signed, budget) {
             Ok(Some(issuer)) => issuer,
             Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&certificate.serial)) => {
                 return Err(Unjudged::Listed)
             }
-            Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content)) => return Err(Unjudged::Unconfirmed),
+            Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content)) => {
+                return Err(Unjudged::Stale(Staleness::UnconfirmedIssuer))
+            }
             Ok(None) => return Ok(Vec::new()),
             Err(_) => return Err(Unjudged::Budget),
         };
@@ -331,6 +338,18 @@ impl Policy {
             serial: certificate.serial.clone(),
             issuer_spki: issuer.signed.spki_der.clone(),
         }])
+    }
+
+    /// A revocation status that cannot be confirmed current: refused, or with
+    /// `crl_when_stale = allow` a warning.
+    fn stale(&self, stale: Staleness, warnings: &mut Vec<String>) -> Result<(), PolicyDenial> {
+        match self.when_stale {
+            WhenStale::Deny => Err(PolicyDenial::Stale(stale)),
+            WhenStale::Allow => {
+                warnings.push(format!("{stale}; allowed by crl_when_stale = allow"));
+                Ok(())
+            }
+        }
     }
 
     /// Judge a decoded certificate within its validity window at `now`.
@@ -363,21 +382,8 @@ impl Policy {
                         Err(Unjudged::Listed) => {
                             return Err(PolicyDenial::Revoked(Revocation::UnconfirmedIssuerListed))
                         }
-                        // Judged as a list that cannot be confirmed current: `crl_when_stale` decides.
-                        Err(Unjudged::Unconfirmed) if self.when_stale == WhenStale::Deny => {
-                            return Err(PolicyDenial::Stale(Staleness::UnconfirmedIssuer))
-                        }
-                        Err(Unjudged::Unconfirmed) => {
-                            warnings
-                                .push(format!("{}; allowed by crl_when_stale = allow", Staleness::UnconfirmedIssuer));
-                            Vec::new()
-                        }
-                        Err(Unjudged::Unreadable(problem)) if self.when_stale == WhenStale::Deny => {
-                            return Err(PolicyDenial::Stale(Staleness::Unreadable(problem)))
-                        }
-                        Err(Unjudged::Unreadable(problem)) => {
-                            warnings
-                                .push(format!("{}; allowed by crl_when_stale = allow", Staleness::Unreadable(problem)));
+                        Err(Unjudged::Stale(stale)) => {
+                            self.stale(stale, &mut warnings)?;
                             Vec::new()
                         }
                     }
@@ -429,8 +435,7 @@ impl Policy {
         }
         match crl_status(&self.crls, &links, now) {
             CrlStatus::Revoked(revocation) => return Err(PolicyDenial::Revoked(revocation)),
-            CrlStatus::Stale(stale) if self.when_stale == WhenStale::Deny => return Err(PolicyDenial::Stale(stale)),
-            CrlStatus::Stale(stale) => warnings.push(format!("{stale}; allowed by crl_when_stale = allow")),
+            CrlStatus::Stale(stale) => self.stale(stale, &mut warnings)?,
             CrlStatus::Good | CrlStatus::NoList => {}
         }
 
