@@ -203,3 +203,35 @@ async fn responses_carry_their_length_and_arrive_whole() {
     }
     assert!(lengths[0] <= 4096 && lengths[1] > 4096, "one body on each path: {lengths:?}");
 }
+
+/// certgate-host's Spin-like mode (`--spin-lookups`): every variable read repeats the work
+/// of Spin's environment provider (inside `block_in_place`, which needs tokio's
+/// multi-threaded runtime, as Spin's). The answers are those of the plain mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spin_like_lookups_answer_as_the_plain_host() {
+    let plain = certgate_tests::runtime().clone();
+    let manifest = std::fs::read_to_string(certgate_host::build::workspace_root().join("spin.toml")).expect("spin.toml");
+    let variables = certgate_host::Variables::from_manifest_text(&manifest, "certgate").expect("manifest");
+    let lookups = variables.provider_lookups();
+    assert_eq!(lookups.len(), certgate::vars::VARS.len(), "one component variable per table entry");
+    assert!(lookups.iter().all(|(name, refs)| refs == &[name.clone()]), "each refers to its namesake");
+    let spin_like = plain.clone().with_spin_lookups(Arc::new(lookups));
+    let pin = alice().sha256_hex();
+    let config: Arc<BTreeMap<String, String>> = Arc::new(
+        variables.resolve().expect("defaults").into_iter().chain([("allowed_thumbprints".to_string(), pin)]).collect(),
+    );
+    let cert = encode::base64_der(&alice().der);
+    for (value, status) in [(cert.as_str(), 200), ("not base64!", 403)] {
+        let request = || {
+            hyper::Request::builder()
+                .uri("http://host.test/api/values")
+                .header("X-ARR-ClientCert", value)
+                .body(Full::new(Bytes::new()))
+                .expect("request")
+        };
+        let a = plain.call(request(), config.clone()).await.expect("plain");
+        let b = spin_like.call(request(), config.clone()).await.expect("spin-like");
+        assert_eq!((a.status, b.status), (status, status));
+        assert_eq!(a.body, b.body);
+    }
+}

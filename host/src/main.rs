@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use certgate_host::{build, devpki, server, Runtime, RuntimeOptions, Variables};
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, Subcommand};
 
 /// How long the first wasmtime compile of certgate.wasm takes in the debug host on a
 /// 2-core machine (measured 17 s idle and 35 s under load).
@@ -14,8 +14,10 @@ const COMPILE_ESTIMATE: &str = "about 20-40 s";
 
 /// Serve certgate.wasm locally the way `spin up` does.
 #[derive(Debug, Parser)]
-#[command(name = "certgate-host", args_override_self = true)]
+#[command(name = "certgate-host", args_override_self = true, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
@@ -38,6 +40,44 @@ struct Args {
     /// then reports configuration_error, as the component does)
     #[arg(long = "no-dev-certificate", action = ArgAction::SetFalse)]
     dev_certificate: bool,
+    /// Benchmark mode: make every variable read cost what it costs under `spin up`, where
+    /// Spin's environment provider resolves each declared variable on each read inside
+    /// `tokio::task::block_in_place` (docs/reports/spin-upstream.md)
+    #[arg(long = "spin-lookups")]
+    spin_lookups: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a spin.toml that declares only the named variables (on Spin every declared
+    /// variable costs a provider lookup on each request; an undeclared one reads as unset)
+    Manifest {
+        /// Variables to declare, e.g. `allowed_thumbprints platform` (docs/configuration.md)
+        #[arg(required = true, value_name = "VARIABLE")]
+        variables: Vec<String>,
+        /// The component's `source`
+        #[arg(long, default_value = "target/wasm32-wasip2/release/certgate.wasm")]
+        source: String,
+    },
+}
+
+/// A whole manifest for certgate.wasm declaring `names`, in the table's order.
+fn manifest(names: &[String], source: &str) -> Result<String> {
+    let unknown: Vec<&str> =
+        names.iter().map(String::as_str).filter(|n| certgate::vars::find(n).is_none()).collect();
+    if !unknown.is_empty() {
+        bail!("not a certgate variable: {} (docs/configuration.md lists them)", unknown.join(", "));
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (app, component) = certgate::vars::spin_declarations(&names);
+    let source = toml::Value::String(source.to_string());
+    Ok(format!(
+        "spin_manifest_version = 2\n\n[application]\nname = \"certgate\"\nversion = \"0.1.0\"\n\n\
+         # Only the variables this deployment sets (certgate-host manifest); any other reads as unset.\n\
+         [variables]\n{app}\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"certgate\"\n\n\
+         [component.certgate]\nsource = {source}\nallowed_outbound_hosts = []\n\n\
+         [component.certgate.variables]\n{component}"
+    ))
 }
 
 fn name_value(v: &str) -> Result<(String, String), String> {
@@ -76,6 +116,10 @@ async fn main() {
 
 async fn run() -> Result<()> {
     let args = parse_args();
+    if let Some(Command::Manifest { variables, source }) = &args.command {
+        print!("{}", manifest(variables, source)?);
+        return Ok(());
+    }
     let component_id = component_id(&args.manifest)?;
     let mut variables = Variables::from_manifest(&args.manifest, &component_id)?;
     variables.provide_from_env(std::env::vars());
@@ -125,7 +169,10 @@ async fn run() -> Result<()> {
          this debug build; later runs reuse the result, cached beside it)",
         component.display()
     );
-    let (runtime, cached) = Runtime::new_cached(&component, &RuntimeOptions::default())?;
+    let (mut runtime, cached) = Runtime::new_cached(&component, &RuntimeOptions::default())?;
+    if args.spin_lookups {
+        runtime = runtime.with_spin_lookups(Arc::new(variables.provider_lookups()));
+    }
     let how = if cached { "loaded from cache" } else { "compiled" };
     println!("Serving http://{addr} (component {how} in {} ms)", started.elapsed().as_millis());
     println!("Available Routes:");
@@ -194,5 +241,44 @@ mod tests {
         }
         assert!(!parse(&["--help"]).unwrap_err().use_stderr());
         assert!(!parse(&["-h"]).unwrap_err().use_stderr());
+    }
+
+    #[test]
+    fn manifest_declares_only_the_named_variables_and_serves_them() {
+        let args = parse(&["manifest", "platform", "proxy_secret", "allowed_thumbprints"]).unwrap();
+        let Some(Command::Manifest { variables, source }) = args.command else { panic!("not the manifest command") };
+        let text = manifest(&variables, &source).unwrap();
+        // The local host reads it as Spin would: three declarations, secrets kept secret,
+        // in the table's order, and nothing else declared.
+        let mut vars = certgate_host::Variables::from_manifest_text(&text, "certgate").unwrap();
+        let names: Vec<&String> = vars.declarations().keys().collect();
+        assert_eq!(names, ["allowed_thumbprints", "platform", "proxy_secret"]);
+        assert!(vars.declarations()["proxy_secret"].secret);
+        assert!(!vars.declarations()["platform"].secret);
+        vars.provide("platform", "nginx").unwrap();
+        assert!(vars.provide("clock_skew_seconds", "5").is_err(), "undeclared");
+        let resolved = vars.resolve().unwrap();
+        assert_eq!(resolved.get("platform").map(String::as_str), Some("nginx"));
+        assert_eq!(resolved.len(), 3);
+        assert!(text.contains("source = \"target/wasm32-wasip2/release/certgate.wasm\""));
+        // Each component variable costs one provider lookup per read on Spin.
+        let lookups = vars.provider_lookups();
+        assert_eq!(lookups["platform"], ["platform"]);
+        assert_eq!(lookups.len(), 3);
+    }
+
+    #[test]
+    fn manifest_refuses_unknown_names_and_needs_at_least_one() {
+        let err = manifest(&["platform".to_string(), "plattform".to_string()], "x.wasm").unwrap_err();
+        assert!(err.to_string().contains("plattform"), "{err}");
+        assert!(parse(&["manifest"]).unwrap_err().use_stderr());
+        // A subcommand and the serve flags do not mix.
+        assert!(parse(&["--listen", "127.0.0.1:1", "manifest", "platform"]).is_err());
+    }
+
+    #[test]
+    fn spin_lookups_is_a_flag() {
+        assert!(parse(&["--spin-lookups"]).unwrap().spin_lookups);
+        assert!(!parse(&[]).unwrap().spin_lookups);
     }
 }

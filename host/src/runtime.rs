@@ -62,6 +62,26 @@ pub struct HostState {
     table: ResourceTable,
     hooks: DenyOutbound,
     config: ConfigValues,
+    lookups: Option<ProviderLookups>,
+}
+
+/// For each component variable, the application variables its template refers to: what
+/// Spin's resolver looks up through its providers each time the guest reads it.
+pub type ProviderLookups = Arc<BTreeMap<String, Vec<String>>>;
+
+impl HostState {
+    /// Spin resolves a component variable on every read: each `{{ name }}` in its template
+    /// goes through the providers, and `spin up`'s environment provider (the one that
+    /// answers `SPIN_VARIABLE_*` and, by falling through, every default) formats the key
+    /// and reads the process environment inside `tokio::task::block_in_place`. In the
+    /// Spin-like mode (`--spin-lookups`) this host does the same work per read.
+    fn spin_lookups(&self, key: &str) {
+        let Some(lookups) = &self.lookups else { return };
+        for name in lookups.get(key).into_iter().flatten() {
+            let env_key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
+            let _ = std::hint::black_box(tokio::task::block_in_place(|| std::env::var(&env_key)));
+        }
+    }
 }
 
 impl WasiView for HostState {
@@ -78,16 +98,21 @@ impl WasiHttpView for HostState {
 
 impl config_store::Host for HostState {
     fn get(&mut self, key: String) -> Result<Option<String>, config_store::Error> {
+        self.spin_lookups(&key);
         Ok(self.config.get(&key).cloned())
     }
 
     fn get_all(&mut self) -> Result<Vec<(String, String)>, config_store::Error> {
+        for key in self.config.keys() {
+            self.spin_lookups(key);
+        }
         Ok(self.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 }
 
 impl spin_vars::Host for HostState {
     fn get(&mut self, name: String) -> Result<String, spin_vars::Error> {
+        self.spin_lookups(&name);
         // As Spin: a name that is not a component variable is `undefined`.
         self.config.get(&name).cloned().ok_or_else(|| spin_vars::Error::Undefined(format!("no variable for {name:?}")))
     }
@@ -130,6 +155,7 @@ pub struct Runtime {
     pre: ProxyPre<HostState>,
     component: Component,
     env: Arc<Vec<(String, String)>>,
+    lookups: Option<ProviderLookups>,
 }
 
 /// A fully collected response (tests, benchmarks).
@@ -252,12 +278,20 @@ impl Runtime {
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
-        Ok(Runtime { pre, component, env: Arc::new(Vec::new()) })
+        Ok(Runtime { pre, component, env: Arc::new(Vec::new()), lookups: None })
     }
 
     /// Give every instance these environment variables (as `wasmtime serve --env` does).
     pub fn with_env(mut self, env: Vec<(String, String)>) -> Self {
         self.env = Arc::new(env);
+        self
+    }
+
+    /// Make every variable read cost what it costs under `spin up` with its environment
+    /// provider (see [`HostState`]'s `spin_lookups`); the values stay those resolved at start.
+    /// Needs tokio's multi-threaded runtime, as Spin's (`block_in_place` panics elsewhere).
+    pub fn with_spin_lookups(mut self, lookups: ProviderLookups) -> Self {
+        self.lookups = Some(lookups);
         self
     }
 
@@ -309,6 +343,7 @@ impl Runtime {
             table: ResourceTable::new(),
             hooks: DenyOutbound,
             config,
+            lookups: self.lookups.clone(),
         };
         let mut store = Store::new(self.pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();

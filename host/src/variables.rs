@@ -125,6 +125,15 @@ impl Variables {
             .or_else(|| self.declarations.get(name).and_then(|d| d.default.as_deref()))
     }
 
+    /// For each component variable, the application variables its template refers to (in
+    /// order, repeats kept): what Spin looks up through its providers on every read.
+    pub fn provider_lookups(&self) -> BTreeMap<String, Vec<String>> {
+        self.templates
+            .iter()
+            .map(|(name, template)| (name.clone(), template_references(template).unwrap_or_default()))
+            .collect()
+    }
+
     /// Required variables that have no value.
     pub fn missing_required(&self) -> Vec<String> {
         self.declarations
