@@ -16,23 +16,40 @@ wit_bindgen::generate!({
 
 use wasi::config::store;
 
-/// Spin variables, through the standard `wasi:config/store` interface.
-struct WasiConfig;
+/// Spin variables, through the standard `wasi:config/store` interface, fetched with one
+/// `get-all` per request: one host call instead of one per variable (on Spin each call is
+/// an async host call with its own tracing span; an undeclared name is an error path). If
+/// the host refuses `get-all`, each variable is asked for on its own, as before; if that
+/// fails too, the configuration does not load and every request is refused.
+/// Nothing is fetched until the first read (a `/healthz` reads none).
+#[derive(Default)]
+struct WasiConfig {
+    all: std::cell::OnceCell<Result<std::collections::HashMap<String, String>, store::Error>>,
+}
 
-impl VariableSource for WasiConfig {
-    fn get(&self, name: &str) -> Result<Option<String>, String> {
-        store::get(name).map_err(|e| match e {
-            store::Error::Upstream(m) => format!("upstream: {m}"),
-            store::Error::Io(m) => format!("io: {m}"),
-        })
+fn describe(e: store::Error) -> String {
+    match e {
+        store::Error::Upstream(m) => format!("upstream: {m}"),
+        store::Error::Io(m) => format!("io: {m}"),
     }
 }
 
-struct Headers(Fields);
+impl VariableSource for WasiConfig {
+    fn get(&self, name: &str) -> Result<Option<String>, String> {
+        match self.all.get_or_init(|| store::get_all().map(|pairs| pairs.into_iter().collect())) {
+            Ok(all) => Ok(all.get(name).cloned()),
+            Err(_) => store::get(name).map_err(describe),
+        }
+    }
+}
+
+/// The request's header lines, copied out with one host call (`entries`) instead of one
+/// `get` per name certgate looks for; names compare as HTTP does, ignoring ASCII case.
+struct Headers(Vec<(String, Vec<u8>)>);
 
 impl RequestHeaders for Headers {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.0.get(&name.to_string())
+        self.0.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
     }
 }
 
@@ -63,8 +80,8 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     // method as received.
     let method = request.method().to_string();
     let path = request.path_with_query().unwrap_or_default();
-    let headers = Headers(request.headers());
-    let outcome = service::handle(&method, &path, &headers, &WasiConfig, unix_now());
+    let headers = Headers(request.headers().entries());
+    let outcome = service::handle(&method, &path, &headers, &WasiConfig::default(), unix_now());
     write_logs(outcome.logs.iter().map(|l| l.render()));
 
     let response_headers = Fields::new();

@@ -4,7 +4,7 @@
 //! any `wasi:http` host, e.g. `wasmtime serve --env allowed_thumbprints=...`.
 //!
 //! Lookup of a key such as `allowed_thumbprints`: the variable of that exact name, else
-//! `CERTGATE_ALLOWED_THUMBPRINTS`.
+//! `CERTGATE_ALLOWED_THUMBPRINTS`. `get-all` answers the same for every key at once.
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -27,8 +27,23 @@ mod component {
             Ok(lookup(&key))
         }
 
+        /// What `get` would answer for every key the environment has: each variable under
+        /// its own name, and `CERTGATE_<NAME>` as `<name>` unless `<name>` itself is set.
         fn get_all() -> Result<Vec<(String, String)>, Error> {
-            Ok(std::env::vars().collect())
+            let vars: Vec<(String, String)> = std::env::vars().collect();
+            let mut all: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+            for (key, value) in &vars {
+                if let Some(name) = key.strip_prefix("CERTGATE_") {
+                    let name = name.to_ascii_lowercase();
+                    if std::env::var_os(&name).is_none() {
+                        all.insert(name, value.clone());
+                    }
+                }
+            }
+            for (key, value) in vars {
+                all.insert(key, value);
+            }
+            Ok(all.into_iter().collect())
         }
     }
 
