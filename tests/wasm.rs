@@ -158,6 +158,13 @@ async fn standalone_is_configured_by_environment_variables_only() {
     .await;
     assert_eq!(nginx.status, 200, "{}", String::from_utf8_lossy(&nginx.body));
 
+    // The exact name wins over its CERTGATE_ spelling (the adapter's get and get-all agree).
+    for (exact, prefixed, status) in [(pin.clone(), "ab".repeat(32), 200), ("ab".repeat(32), pin.clone(), 403)] {
+        let env = [("allowed_thumbprints", exact), ("CERTGATE_ALLOWED_THUMBPRINTS", prefixed)];
+        let r = standalone_get(standalone, &env, "/api/values", Some(("X-ARR-ClientCert", cert.clone()))).await;
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    }
+
     // Without the variable: fail closed.
     let none = standalone_get(standalone, &[], "/api/values", Some(("X-ARR-ClientCert", cert))).await;
     assert_eq!(none.status, 500);
