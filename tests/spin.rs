@@ -1,0 +1,201 @@
+//! The optional real-Spin lane: certgate.wasm under the real `spin up`, for what depends on
+//! Spin's own behaviour (variables through its providers and `get-all`, undeclared variables,
+//! responses on keep-alive connections). Runs when `spin` is on `PATH` or `CERTGATE_SPIN`
+//! names it; otherwise each test says it is skipped. It is never required: Spin is in no
+//! package registry, so a fresh machine (and CI) does not have it.
+
+use certgate_tests as support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use certgate_testkit::{encode, Ca, LeafOptions};
+
+fn spin(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("CERTGATE_SPIN").map(PathBuf::from).or_else(|| support::find_program("spin"));
+    if found.is_none() {
+        eprintln!("{test}: skipped (no `spin` on PATH and CERTGATE_SPIN unset; see docs/development.md)");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// `spin up` in its own app folder, stopped (SIGTERM, then SIGKILL) when dropped.
+struct SpinUp {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for SpinUp {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                let _ = std::fs::remove_dir_all(&self.dir);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spin_up(spin: &Path, name: &str, manifest: &str, env: &[(&str, String)]) -> SpinUp {
+    let dir = std::env::temp_dir().join(format!("certgate-spin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let release = dir.join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&release).expect("app dir");
+    std::fs::create_dir_all(dir.join("home")).expect("home");
+    std::fs::copy(support::component_path(), release.join("certgate.wasm")).expect("copy certgate.wasm");
+    std::fs::write(dir.join("spin.toml"), manifest).expect("manifest");
+    let port = free_port();
+    let mut command = Command::new(spin);
+    command
+        .args(["up", "--from", "spin.toml", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(&dir)
+        .env("HOME", dir.join("home"))
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let child = command.spawn().expect("starting spin");
+    let up = SpinUp { child, port, dir };
+    // Bounded wait for the listener (Spin compiles the component first).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "spin up did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    up
+}
+
+/// One HTTP/1.1 exchange on a kept-alive connection: status and body (read to its length).
+fn exchange(reader: &mut BufReader<TcpStream>, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: spin.test\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    reader.get_mut().write_all(request.as_bytes()).expect("send");
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).expect("status line");
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.trim().parse::<usize>().ok();
+        }
+        if name.eq_ignore_ascii_case("transfer-encoding") && value.to_ascii_lowercase().contains("chunked") {
+            chunked = true;
+        }
+    }
+    assert!(!chunked, "{path}: certgate announces its length, the response must not be chunked");
+    let mut body = vec![0; length.expect("content-length")];
+    reader.read_exact(&mut body).expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn connect(port: u16) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    BufReader::new(stream)
+}
+
+fn repository_manifest() -> String {
+    std::fs::read_to_string(certgate_host::build::workspace_root().join("spin.toml")).expect("spin.toml")
+}
+
+/// A whole manifest declaring only `names` (what `certgate-host manifest` writes).
+fn manifest_declaring(names: &[&str]) -> String {
+    let (app, component) = certgate::vars::spin_declarations(names);
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"certgate\"\n[variables]\n{app}\n[[trigger.http]]\n\
+         route = \"/...\"\ncomponent = \"certgate\"\n[component.certgate]\n\
+         source = \"target/wasm32-wasip2/release/certgate.wasm\"\n[component.certgate.variables]\n{component}"
+    )
+}
+
+#[test]
+fn spin_serves_certgate_from_environment_variables_on_one_connection() {
+    let Some(spin) = spin("spin_serves_certgate_from_environment_variables_on_one_connection") else { return };
+    let ca = Ca::new("Spin Lane Root");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let bob = ca.issue(&LeafOptions::named("bob"));
+    let big = ca.issue(&LeafOptions::named("big").large());
+    let pins = format!("{};{}", alice.sha256_hex(), big.sha256_hex());
+    let up = spin_up(&spin, "env", &repository_manifest(), &[("SPIN_VARIABLE_ALLOWED_THUMBPRINTS", pins)]);
+    let mut conn = connect(up.port);
+    let (alice_b64, bob_b64, big_b64) =
+        (encode::base64_der(&alice.der), encode::base64_der(&bob.der), encode::base64_der(&big.der));
+    // Many requests on one kept-alive connection, allowed and refused alternating, as a
+    // terminator sends them: every one answered whole and right.
+    for i in 0..20 {
+        let (status, body) = exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &alice_b64)]);
+        assert_eq!(status, 200, "request {i}: {body}");
+        assert!(body.contains(&alice.sha256_hex()), "{body}");
+        let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &bob_b64)]);
+        assert_eq!(status, 403, "request {i}: {body}");
+        assert!(body.contains("certificate_not_allowed"), "{body}");
+    }
+    // A body over 4 KiB streams after the head and still arrives whole.
+    let (status, body) = exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &big_b64)]);
+    assert_eq!(status, 200);
+    assert!(body.len() > 4096 && body.contains(&big.sha256_hex()), "{} bytes", body.len());
+}
+
+#[test]
+fn spin_reads_undeclared_variables_as_unset() {
+    let Some(spin) = spin("spin_reads_undeclared_variables_as_unset") else { return };
+    let ca = Ca::new("Spin Lane Root");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let cert = encode::base64_der(&alice.der);
+    // Only allowed_thumbprints declared: the proxy secret in the environment is not a
+    // variable of this app, so Spin ignores it and certgate never sees it (the reason
+    // docs/configuration.md says to declare every variable you set).
+    let env = [
+        ("SPIN_VARIABLE_ALLOWED_THUMBPRINTS", alice.sha256_hex()),
+        ("SPIN_VARIABLE_PROXY_SECRET", "s".repeat(40)),
+    ];
+    let up = spin_up(&spin, "minimal", &manifest_declaring(&["allowed_thumbprints"]), &env);
+    let mut conn = connect(up.port);
+    assert_eq!(exchange(&mut conn, "/healthz", &[]).0, 200);
+    let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &cert)]);
+    assert_eq!(status, 200, "{body}");
+    drop(up);
+
+    // Declared, the same secret is enforced: no proof header, refused.
+    let declared = manifest_declaring(&["allowed_thumbprints", "proxy_secret"]);
+    let up = spin_up(&spin, "declared", &declared, &env);
+    let mut conn = connect(up.port);
+    let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &cert)]);
+    assert_eq!(status, 403, "{body}");
+    drop(up);
+
+    // No trust source declared at all: fail closed.
+    let up = spin_up(&spin, "none", &manifest_declaring(&["platform"]), &[]);
+    let mut conn = connect(up.port);
+    assert_eq!(exchange(&mut conn, "/healthz", &[]).0, 503);
+    let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &cert)]);
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("configuration_error"), "{body}");
+}
