@@ -11,7 +11,8 @@
 //! Under `spin up`, with the variables resolved by the environment provider, `vars=1` or
 //! more with `body=after` makes every other response on a keep-alive connection wait about
 //! 40 ms (the second TCP segment waits for the client's delayed ACK). `vars=0`, or
-//! `body=before`, or the values given with `--variable`, do not.
+//! `body=before`, or the values given with `--variable`, do not. `log=1` also writes a
+//! log line of certgate's size to stderr (what one costs under `spin up`).
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -38,6 +39,12 @@ mod component {
                 Some(("vars", n)) => vars = n.parse::<usize>().unwrap_or(0).min(NAMES.len()),
                 Some(("body", "before")) => before = true,
                 Some(("read", "all")) => all = true,
+                Some(("log", "1")) => {
+                    use std::io::Write;
+                    let line = concat!(r#"{"level":"info","event":"request","reason":"allowed","#,
+                        r#""detail":"a log line of about the size certgate writes per request","path":"/api/values"}"#, "\n");
+                    let _ = std::io::stderr().write_all(line.as_bytes());
+                }
                 _ => {}
             }
         }
