@@ -511,3 +511,30 @@ fn a_malformed_extended_key_usage_is_refused_whatever_the_eku_policy() {
         assert_ne!(reason(&o), "ok", "require_client_auth_eku={eku}");
     }
 }
+
+/// A long CRL is looked up by binary search over its sorted serials: every serial it lists
+/// is found, whatever order the CA wrote them in, whatever their length or top bit, and a
+/// serial it does not list (a neighbour of a listed one) is not.
+#[test]
+fn long_crl_finds_every_listed_serial_in_any_order() {
+    let root = Ca::new("Root");
+    let t = OffsetDateTime::now_utc();
+    // Scrambled order, high-bit serials (DER adds a 0x00 sign byte), short and long ones.
+    let mut serials: Vec<Vec<u8>> = (0u32..600).map(|i| (i.wrapping_mul(2_654_435_761) | 1).to_be_bytes().to_vec()).collect();
+    serials.extend([vec![0x80], vec![0xff, 0xff], vec![0x01], vec![0x7f; 20], vec![0xc3; 19]]);
+    let refs: Vec<&[u8]> = serials.iter().map(Vec::as_slice).collect();
+    let crl = root.crl(&refs, t - Duration::hours(1), t + Duration::days(7));
+    let anchors = root.certificate.pem();
+    let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, crl.as_str())];
+    for (i, serial) in serials.iter().enumerate().filter(|(i, _)| i % 97 == 0 || *i >= 600) {
+        let mut o = LeafOptions::named(&format!("listed {i}"));
+        o.serial = Some(serial.clone());
+        assert_eq!(reason(&req(&vars).cert(&root.issue(&o)).send()), "certificate_revoked", "serial {serial:02x?}");
+    }
+    for unlisted in [vec![0x02], vec![0x80, 0x00], vec![0x7f; 19], vec![0x00, 0x00, 0x00, 0x02]] {
+        assert!(!serials.contains(&unlisted));
+        let mut o = LeafOptions::named("unlisted");
+        o.serial = Some(unlisted.clone());
+        assert_eq!(reason(&req(&vars).cert(&root.issue(&o)).send()), "ok", "serial {unlisted:02x?}");
+    }
+}

@@ -135,7 +135,7 @@ pub struct Crl {
     issuer_spki: Vec<u8>,
     pub this_update: i64,
     pub next_update: i64,
-    /// Revoked serials as unsigned integers ([`serial_magnitude`]).
+    /// Revoked serials as unsigned integers ([`serial_magnitude`]), sorted and unique.
     revoked: Vec<Vec<u8>>,
 }
 
@@ -147,7 +147,7 @@ impl Crl {
 
     /// Whether this CRL lists the serial (an unsigned integer, [`serial_magnitude`]).
     pub fn lists(&self, serial: &[u8]) -> bool {
-        self.revoked.iter().any(|s| s == serial)
+        self.revoked.binary_search_by(|s| s.as_slice().cmp(serial)).is_ok()
     }
 }
 
@@ -309,19 +309,27 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
             tbs.next_update.as_ref().ok_or(format!("CRL {n} has no nextUpdate, so its freshness cannot be judged"))?;
         // rustls-webpki's reader refuses what certgate cannot judge (delta CRLs, critical
         // extensions it does not know).
-        webpki::OwnedCertRevocationList::from_der(&der).map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
+        // Read in place and every entry checked, as `to_owned` would, without building
+        // webpki's own map of the entries (a 100,000-entry list is parsed per request).
+        let usable = webpki::BorrowedCertRevocationList::from_der(&der)
+            .and_then(|list| (&list).into_iter().try_for_each(|entry| entry.map(|_| ())));
+        usable.map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
+        let mut revoked: Vec<Vec<u8>> = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .map(|r| serial_magnitude(r.serial_number.as_bytes()))
+            .collect();
+        // Sorted, so a lookup is a binary search whatever the list's length.
+        revoked.sort_unstable();
+        revoked.dedup();
         out.push(Crl {
             issuer: name_text(&tbs.issuer),
             issuer_content: strip_sequence(&issuer_der).to_vec(),
             issuer_spki: issuer.signed.spki_der.clone(),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
-            revoked: tbs
-                .revoked_certificates
-                .iter()
-                .flatten()
-                .map(|r| serial_magnitude(r.serial_number.as_bytes()))
-                .collect(),
+            revoked,
         });
     }
     Ok(out)
@@ -342,7 +350,7 @@ pub(crate) fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatu
         let Some(freshest) = lists().max_by_key(|c| (c.this_update, c.next_update)) else {
             continue;
         };
-        if lists().any(|c| c.revoked.contains(&link.serial)) {
+        if lists().any(|c| c.lists(&link.serial)) {
             return CrlStatus::Revoked(Revocation::Crl {
                 depth,
                 serial: link.serial.clone(),

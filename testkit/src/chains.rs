@@ -86,7 +86,56 @@ pub fn chain_cases(now: i64) -> Vec<ChainCase> {
     let impostor_chain = rfc(&impostor_refs);
     let twin_chain = rfc(&twin_refs);
     let rfc9440 = ("platform", "rfc9440");
-    vec![
+
+    // Issue 14's matrix: each key type under its own kind of CA, a P-384 intermediate, CRLs
+    // of 1,000 and 100,000 entries from the leaf's issuer, and 50 anchors.
+    let rsa_root = Ca::with_key("matrix rsa root", KeyKind::Rsa2048);
+    let rsa_leaf = rsa_root.issue(&o.clone().key(KeyKind::Rsa2048));
+    let p256_root = Ca::new("matrix p256 root");
+    let p256_leaf = p256_root.issue(&o.clone());
+    let p384_inter = p256_root.intermediate_with_key("matrix p384 issuing", KeyKind::EcdsaP384);
+    let rsa_under_p384 = p384_inter.issue(&o.clone().key(KeyKind::Rsa2048));
+    let serials = |n: u32| -> Vec<Vec<u8>> { (0..n).map(|i| [&[0x10u8][..], &(i + 2).to_be_bytes()].concat()).collect() };
+    let crl_of = |n: u32| {
+        let owned = serials(n);
+        let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        p256_root.crl(&refs, at(now - 3600), at(now + 86_400))
+    };
+    let (crl_1k, crl_100k) = (crl_of(1_000), crl_of(100_000));
+    let fifty: String = (0..49).map(|i| Ca::new(&format!("matrix other root {i}")).certificate.pem()).collect::<String>()
+        + &p256_root.certificate.pem();
+    let rsa_anchor = rsa_root.certificate.pem();
+    let p256_anchor = p256_root.certificate.pem();
+    let p384_pem = p384_inter.certificate.pem();
+    let rsa_rfc = encode::rfc9440(&rsa_leaf.der);
+    let p256_rfc = encode::rfc9440(&p256_leaf.der);
+    let under_p384_rfc = encode::rfc9440(&rsa_under_p384.der);
+    let p256_pin = p256_leaf.sha256_hex();
+    let matrix = vec![
+        case("matrix-pin-p256", &[("allowed_thumbprints", &p256_pin), rfc9440], &[("client-cert", &p256_rfc)], true),
+        case("matrix-rsa2048-under-rsa2048", &[("trust_anchors", &rsa_anchor), rfc9440], &[("client-cert", &rsa_rfc)], true),
+        case("matrix-p256-under-p256", &[("trust_anchors", &p256_anchor), rfc9440], &[("client-cert", &p256_rfc)], true),
+        case(
+            "matrix-rsa2048-under-p384-under-p256",
+            &[("trust_anchors", &p256_anchor), ("intermediates", &p384_pem), rfc9440],
+            &[("client-cert", &under_p384_rfc)],
+            true,
+        ),
+        case(
+            "matrix-p256-crl-1000",
+            &[("trust_anchors", &p256_anchor), ("crls", &crl_1k), rfc9440],
+            &[("client-cert", &p256_rfc)],
+            true,
+        ),
+        case(
+            "matrix-p256-crl-100000",
+            &[("trust_anchors", &p256_anchor), ("crls", &crl_100k), rfc9440],
+            &[("client-cert", &p256_rfc)],
+            true,
+        ),
+        case("matrix-p256-50-anchors", &[("trust_anchors", &fifty), rfc9440], &[("client-cert", &p256_rfc)], true),
+    ];
+    let mut cases = vec![
         case(
             "anchor-normal",
             &[("trust_anchors", &anchors), rfc9440],
@@ -143,5 +192,7 @@ pub fn chain_cases(now: i64) -> Vec<ChainCase> {
             &[("client-cert", &leaf_rfc), ("client-cert-chain", &twin_chain)],
             false,
         ),
-    ]
+    ];
+    cases.extend(matrix);
+    cases
 }
