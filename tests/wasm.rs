@@ -165,6 +165,20 @@ async fn standalone_is_configured_by_environment_variables_only() {
         assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
     }
 
+    // A suffix that is not upper case spells no key, in get and get-all alike: unset.
+    let env = [("CERTGATE_allowed_thumbprints", pin.clone())];
+    let r = standalone_get(standalone, &env, "/api/values", Some(("X-ARR-ClientCert", cert.clone()))).await;
+    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    // And a mixed-case twin cannot shadow the upper-case spelling: the denylist holds.
+    let env = [
+        ("allowed_thumbprints", pin.clone()),
+        ("CERTGATE_REVOKED", alice().sha256_hex()),
+        ("CERTGATE_Revoked", String::new()),
+    ];
+    let r = standalone_get(standalone, &env, "/api/values", Some(("X-ARR-ClientCert", cert.clone()))).await;
+    assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json().unwrap()["reason"], "certificate_revoked");
+
     // Without the variable: fail closed.
     let none = standalone_get(standalone, &[], "/api/values", Some(("X-ARR-ClientCert", cert))).await;
     assert_eq!(none.status, 500);

@@ -33,7 +33,9 @@ mod component {
             let vars: Vec<(String, String)> = std::env::vars().collect();
             let mut all: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
             for (key, value) in &vars {
-                if let Some(name) = key.strip_prefix("CERTGATE_") {
+                // Only a suffix `get` could have asked for: `CERTGATE_` + the key in upper
+                // case (so `CERTGATE_allowed_thumbprints` is no spelling of any key).
+                if let Some(name) = key.strip_prefix("CERTGATE_").filter(|n| !n.bytes().any(|b| b.is_ascii_lowercase())) {
                     let name = name.to_ascii_lowercase();
                     if std::env::var_os(&name).is_none() {
                         all.insert(name, value.clone());
