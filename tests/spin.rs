@@ -7,12 +7,13 @@
 use certgate_tests as support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use certgate_testkit::{encode, Ca, LeafOptions};
+use support::{free_port, Running};
 
 fn spin(test: &str) -> Option<PathBuf> {
     let found = std::env::var_os("CERTGATE_SPIN").map(PathBuf::from).or_else(|| support::find_program("spin"));
@@ -22,30 +23,16 @@ fn spin(test: &str) -> Option<PathBuf> {
     found
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
-
-/// `spin up` in its own app folder, stopped (SIGTERM, then SIGKILL) when dropped.
+/// `spin up` in its own app folder: stopped by PID, then the folder removed, when dropped.
 struct SpinUp {
-    child: Child,
+    spin: Option<Running>,
     port: u16,
     dir: PathBuf,
 }
 
 impl Drop for SpinUp {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                let _ = std::fs::remove_dir_all(&self.dir);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        drop(self.spin.take());
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -70,8 +57,7 @@ fn spin_up(spin: &Path, name: &str, manifest: &str, env: &[(&str, String)]) -> S
     for (k, v) in env {
         command.env(k, v);
     }
-    let child = command.spawn().expect("starting spin");
-    let up = SpinUp { child, port, dir };
+    let up = SpinUp { spin: Some(Running(command.spawn().expect("starting spin"), "spin")), port, dir };
     // Bounded wait for the listener (Spin compiles the component first).
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -127,12 +113,8 @@ fn repository_manifest() -> String {
 
 /// A whole manifest declaring only `names` (what `certgate-host manifest` writes).
 fn manifest_declaring(names: &[&str]) -> String {
-    let (app, component) = certgate::vars::spin_declarations(names);
-    format!(
-        "spin_manifest_version = 2\n[application]\nname = \"certgate\"\n[variables]\n{app}\n[[trigger.http]]\n\
-         route = \"/...\"\ncomponent = \"certgate\"\n[component.certgate]\n\
-         source = \"target/wasm32-wasip2/release/certgate.wasm\"\n[component.certgate.variables]\n{component}"
-    )
+    certgate_host::variables::manifest_declaring(names, "target/wasm32-wasip2/release/certgate.wasm")
+        .expect("known names")
 }
 
 #[test]
@@ -172,10 +154,8 @@ fn spin_reads_undeclared_variables_as_unset() {
     // Only allowed_thumbprints declared: the proxy secret in the environment is not a
     // variable of this app, so Spin ignores it and certgate never sees it (the reason
     // docs/configuration.md says to declare every variable you set).
-    let env = [
-        ("SPIN_VARIABLE_ALLOWED_THUMBPRINTS", alice.sha256_hex()),
-        ("SPIN_VARIABLE_PROXY_SECRET", "s".repeat(40)),
-    ];
+    let env =
+        [("SPIN_VARIABLE_ALLOWED_THUMBPRINTS", alice.sha256_hex()), ("SPIN_VARIABLE_PROXY_SECRET", "s".repeat(40))];
     let up = spin_up(&spin, "minimal", &manifest_declaring(&["allowed_thumbprints"]), &env);
     let mut conn = connect(up.port);
     assert_eq!(exchange(&mut conn, "/healthz", &[]).0, 200);

@@ -9,15 +9,16 @@
 use certgate_tests as support;
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use certgate_host::runtime::Stderr;
 use certgate_host::server::serve_with;
 use certgate_testkit::{encode, Ca, Issued, LeafOptions};
+use support::{free_port, Running};
 
 /// The secret each terminator config sets and certgate requires.
 const PROXY_SECRET: &str = "terminator-test-secret-0123456789";
@@ -29,10 +30,6 @@ struct Fixture {
     bob: Issued,
     upstream: SocketAddr,
     _server: tokio::task::JoinHandle<()>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -86,24 +83,6 @@ fn render(template: &Path, out: &Path, vars: &[(&str, String)]) {
         .any(|(i, m)| text[i + m.len()..].starts_with(|c: char| c.is_ascii_uppercase()));
     assert!(!unfilled, "unfilled placeholder in {}", template.display());
     std::fs::write(out, text).unwrap();
-}
-
-/// A child process stopped (SIGTERM, then SIGKILL) when the test ends.
-struct Running(Child, &'static str);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The installed program (present: `scenario` checked before starting anything).

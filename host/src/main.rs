@@ -61,25 +61,6 @@ enum Command {
     },
 }
 
-/// A whole manifest for certgate.wasm declaring `names`, in the table's order.
-fn manifest(names: &[String], source: &str) -> Result<String> {
-    let unknown: Vec<&str> =
-        names.iter().map(String::as_str).filter(|n| certgate::vars::find(n).is_none()).collect();
-    if !unknown.is_empty() {
-        bail!("not a certgate variable: {} (docs/configuration.md lists them)", unknown.join(", "));
-    }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let (app, component) = certgate::vars::spin_declarations(&names);
-    let source = toml::Value::String(source.to_string());
-    Ok(format!(
-        "spin_manifest_version = 2\n\n[application]\nname = \"certgate\"\nversion = \"0.1.0\"\n\n\
-         # Only the variables this deployment sets (certgate-host manifest); any other reads as unset.\n\
-         [variables]\n{app}\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"certgate\"\n\n\
-         [component.certgate]\nsource = {source}\nallowed_outbound_hosts = []\n\n\
-         [component.certgate.variables]\n{component}"
-    ))
-}
-
 fn name_value(v: &str) -> Result<(String, String), String> {
     let (name, value) = v.split_once('=').ok_or("takes NAME=VALUE")?;
     Ok((name.to_string(), value.to_string()))
@@ -117,7 +98,7 @@ async fn main() {
 async fn run() -> Result<()> {
     let args = parse_args();
     if let Some(Command::Manifest { variables, source }) = &args.command {
-        print!("{}", manifest(variables, source)?);
+        print!("{}", certgate_host::variables::manifest_declaring(variables, source)?);
         return Ok(());
     }
     let component_id = component_id(&args.manifest)?;
@@ -247,7 +228,7 @@ mod tests {
     fn manifest_declares_only_the_named_variables_and_serves_them() {
         let args = parse(&["manifest", "platform", "proxy_secret", "allowed_thumbprints"]).unwrap();
         let Some(Command::Manifest { variables, source }) = args.command else { panic!("not the manifest command") };
-        let text = manifest(&variables, &source).unwrap();
+        let text = certgate_host::variables::manifest_declaring(&variables, &source).unwrap();
         // The local host reads it as Spin would: three declarations, secrets kept secret,
         // in the table's order, and nothing else declared.
         let mut vars = certgate_host::Variables::from_manifest_text(&text, "certgate").unwrap();
@@ -269,7 +250,9 @@ mod tests {
 
     #[test]
     fn manifest_refuses_unknown_names_and_needs_at_least_one() {
-        let err = manifest(&["platform".to_string(), "plattform".to_string()], "x.wasm").unwrap_err();
+        let err =
+            certgate_host::variables::manifest_declaring(&["platform".to_string(), "plattform".to_string()], "x.wasm")
+                .unwrap_err();
         assert!(err.to_string().contains("plattform"), "{err}");
         assert!(parse(&["manifest"]).unwrap_err().use_stderr());
         // A subcommand and the serve flags do not mix.

@@ -167,6 +167,26 @@ impl Variables {
     }
 }
 
+/// A whole `spin.toml` for certgate.wasm (at `source`) declaring only the variables
+/// `names`, in the table's order, with the table's defaults and `secret` flags: what
+/// `certgate-host manifest` prints. An unknown name is refused.
+pub fn manifest_declaring<S: AsRef<str>>(names: &[S], source: &str) -> Result<String> {
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    let unknown: Vec<&str> = names.iter().copied().filter(|n| certgate::vars::find(n).is_none()).collect();
+    if !unknown.is_empty() {
+        bail!("not a certgate variable: {} (docs/configuration.md lists them)", unknown.join(", "));
+    }
+    let (app, component) = certgate::vars::spin_declarations(&names);
+    let source = toml::Value::String(source.to_string());
+    Ok(format!(
+        "spin_manifest_version = 2\n\n[application]\nname = \"certgate\"\nversion = \"0.1.0\"\n\n\
+         # Only the variables this deployment sets (certgate-host manifest); any other reads as unset.\n\
+         [variables]\n{app}\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"certgate\"\n\n\
+         [component.certgate]\nsource = {source}\nallowed_outbound_hosts = []\n\n\
+         [component.certgate.variables]\n{component}"
+    ))
+}
+
 fn template_references(template: &str) -> Result<Vec<String>> {
     let mut names = Vec::new();
     let mut rest = template;

@@ -19,6 +19,30 @@ use bytes::Bytes;
 use certgate_host::{Runtime, RuntimeOptions};
 use http_body_util::Full;
 
+/// A free loopback port (bound once and released; the caller's server takes it next).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A child process, with a name for messages, stopped by PID (SIGTERM, then SIGKILL after
+/// 5 s) when dropped.
+pub struct Running(pub std::process::Child, pub &'static str);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The workspace root (where `spin.toml` lives).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
