@@ -31,19 +31,15 @@ mod component {
         /// its own name, and `CERTGATE_<NAME>` as `<name>` unless `<name>` itself is set.
         fn get_all() -> Result<Vec<(String, String)>, Error> {
             let vars: Vec<(String, String)> = std::env::vars().collect();
-            let mut all: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-            for (key, value) in &vars {
+            // Exact names first, so a `CERTGATE_` spelling never displaces one.
+            let mut all: std::collections::BTreeMap<String, String> = vars.iter().cloned().collect();
+            for (key, value) in vars {
                 // Only a suffix `get` could have asked for: `CERTGATE_` + the key in upper
                 // case (so `CERTGATE_allowed_thumbprints` is no spelling of any key).
-                if let Some(name) = key.strip_prefix("CERTGATE_").filter(|n| !n.bytes().any(|b| b.is_ascii_lowercase())) {
-                    let name = name.to_ascii_lowercase();
-                    if std::env::var_os(&name).is_none() {
-                        all.insert(name, value.clone());
-                    }
+                if let Some(name) = key.strip_prefix("CERTGATE_").filter(|n| !n.bytes().any(|b| b.is_ascii_lowercase()))
+                {
+                    all.entry(name.to_ascii_lowercase()).or_insert(value);
                 }
-            }
-            for (key, value) in vars {
-                all.insert(key, value);
             }
             Ok(all.into_iter().collect())
         }
