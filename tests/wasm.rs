@@ -231,11 +231,15 @@ async fn responses_carry_their_length_and_arrive_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spin_like_lookups_answer_as_the_plain_host() {
     let plain = certgate_tests::runtime().clone();
-    let manifest = std::fs::read_to_string(certgate_host::build::workspace_root().join("spin.toml")).expect("spin.toml");
+    let manifest =
+        std::fs::read_to_string(certgate_host::build::workspace_root().join("spin.toml")).expect("spin.toml");
     let variables = certgate_host::Variables::from_manifest_text(&manifest, "certgate").expect("manifest");
     let lookups = variables.provider_lookups();
     assert_eq!(lookups.len(), certgate::vars::VARS.len(), "one component variable per table entry");
-    assert!(lookups.iter().all(|(name, refs)| refs == &[name.clone()]), "each refers to its namesake");
+    assert!(
+        lookups.iter().all(|(name, refs)| refs.as_slice() == std::slice::from_ref(name)),
+        "each refers to its namesake"
+    );
     let spin_like = plain.clone().with_spin_lookups(Arc::new(lookups));
     let pin = alice().sha256_hex();
     let config: Arc<BTreeMap<String, String>> = Arc::new(

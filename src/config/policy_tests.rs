@@ -520,7 +520,8 @@ fn long_crl_finds_every_listed_serial_in_any_order() {
     let root = Ca::new("Root");
     let t = OffsetDateTime::now_utc();
     // Scrambled order, high-bit serials (DER adds a 0x00 sign byte), short and long ones.
-    let mut serials: Vec<Vec<u8>> = (0u32..600).map(|i| (i.wrapping_mul(2_654_435_761) | 1).to_be_bytes().to_vec()).collect();
+    let mut serials: Vec<Vec<u8>> =
+        (0u32..600).map(|i| (i.wrapping_mul(2_654_435_761) | 1).to_be_bytes().to_vec()).collect();
     serials.extend([vec![0x80], vec![0xff, 0xff], vec![0x01], vec![0x7f; 20], vec![0xc3; 19]]);
     let refs: Vec<&[u8]> = serials.iter().map(Vec::as_slice).collect();
     let crl = root.crl(&refs, t - Duration::hours(1), t + Duration::days(7));

@@ -314,12 +314,8 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         let usable = webpki::BorrowedCertRevocationList::from_der(&der)
             .and_then(|list| (&list).into_iter().try_for_each(|entry| entry.map(|_| ())));
         usable.map_err(|e| format!("CRL {n}: not usable ({e:?})"))?;
-        let mut revoked: Vec<Vec<u8>> = tbs
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .map(|r| serial_magnitude(r.serial_number.as_bytes()))
-            .collect();
+        let mut revoked: Vec<Vec<u8>> =
+            tbs.revoked_certificates.iter().flatten().map(|r| serial_magnitude(r.serial_number.as_bytes())).collect();
         // Sorted, so a lookup is a binary search whatever the list's length.
         revoked.sort_unstable();
         revoked.dedup();

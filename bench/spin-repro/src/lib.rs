@@ -41,8 +41,11 @@ mod component {
                 Some(("read", "all")) => all = true,
                 Some(("log", "1")) => {
                     use std::io::Write;
-                    let line = concat!(r#"{"level":"info","event":"request","reason":"allowed","#,
-                        r#""detail":"a log line of about the size certgate writes per request","path":"/api/values"}"#, "\n");
+                    let line = concat!(
+                        r#"{"level":"info","event":"request","reason":"allowed","#,
+                        r#""detail":"a log line of about the size certgate writes per request","path":"/api/values"}"#,
+                        "\n"
+                    );
                     let _ = std::io::stderr().write_all(line.as_bytes());
                 }
                 _ => {}
