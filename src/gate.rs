@@ -2,6 +2,7 @@
 
 use crate::config::{Config, ConfigError, VariableSource};
 use crate::decision::{self, Denial, Denied, Identity, RequestHeaders};
+use std::sync::Arc;
 
 /// A validated configuration, ready to authenticate requests: header and format settings,
 /// pins, parsed trust anchors and intermediates, signature-checked CRLs, name rules and
@@ -58,5 +59,133 @@ impl Gate {
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+}
+
+/// A configuration kept by an instance that serves many requests (a WASI 0.3 component on
+/// Spin 4, a long-running native server): [`KeptGate::at`] builds the [`Gate`] on first
+/// use and hands the same one out until it is `config_refresh_seconds` old, then builds it
+/// again, so a changed variable is seen within that window. A configuration that does not
+/// load is never kept: every request reads it again (and is refused while it stays broken),
+/// and the first request after it is fixed is served by it. A clock that steps back ends
+/// the window; `config_refresh_seconds = 0` reads for every request.
+///
+/// ```
+/// use certgate::KeptGate;
+///
+/// let mut kept = KeptGate::default();
+/// let variables = [("allowed_thumbprints", "6f2d8a0c2b7a4e1f9d3c5b8a7e6f4d2c1b0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d")];
+/// let first = kept.at(1_800_000_000, || certgate::Gate::from_source(&variables));
+/// let again = kept.at(1_800_000_009, || unreachable!("kept for the default 10 s"));
+/// assert!(std::sync::Arc::ptr_eq(&first, &again));
+/// ```
+#[derive(Debug, Default)]
+pub struct KeptGate {
+    kept: Option<(i64, Arc<Result<Gate, ConfigError>>)>,
+}
+
+impl KeptGate {
+    /// The configuration for a request at `now` (Unix seconds): the kept one while it is
+    /// fresh, else what `read` builds (kept when it loaded).
+    pub fn at(&mut self, now: i64, read: impl FnOnce() -> Result<Gate, ConfigError>) -> Arc<Result<Gate, ConfigError>> {
+        if let Some((read_at, gate)) = &self.kept {
+            if let Ok(g) = gate.as_ref() {
+                let window = g.config.config_refresh_seconds;
+                if window > 0 && now >= *read_at && now.abs_diff(*read_at) < window {
+                    return Arc::clone(gate);
+                }
+            }
+        }
+        let gate = Arc::new(read());
+        self.kept = gate.is_ok().then(|| (now, Arc::clone(&gate)));
+        gate
+    }
+}
+
+#[cfg(test)]
+mod kept_tests {
+    use super::*;
+    use std::cell::Cell;
+
+    const PIN: &str = "6f2d8a0c2b7a4e1f9d3c5b8a7e6f4d2c1b0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d";
+
+    /// A source that counts how often the configuration is read.
+    fn reader<'a>(reads: &'a Cell<u32>, refresh: &'a str) -> impl Fn() -> Result<Gate, ConfigError> + 'a {
+        move || {
+            reads.set(reads.get() + 1);
+            Gate::from_source(&[("allowed_thumbprints", PIN), ("config_refresh_seconds", refresh)])
+        }
+    }
+
+    #[test]
+    fn kept_within_the_window_and_read_again_after_it() {
+        let reads = Cell::new(0);
+        let read = reader(&reads, "10");
+        let mut kept = KeptGate::default();
+        let t = 1_800_000_000;
+        let first = kept.at(t, &read);
+        assert!(first.is_ok());
+        for dt in [0, 1, 9] {
+            assert!(Arc::ptr_eq(&first, &kept.at(t + dt, &read)), "{dt} s later");
+        }
+        assert_eq!(reads.get(), 1);
+        let later = kept.at(t + 10, &read);
+        assert_eq!(reads.get(), 2, "10 s is the end of the window");
+        assert!(!Arc::ptr_eq(&first, &later));
+        assert!(Arc::ptr_eq(&later, &kept.at(t + 19, &read)));
+        assert_eq!(reads.get(), 2);
+    }
+
+    #[test]
+    fn zero_reads_for_every_request() {
+        let reads = Cell::new(0);
+        let read = reader(&reads, "0");
+        let mut kept = KeptGate::default();
+        for _ in 0..3 {
+            assert!(kept.at(1_800_000_000, &read).is_ok());
+        }
+        assert_eq!(reads.get(), 3);
+    }
+
+    #[test]
+    fn a_clock_that_steps_back_ends_the_window() {
+        let reads = Cell::new(0);
+        let read = reader(&reads, "3600");
+        let mut kept = KeptGate::default();
+        kept.at(1_800_000_000, &read);
+        kept.at(1_799_999_999, &read);
+        assert_eq!(reads.get(), 2);
+        // ... and the far future too (no overflow at the ends of i64).
+        kept.at(i64::MAX, &read);
+        kept.at(i64::MIN, &read);
+        assert_eq!(reads.get(), 4);
+    }
+
+    #[test]
+    fn a_broken_configuration_is_never_kept() {
+        let reads = Cell::new(0);
+        let mut kept = KeptGate::default();
+        let broken = || {
+            reads.set(reads.get() + 1);
+            Gate::from_source(&[("allowed_thumbprints", "not-a-pin")])
+        };
+        assert!(kept.at(1_800_000_000, broken).is_err());
+        assert!(kept.at(1_800_000_000, broken).is_err());
+        assert_eq!(reads.get(), 2, "read again while broken");
+        // Fixed: served at once, and kept from then on.
+        let fixed = reader(&reads, "10");
+        assert!(kept.at(1_800_000_000, &fixed).is_ok());
+        assert!(kept.at(1_800_000_001, &fixed).is_ok());
+        assert_eq!(reads.get(), 3);
+    }
+
+    #[test]
+    fn a_configuration_that_breaks_is_seen_when_the_window_ends() {
+        let reads = Cell::new(0);
+        let mut kept = KeptGate::default();
+        assert!(kept.at(1_800_000_000, reader(&reads, "5")).is_ok());
+        let broken = || Gate::from_source(&[("allowed_thumbprints", "")]);
+        assert!(kept.at(1_800_000_004, broken).is_ok(), "still the kept one");
+        assert!(kept.at(1_800_000_005, broken).is_err(), "the window ended: fail closed");
     }
 }

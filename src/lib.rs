@@ -44,7 +44,7 @@ pub use extract::{
     Base64Problem, Counted, ExtractError, Format, HeaderRole, JsonKeyProblem, JsonType, XfccForm, XfccJsonProblem,
     XfccSyntax,
 };
-pub use gate::Gate;
+pub use gate::{Gate, KeptGate};
 pub use policy::pins::{Pin, PinValue};
 pub use policy::proxy::{sign as proxy_signature, OriginDenial};
 pub use policy::revocation::{Revocation, Staleness};

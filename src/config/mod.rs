@@ -35,6 +35,9 @@ pub struct Config {
     pub extraction: ExtractionSettings,
     /// Tolerance applied to notBefore and notAfter.
     pub clock_skew_seconds: u64,
+    /// How long, in seconds, a long-lived instance may use this configuration before
+    /// reading it again (`config_refresh_seconds`; 0: read for every request).
+    pub config_refresh_seconds: u64,
     /// The preset in force, if any.
     pub platform: Option<&'static str>,
 }
@@ -77,6 +80,7 @@ impl Config {
             _ => XfccElements::Single,
         };
         let clock_skew_seconds = read.number(var::CLOCK_SKEW_SECONDS)?.unwrap_or(0);
+        let config_refresh_seconds = read.number(var::CONFIG_REFRESH_SECONDS)?.unwrap_or(0);
         let max_header_bytes = size(read.number(var::MAX_HEADER_BYTES)?.unwrap_or(0));
         let max_certificates = size(read.number(var::MAX_CHAIN_CERTIFICATES)?.unwrap_or(1));
 
@@ -126,6 +130,7 @@ impl Config {
                 digest_header,
             },
             clock_skew_seconds,
+            config_refresh_seconds,
             platform: preset.map(|p| p.name),
         })
     }

@@ -23,6 +23,8 @@ pub mod var {
     pub const XFCC_ELEMENTS: &str = "xfcc_elements";
     /// `clock_skew_seconds`: see [`VARS`](super::VARS).
     pub const CLOCK_SKEW_SECONDS: &str = "clock_skew_seconds";
+    /// `config_refresh_seconds`: see [`VARS`](super::VARS).
+    pub const CONFIG_REFRESH_SECONDS: &str = "config_refresh_seconds";
     /// `max_header_bytes`: see [`VARS`](super::VARS).
     pub const MAX_HEADER_BYTES: &str = "max_header_bytes";
     /// `max_chain_certificates`: see [`VARS`](super::VARS).
@@ -359,6 +361,15 @@ pub const VARS: &[Var] = &[
         secret: false,
         kind: Kind::Choice(&["enforce", "report-only"]),
         doc: "`enforce`, or `report-only`: every would-be denial (including a missing proxy secret) is logged (`\"outcome\":\"report_only\"`) and let through with `Certgate-Report-Only: would-deny; reason=…`, so report-only protects nothing; configuration errors are never let through",
+    },
+    Var {
+        name: var::CONFIG_REFRESH_SECONDS,
+        group: Group::Operation,
+        default: Default::Value("10"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 0, max: 3_600 },
+        doc: "where an instance serves many requests (`certgate-p3.wasm` on Spin 4), the longest a configuration read once is used before it is read again, 0 to 3600 (0: every request); `certgate.wasm` reads it for every request anyway",
     },
     Var {
         name: var::PIN_EXPIRY_WARNING_DAYS,
