@@ -17,7 +17,7 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("tests/ lives in the workspace root").to_path_buf();
     for input in
-        ["src", "wit", "build.rs", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "adapters/config-env", "examples"]
+        ["src", "wit", "build.rs", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "adapters/config-env", "examples", "p3"]
     {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
@@ -32,8 +32,9 @@ fn main() {
     // unified with the adapter's and the component is byte for byte the one users build.
     // The example first: it builds certgate as a library (without its HTTP export), and
     // cargo writes that library's own certgate.wasm too; building certgate next puts the
-    // component back in its place.
-    for package in ["certgate-example-inventory", "certgate", "certgate-config-env"] {
+    // component back in its place. The WASI 0.3 artifact (certgate-p3) uses the library
+    // the same way, so it goes first too.
+    for package in ["certgate-example-inventory", "certgate-p3", "certgate", "certgate-config-env"] {
         build(&root, &target_dir, package);
     }
     let release = target_dir.join(TARGET).join("release");
@@ -41,6 +42,7 @@ fn main() {
         ("CERTGATE_WASM", "certgate.wasm"),
         ("CERTGATE_CONFIG_ENV_WASM", "certgate_config_env.wasm"),
         ("CERTGATE_EXAMPLE_WASM", "certgate_example_inventory.wasm"),
+        ("CERTGATE_P3_WASM", "certgate_p3.wasm"),
     ] {
         let path = release.join(file);
         assert!(path.is_file(), "the build succeeded but {} does not exist", path.display());

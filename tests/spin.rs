@@ -38,12 +38,17 @@ impl Drop for SpinUp {
 }
 
 fn spin_up(spin: &Path, name: &str, manifest: &str, env: &[(&str, String)]) -> SpinUp {
+    spin_up_component(spin, name, manifest, env, Path::new(&support::component_path()))
+}
+
+/// As [`spin_up`], serving `component` where the manifest expects certgate.wasm.
+fn spin_up_component(spin: &Path, name: &str, manifest: &str, env: &[(&str, String)], component: &Path) -> SpinUp {
     let dir = std::env::temp_dir().join(format!("certgate-spin-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let release = dir.join("target/wasm32-wasip2/release");
     std::fs::create_dir_all(&release).expect("app dir");
     std::fs::create_dir_all(dir.join("home")).expect("home");
-    std::fs::copy(support::component_path(), release.join("certgate.wasm")).expect("copy certgate.wasm");
+    std::fs::copy(component, release.join("certgate.wasm")).expect("copy the component");
     std::fs::write(dir.join("spin.toml"), manifest).expect("manifest");
     let port = free_port();
     let mut command = Command::new(spin);
@@ -178,4 +183,66 @@ fn spin_reads_undeclared_variables_as_unset() {
     let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &cert)]);
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("configuration_error"), "{body}");
+}
+
+/// Whether this Spin runs WASI 0.3 components (4.0 and later).
+fn runs_wasi_0_3(spin: &Path) -> bool {
+    let out = Command::new(spin).arg("--version").output().expect("spin --version");
+    let version = String::from_utf8_lossy(&out.stdout).to_string();
+    let major = version.split_whitespace().nth(1).and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    major.is_some_and(|m| m >= 4)
+}
+
+#[test]
+fn spin_4_serves_the_p3_artifact_across_reused_instances() {
+    let test = "spin_4_serves_the_p3_artifact_across_reused_instances";
+    let Some(spin) = spin(test) else { return };
+    if !runs_wasi_0_3(&spin) {
+        eprintln!("{test}: skipped (this Spin predates WASI 0.3; use Spin 4.0 or later)");
+        return;
+    }
+    let p3 = Path::new(env!("CERTGATE_P3_WASM"));
+    let ca = Ca::new("Spin P3 Root");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let bob = ca.issue(&LeafOptions::named("bob"));
+    let big = ca.issue(&LeafOptions::named("big").large());
+    let pins = format!("{};{}", alice.sha256_hex(), big.sha256_hex());
+    let up = spin_up_component(&spin, "p3", &repository_manifest(), &[("SPIN_VARIABLE_ALLOWED_THUMBPRINTS", pins)], p3);
+    let mut conn = connect(up.port);
+    let (alice_b64, bob_b64, big_b64) =
+        (encode::base64_der(&alice.der), encode::base64_der(&bob.der), encode::base64_der(&big.der));
+    // More requests than Spin 4 gives one instance (128): the kept Gate answers as a
+    // fresh one would, in the instance that built it and in the next.
+    for i in 0..150 {
+        let (status, body) = exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &alice_b64)]);
+        assert_eq!(status, 200, "request {i}: {body}");
+        assert!(body.contains(&alice.sha256_hex()), "{body}");
+        let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &bob_b64)]);
+        assert_eq!(status, 403, "request {i}: {body}");
+        assert!(body.contains("certificate_not_allowed"), "{body}");
+    }
+    let (status, body) = exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &big_b64)]);
+    assert_eq!(status, 200);
+    assert!(body.len() > 4096 && body.contains(&big.sha256_hex()), "{} bytes", body.len());
+    let (status, _) = exchange(&mut conn, "/api/values", &[]);
+    assert_eq!(status, 403);
+    drop(up);
+
+    // A broken configuration is refused on every request of a reused instance, not only
+    // the first: it is never kept.
+    let up = spin_up_component(
+        &spin,
+        "p3-broken",
+        &repository_manifest(),
+        &[("SPIN_VARIABLE_ALLOWED_THUMBPRINTS", "not-a-pin".to_string())],
+        p3,
+    );
+    let mut conn = connect(up.port);
+    for i in 0..20 {
+        let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &alice_b64)]);
+        assert_eq!(status, 500, "request {i}: {body}");
+        assert!(body.contains("configuration_error"), "{body}");
+    }
+    let (status, _) = exchange(&mut conn, "/healthz", &[]);
+    assert_eq!(status, 503);
 }

@@ -33,6 +33,27 @@ fn imports_only_standard_wasi_and_the_draft_config_store() {
     assert!(exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")), "{exports:?}");
 }
 
+/// certgate-p3.wasm (the WASI 0.3 artifact for Spin 4) exports the handler of the WASI 0.3
+/// snapshot Spin 4.0 runs and imports, like certgate.wasm, only standard WASI and the
+/// draft config store: nothing Spin-specific, so it runs on any host of that snapshot.
+#[test]
+fn p3_artifact_exports_the_wasi_0_3_handler_and_imports_only_standard_wasi() {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model_async(true);
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let component = wasmtime::component::Component::from_file(&engine, env!("CERTGATE_P3_WASM")).unwrap();
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
+    assert_eq!(exports, ["wasi:http/handler@0.3.0-rc-2026-03-15"], "{exports:?}");
+    let imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_string()).collect();
+    assert!(imports.contains(&"wasi:config/store@0.2.0-draft-2024-09-27".to_string()), "{imports:?}");
+    assert!(imports.iter().any(|n| n.starts_with("wasi:http/types@0.3.0-rc-2026-03-15")), "{imports:?}");
+    for name in &imports {
+        assert!(name.starts_with("wasi:"), "non-standard import {name}");
+        assert!(!name.contains("fermyon") && !name.contains("spin"), "Spin-specific import {name}");
+    }
+}
+
 /// The deepest JSON serde_json parses (127 levels) and one past its limit: the guest's
 /// 256 KiB stack holds both (see the root build.rs), so they are refusals, not traps
 /// (`send` fails the test on a trap).
