@@ -88,6 +88,10 @@ def spin_section():
     names = [("spin-certgate", "certgate, repository `spin.toml` (31 declared), `SPIN_VARIABLE_*`"),
              ("spin-certgate-minimal", "certgate, `certgate-host manifest allowed_thumbprints platform`, `SPIN_VARIABLE_*`"),
              ("spin-certgate-flags", "certgate, repository `spin.toml`, the two set with `--variable`"),
+             ("spin-certgate-10k-pins", "certgate, repository `spin.toml`, 10,000 pins (`--variable allowed_thumbprints=@file`)"),
+             ("spin-certgate-p3", "certgate-p3 (WASI 0.3, one Gate per instance), repository `spin.toml`, `SPIN_VARIABLE_*`"),
+             ("spin-certgate-p3-10k-pins", "certgate-p3, 10,000 pins (`--variable allowed_thumbprints=@file`)"),
+             ("spin-certgate-p3-chain-rsa-p384-p256", "certgate-p3, trust-anchor path: RSA-2048 leaf, P-384 intermediate, P-256 root"),
              ("spin-certgate-chain-rsa-p384-p256", "certgate, trust-anchor path: RSA-2048 leaf, P-384 intermediate, P-256 root"),
              ("spin-certgate-chain-p256", "certgate, trust-anchor path: P-256 leaf, intermediate and root"),
              ("spin-hello", "raw-wasi hello under `spin up`"),
@@ -111,6 +115,12 @@ def spin_section():
         if m is None:
             continue
         out.append(f"| {label} | {ratio(m, hello)} | {ratio(m, peer)} | {rounds(key)} |")
+    p2, p3 = mean("spin-certgate"), mean("spin-certgate-p3")
+    if p2 and p3:
+        one, many = p3, mean("spin-certgate-p3-10k-pins")
+        out += ["", f"certgate-p3 against certgate.wasm, same manifest and variables: **{ratio(p3, p2)}** the requests/s"
+                + (f"; 10,000 pins cost {ratio(one, many)} one pin's time per request in certgate-p3 "
+                   f"(certgate.wasm: {ratio(p2, mean('spin-certgate-10k-pins'))})." if many else ".")]
     out += ["", "Spin's environment provider costs a `tokio::task::block_in_place` per declared variable per request "
             "([spin-upstream.md](spin-upstream.md)); certgate-host's `--spin-lookups` repeats that work, so its row "
             "is the local stand-in for Spin's variable cost (Spin's own per-request work, unmodelled, is the rest).", ""]
