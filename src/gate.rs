@@ -189,3 +189,58 @@ mod kept_tests {
         assert!(kept.at(1_800_000_005, broken).is_err(), "the window ended: fail closed");
     }
 }
+
+#[cfg(test)]
+mod remembered_signature_tests {
+    use super::*;
+    use crate::reason::Reason;
+    use certgate_testkit::{encode, Ca, LeafOptions};
+
+    fn now() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    }
+
+    fn authenticate(gate: &Gate, leaf: &[u8], chain: &[&[u8]]) -> Result<Identity, Reason> {
+        let chain = chain.iter().map(|c| encode::rfc9440(c)).collect::<Vec<_>>();
+        let headers = [("client-cert", encode::rfc9440(leaf)), ("client-cert-chain", chain.join(", "))];
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        gate.authenticate(&headers[..], now()).map_err(|d| d.reason())
+    }
+
+    /// A kept configuration checks a client's signatures once; what it remembers matches
+    /// only that exact check, so a certificate changed after its signature, or one from a
+    /// CA that only shares the names, is still refused.
+    #[test]
+    fn a_kept_gate_checks_a_chain_by_signature_once_and_is_not_fooled_by_what_it_remembers() {
+        let root = Ca::new("memo root");
+        let issuing = root.intermediate("memo issuing");
+        let leaf = issuing.issue(&LeafOptions::named("client"));
+        let root_pem = root.certificate.pem();
+        let gate = Gate::from_source(&[("trust_anchors", root_pem.as_str()), ("platform", "rfc9440")]).unwrap();
+        let verified = &gate.config().policy.trust.verified;
+        assert!(verified.is_empty());
+        assert!(authenticate(&gate, &leaf.der, &[&issuing.certificate.der]).is_ok());
+        let remembered = verified.len();
+        assert_eq!(remembered, 2, "the leaf's and the intermediate's signatures");
+        assert!(authenticate(&gate, &leaf.der, &[&issuing.certificate.der]).is_ok());
+        assert_eq!(verified.len(), remembered, "nothing new to check");
+
+        // The leaf with one byte of its signed part changed (its name), signature kept.
+        let mut altered = leaf.der.clone();
+        let at = altered.windows(6).rposition(|w| w == b"client").expect("the CN");
+        altered[at + 5] = b'u';
+        assert_eq!(authenticate(&gate, &altered, &[&issuing.certificate.der]), Err(Reason::CertificateUntrusted));
+
+        // A CA with the same names and its own key, issuing a leaf with the same name.
+        let impostor_root = Ca::new("memo root");
+        let impostor = impostor_root.intermediate("memo issuing");
+        let forged = impostor.issue(&LeafOptions::named("client"));
+        assert_eq!(authenticate(&gate, &forged.der, &[&impostor.certificate.der]), Err(Reason::CertificateUntrusted));
+        assert_eq!(authenticate(&gate, &forged.der, &[&issuing.certificate.der]), Err(Reason::CertificateUntrusted));
+        assert!(authenticate(&gate, &leaf.der, &[&issuing.certificate.der]).is_ok(), "the real one still is");
+
+        // Each load starts with nothing remembered.
+        let again = Gate::from_source(&[("trust_anchors", root_pem.as_str()), ("platform", "rfc9440")]).unwrap();
+        assert!(again.config().policy.trust.verified.is_empty());
+    }
+}

@@ -68,7 +68,10 @@ pub mod internals {
     pub use crate::policy::Policy;
     pub use crate::thumbprint::{parse_entry, ThumbprintList};
     pub use crate::trust::issuer::{ecdsa_twins, signed_parts};
-    pub use crate::trust::{CaCertificate, EkuPolicy, SignatureBudget, SignedCertificate, TrustStore};
+    pub use crate::trust::{
+        CaCertificate, EkuPolicy, SignatureBudget, SignedCertificate, TrustStore, VerifiedSignatures,
+        MAX_REMEMBERED_SIGNATURES,
+    };
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "component"))]

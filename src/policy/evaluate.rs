@@ -355,7 +355,7 @@ impl Policy {
     /// Judge a decoded certificate within its validity window at `now`.
     pub fn evaluate(&self, presented: &Presented<'_>, now: i64) -> Result<Trusted, PolicyDenial> {
         let Presented { leaf, certificate, chain, ref inline } = *presented;
-        let budget = SignatureBudget::default();
+        let budget = SignatureBudget::default().remembering(&self.trust.verified);
 
         let mut warnings = Vec::new();
         if let Some(revocation) = self.denylist.check(certificate, leaf) {
@@ -421,7 +421,9 @@ impl Policy {
         if let Some((listed, list)) = inline {
             match &anchor_der {
                 Some(anchor) => InlineList::within_path(listed, &links, anchor),
-                None => list.verify_signatures(&SignatureBudget::new(MAX_LIST_SIGNATURE_CHECKS)),
+                None => list.verify_signatures(
+                    &SignatureBudget::new(MAX_LIST_SIGNATURE_CHECKS).remembering(&self.trust.verified),
+                ),
             }
             .map_err(PolicyDenial::InlineList)?;
         }

@@ -43,11 +43,14 @@ pub(crate) fn weight(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8])
 ///
 /// It also remembers the signatures it has seen verify, so one check asked for twice (a
 /// forwarded list's links, then path building over the same certificates) costs once: a
-/// hit needs the same algorithm, key, signature and signed bytes.
+/// hit needs the same algorithm, key, signature and signed bytes. Given a
+/// [`VerifiedSignatures`] (a configuration kept across requests holds one), it also finds
+/// and adds to what earlier requests verified.
 #[derive(Debug)]
 pub struct SignatureBudget {
     remaining: AtomicUsize,
-    verified: Mutex<Vec<Verified>>,
+    verified: Mutex<Vec<[u8; 32]>>,
+    earlier: Option<VerifiedSignatures>,
 }
 
 /// Why [`SignatureBudget::check`] refused.
@@ -57,30 +60,82 @@ enum CheckFailed {
     Invalid,
 }
 
-/// A signature seen to verify: the algorithm's identifiers, the key, the signature and the
-/// SHA-256 of the signed bytes.
-#[derive(Debug, PartialEq, Eq)]
-struct Verified {
-    algorithm: (Vec<u8>, Vec<u8>),
-    key: Vec<u8>,
-    signature: Vec<u8>,
-    message: [u8; 32],
+/// What a verification depends on, as one SHA-256: the algorithm's identifiers, the key,
+/// the signature and the signed bytes, each with its length, so no two different checks
+/// share a key. A signature check is a pure function of these four, so a hit is the
+/// check's own answer.
+fn check_key(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8], message: &[u8], signature: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    digest.update(b"certgate signature check v1");
+    for part in [
+        algorithm.public_key_alg_id().as_ref(),
+        algorithm.signature_alg_id().as_ref(),
+        key,
+        signature,
+        message,
+    ] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
+    }
+    digest.finalize().into()
 }
 
-impl Verified {
-    fn new(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8], message: &[u8], signature: &[u8]) -> Self {
-        use sha2::Digest;
-        Verified {
-            algorithm: (
-                algorithm.public_key_alg_id().as_ref().to_vec(),
-                algorithm.signature_alg_id().as_ref().to_vec(),
-            ),
-            key: key.to_vec(),
-            signature: signature.to_vec(),
-            message: sha2::Sha256::digest(message).into(),
+/// Most signatures a [`VerifiedSignatures`] holds (32 bytes each). When it is full it starts
+/// over: whoever fills it (say, a client sending chains through its own intermediates) makes
+/// the next checks cost what they cost without it, and no more.
+pub const MAX_REMEMBERED_SIGNATURES: usize = 4096;
+
+/// Signatures that verified in earlier requests, shared by every request that uses one
+/// configuration (its [`TrustStore`](super::TrustStore)): a client whose chain was checked
+/// once is not checked again by signature while the configuration is kept (a WASI 0.3
+/// instance on Spin 4, a `Gate` in a long-running server). Only the signature arithmetic is
+/// skipped: path building, names, validity, key usage and revocation are judged on every
+/// request. A failed check is never remembered. Clones share the same memory; it compares
+/// equal to any other (it is a cache, not configuration).
+#[derive(Clone, Default)]
+pub struct VerifiedSignatures {
+    seen: std::sync::Arc<Mutex<std::collections::HashSet<[u8; 32]>>>,
+}
+
+impl VerifiedSignatures {
+    fn contains(&self, key: &[u8; 32]) -> bool {
+        self.seen.lock().is_ok_and(|seen| seen.contains(key))
+    }
+
+    fn insert(&self, key: [u8; 32]) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() >= MAX_REMEMBERED_SIGNATURES {
+                seen.clear();
+            }
+            seen.insert(key);
         }
     }
+
+    /// How many signatures are remembered.
+    pub fn len(&self) -> usize {
+        self.seen.lock().map_or(0, |seen| seen.len())
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
+
+impl std::fmt::Debug for VerifiedSignatures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VerifiedSignatures({})", self.len())
+    }
+}
+
+impl PartialEq for VerifiedSignatures {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for VerifiedSignatures {}
 
 impl Default for SignatureBudget {
     fn default() -> Self {
@@ -91,21 +146,30 @@ impl Default for SignatureBudget {
 impl SignatureBudget {
     /// A budget of `checks` units of signature work (one unit: one P-256 verification).
     pub fn new(checks: usize) -> Self {
-        SignatureBudget { remaining: AtomicUsize::new(checks), verified: Mutex::new(Vec::new()) }
+        SignatureBudget { remaining: AtomicUsize::new(checks), verified: Mutex::new(Vec::new()), earlier: None }
     }
 
-    fn seen(&self, entry: &Verified) -> bool {
-        self.verified.lock().is_ok_and(|v| v.contains(entry))
+    /// The same budget, also using (and adding to) what earlier requests verified.
+    pub fn remembering(mut self, earlier: &VerifiedSignatures) -> Self {
+        self.earlier = Some(earlier.clone());
+        self
     }
 
-    fn remember(&self, entry: Verified) {
+    fn seen(&self, key: &[u8; 32]) -> bool {
+        self.verified.lock().is_ok_and(|v| v.contains(key)) || self.earlier.as_ref().is_some_and(|e| e.contains(key))
+    }
+
+    fn remember(&self, key: [u8; 32]) {
+        if let Some(earlier) = &self.earlier {
+            earlier.insert(key);
+        }
         if let Ok(mut v) = self.verified.lock() {
-            v.push(entry);
+            v.push(key);
         }
     }
 
     /// Verify with `algorithm`, spending its [`weight`] unless this exact signature
-    /// verified before in this request.
+    /// verified before (in this request, or in an earlier one when remembering).
     fn check(
         &self,
         algorithm: &dyn SignatureVerificationAlgorithm,
@@ -113,7 +177,7 @@ impl SignatureBudget {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CheckFailed> {
-        let entry = Verified::new(algorithm, key, message, signature);
+        let entry = check_key(algorithm, key, message, signature);
         if self.seen(&entry) {
             return Ok(());
         }
@@ -372,5 +436,80 @@ mod tests {
         assert_eq!(budget.remaining(), 1);
         assert!(budget.verify(&spki, &alg, b"tbs!", &sig).is_err());
         assert_eq!(budget.remaining(), 0);
+    }
+
+    fn p256_signed(message: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        use ecdsa::signature::hazmat::PrehashSigner;
+        use sha2::Digest;
+        let key = p256::ecdsa::SigningKey::from_bytes(&[7u8; 32].into()).unwrap();
+        let mut spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        spki.extend_from_slice(key.verifying_key().to_encoded_point(false).as_bytes());
+        let alg = hex::decode("300a06082a8648ce3d040302").unwrap();
+        let sig: p256::ecdsa::Signature = key.sign_prehash(&sha2::Sha256::digest(message)).unwrap();
+        (spki, alg, sig.to_der().as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_later_request_finds_what_an_earlier_one_verified_and_only_that() {
+        let earlier = VerifiedSignatures::default();
+        let (spki, alg, sig) = p256_signed(b"tbs");
+        let first = SignatureBudget::new(1).remembering(&earlier);
+        assert_eq!(first.verify(&spki, &alg, b"tbs", &sig), Ok(()));
+        assert_eq!(first.remaining(), 0);
+        assert_eq!(earlier.len(), 1);
+        // A new request with an empty budget: the same check is answered without work.
+        let second = SignatureBudget::new(0).remembering(&earlier);
+        assert_eq!(second.verify(&spki, &alg, b"tbs", &sig), Ok(()));
+        // Anything else is checked afresh (and here refused: no budget left).
+        assert!(second.verify(&spki, &alg, b"tbs ", &sig).is_err(), "other signed bytes");
+        let mut other_sig = sig.clone();
+        let last = other_sig.len() - 1;
+        other_sig[last] ^= 1;
+        assert!(second.verify(&spki, &alg, b"tbs", &other_sig).is_err(), "another signature");
+        let sha384 = hex::decode("300a06082a8648ce3d040303").unwrap();
+        assert!(second.verify(&spki, &sha384, b"tbs", &sig).is_err(), "another algorithm");
+        let (other_spki, _, _) = p256_signed(b"x");
+        let mut other_spki = other_spki;
+        let last = other_spki.len() - 1;
+        other_spki[last] ^= 1;
+        assert!(second.verify(&other_spki, &alg, b"tbs", &sig).is_err(), "another key");
+        // A budget without the memory pays again; failures were not remembered.
+        let fresh = SignatureBudget::new(0);
+        assert!(fresh.verify(&spki, &alg, b"tbs", &sig).is_err());
+        assert_eq!(earlier.len(), 1);
+        let funded = SignatureBudget::new(4).remembering(&earlier);
+        assert!(funded.verify(&spki, &alg, b"tbs ", &sig).is_err());
+        assert_eq!(earlier.len(), 1, "a failed check is not remembered");
+        // Clones share the memory; it is not part of a configuration's equality.
+        assert_eq!(earlier.clone().len(), 1);
+        assert_eq!(earlier, VerifiedSignatures::default());
+    }
+
+    #[test]
+    fn the_lengths_keep_the_parts_of_a_check_apart() {
+        // The same bytes split differently between key, signature and message are other checks.
+        let alg = algorithms::ALL[0];
+        assert_ne!(check_key(alg, b"ab", b"c", b"d"), check_key(alg, b"a", b"bc", b"d"));
+        assert_ne!(check_key(alg, b"a", b"b", b"cd"), check_key(alg, b"a", b"bc", b"d"));
+        assert_ne!(check_key(algorithms::ALL[0], b"a", b"b", b"c"), check_key(algorithms::ALL[1], b"a", b"b", b"c"));
+        assert_eq!(check_key(alg, b"a", b"b", b"c"), check_key(alg, b"a", b"b", b"c"));
+    }
+
+    #[test]
+    fn the_memory_starts_over_when_full() {
+        let memory = VerifiedSignatures::default();
+        for i in 0..MAX_REMEMBERED_SIGNATURES as u32 {
+            let mut key = [0u8; 32];
+            key[..4].copy_from_slice(&i.to_be_bytes());
+            memory.insert(key);
+        }
+        assert_eq!(memory.len(), MAX_REMEMBERED_SIGNATURES);
+        assert!(memory.contains(&[0u8; 32]));
+        memory.insert([0xff; 32]);
+        assert_eq!(memory.len(), 1);
+        assert!(memory.contains(&[0xff; 32]) && !memory.contains(&[0u8; 32]));
+        assert!(!memory.is_empty());
+        assert!(VerifiedSignatures::default().is_empty());
+        assert_eq!(format!("{memory:?}"), "VerifiedSignatures(1)");
     }
 }

@@ -10,7 +10,7 @@ use pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, Uni
 use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter, KeyUsage};
 use x509_cert::der::{AnyRef, Decode, Encode, Tag, Tagged};
 
-pub use issuer::{SignatureBudget, SignedCertificate};
+pub use issuer::{SignatureBudget, SignedCertificate, VerifiedSignatures, MAX_REMEMBERED_SIGNATURES};
 
 /// A CA certificate from configuration (`trust_anchors`, `intermediates`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +167,8 @@ pub struct TrustStore {
     /// `intermediates`: CAs path building may use between the leaf and an anchor.
     pub intermediates: Vec<CaCertificate>,
     webpki_anchors: Vec<TrustAnchor<'static>>,
+    /// Signatures verified by earlier requests under this store (see [`VerifiedSignatures`]).
+    pub verified: VerifiedSignatures,
 }
 
 impl TrustStore {
@@ -179,7 +181,7 @@ impl TrustStore {
                 webpki::anchor_from_trusted_cert(&der).ok().map(|anchor| anchor.to_owned())
             })
             .collect();
-        TrustStore { anchors, intermediates, webpki_anchors }
+        TrustStore { anchors, intermediates, webpki_anchors, verified: VerifiedSignatures::default() }
     }
 
     /// Whether no anchor is configured (then no chain is validated).
