@@ -243,4 +243,33 @@ mod remembered_signature_tests {
         let again = Gate::from_source(&[("trust_anchors", root_pem.as_str()), ("platform", "rfc9440")]).unwrap();
         assert!(again.config().policy.trust.verified.is_empty());
     }
+
+    /// What a request may spend on signatures never depends on earlier ones: a chain that
+    /// needs more than the budget is refused on every request of a kept configuration, as
+    /// with a configuration read per request, even though its signatures were checked before.
+    #[test]
+    fn a_chain_over_the_budget_stays_refused_when_its_signatures_are_remembered() {
+        use certgate_testkit::KeyKind;
+        let root = Ca::with_key("memo p384 root", KeyKind::EcdsaP384);
+        let issuing = root.intermediate_with_key("memo p384 issuing", KeyKind::EcdsaP384);
+        let leaf = issuing.issue(&LeafOptions::named("client"));
+        // Roots of the same name tried first, each a failed P-384 check (4 units of 24).
+        let gate_with = |decoys: usize| {
+            let mut anchors: String =
+                (0..decoys).map(|_| Ca::with_key("memo p384 root", KeyKind::EcdsaP384).certificate.pem()).collect();
+            anchors.push_str(&root.certificate.pem());
+            Gate::from_source(&[("trust_anchors", anchors.as_str()), ("platform", "rfc9440")]).unwrap()
+        };
+        // Four decoys: 16 + 4 + 4 = 24 units, within the budget, on every request.
+        let within = gate_with(4);
+        for _ in 0..3 {
+            assert!(authenticate(&within, &leaf.der, &[&issuing.certificate.der]).is_ok());
+        }
+        // Five: 28 units. Refused the first time, and every time after.
+        let over = gate_with(5);
+        for _ in 0..3 {
+            assert_eq!(authenticate(&over, &leaf.der, &[&issuing.certificate.der]), Err(Reason::CertificateUntrusted));
+        }
+        assert!(!over.config().policy.trust.verified.is_empty(), "its good signatures were remembered");
+    }
 }

@@ -155,21 +155,20 @@ impl SignatureBudget {
         self
     }
 
-    fn seen(&self, key: &[u8; 32]) -> bool {
-        self.verified.lock().is_ok_and(|v| v.contains(key)) || self.earlier.as_ref().is_some_and(|e| e.contains(key))
+    fn seen_in_this_request(&self, key: &[u8; 32]) -> bool {
+        self.verified.lock().is_ok_and(|v| v.contains(key))
     }
 
     fn remember(&self, key: [u8; 32]) {
-        if let Some(earlier) = &self.earlier {
-            earlier.insert(key);
-        }
         if let Ok(mut v) = self.verified.lock() {
             v.push(key);
         }
     }
 
     /// Verify with `algorithm`, spending its [`weight`] unless this exact signature
-    /// verified before (in this request, or in an earlier one when remembering).
+    /// verified before in this request. A signature an earlier request verified is paid
+    /// for all the same, and only its arithmetic skipped: what a request may spend, and so
+    /// whether it is refused for spending too much, never depends on earlier requests.
     fn check(
         &self,
         algorithm: &dyn SignatureVerificationAlgorithm,
@@ -178,13 +177,19 @@ impl SignatureBudget {
         signature: &[u8],
     ) -> Result<(), CheckFailed> {
         let entry = check_key(algorithm, key, message, signature);
-        if self.seen(&entry) {
+        if self.seen_in_this_request(&entry) {
             return Ok(());
         }
         if !self.take(weight(algorithm, key)) {
             return Err(CheckFailed::Spent);
         }
-        algorithm.verify_signature(key, message, signature).map_err(|_| CheckFailed::Invalid)?;
+        let earlier = self.earlier.as_ref();
+        if !earlier.is_some_and(|e| e.contains(&entry)) {
+            algorithm.verify_signature(key, message, signature).map_err(|_| CheckFailed::Invalid)?;
+            if let Some(e) = earlier {
+                e.insert(entry);
+            }
+        }
         self.remember(entry);
         Ok(())
     }
@@ -439,9 +444,13 @@ mod tests {
     }
 
     fn p256_signed(message: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        p256_signed_by(7, message)
+    }
+
+    fn p256_signed_by(seed: u8, message: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
         use ecdsa::signature::hazmat::PrehashSigner;
         use sha2::Digest;
-        let key = p256::ecdsa::SigningKey::from_bytes(&[7u8; 32].into()).unwrap();
+        let key = p256::ecdsa::SigningKey::from_bytes(&[seed; 32].into()).unwrap();
         let mut spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
         spki.extend_from_slice(key.verifying_key().to_encoded_point(false).as_bytes());
         let alg = hex::decode("300a06082a8648ce3d040302").unwrap();
@@ -457,22 +466,26 @@ mod tests {
         assert_eq!(first.verify(&spki, &alg, b"tbs", &sig), Ok(()));
         assert_eq!(first.remaining(), 0);
         assert_eq!(earlier.len(), 1);
-        // A new request with an empty budget: the same check is answered without work.
-        let second = SignatureBudget::new(0).remembering(&earlier);
+        // A new request pays for the same check (so what it may spend never depends on
+        // earlier requests) but is answered without the arithmetic.
+        let broke = SignatureBudget::new(0).remembering(&earlier);
+        assert!(broke.verify(&spki, &alg, b"tbs", &sig).is_err(), "paid for even when remembered");
+        let second = SignatureBudget::new(1).remembering(&earlier);
         assert_eq!(second.verify(&spki, &alg, b"tbs", &sig), Ok(()));
-        // Anything else is checked afresh (and here refused: no budget left).
-        assert!(second.verify(&spki, &alg, b"tbs ", &sig).is_err(), "other signed bytes");
+        assert_eq!(second.remaining(), 0);
+        assert_eq!(second.verify(&spki, &alg, b"tbs", &sig), Ok(()), "free again within one request");
+        // Anything else is checked by its arithmetic (and refused: it does not verify).
+        let other = SignatureBudget::new(100).remembering(&earlier);
+        assert!(other.verify(&spki, &alg, b"tbs ", &sig).is_err(), "other signed bytes");
         let mut other_sig = sig.clone();
         let last = other_sig.len() - 1;
         other_sig[last] ^= 1;
-        assert!(second.verify(&spki, &alg, b"tbs", &other_sig).is_err(), "another signature");
+        assert!(other.verify(&spki, &alg, b"tbs", &other_sig).is_err(), "another signature");
         let sha384 = hex::decode("300a06082a8648ce3d040303").unwrap();
-        assert!(second.verify(&spki, &sha384, b"tbs", &sig).is_err(), "another algorithm");
-        let (other_spki, _, _) = p256_signed(b"x");
-        let mut other_spki = other_spki;
-        let last = other_spki.len() - 1;
-        other_spki[last] ^= 1;
-        assert!(second.verify(&other_spki, &alg, b"tbs", &sig).is_err(), "another key");
+        assert!(other.verify(&spki, &sha384, b"tbs", &sig).is_err(), "another algorithm");
+        let (other_spki, _, _) = p256_signed_by(8, b"x");
+        assert!(other.verify(&other_spki, &alg, b"tbs", &sig).is_err(), "another key");
+        assert_eq!(other.verify(&spki, &alg, b"tbs", &sig), Ok(()));
         // A budget without the memory pays again; failures were not remembered.
         let fresh = SignatureBudget::new(0);
         assert!(fresh.verify(&spki, &alg, b"tbs", &sig).is_err());
