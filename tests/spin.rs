@@ -6,14 +6,13 @@
 
 use certgate_tests as support;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use certgate_testkit::{encode, Ca, LeafOptions};
-use support::{free_port, Running};
+use support::{connect, exchange, free_port, Running};
 
 fn spin(test: &str) -> Option<PathBuf> {
     let found = std::env::var_os("CERTGATE_SPIN").map(PathBuf::from).or_else(|| support::find_program("spin"));
@@ -70,46 +69,6 @@ fn spin_up_component(spin: &Path, name: &str, manifest: &str, env: &[(&str, Stri
         std::thread::sleep(Duration::from_millis(100));
     }
     up
-}
-
-/// One HTTP/1.1 exchange on a kept-alive connection: status and body (read to its length).
-fn exchange(reader: &mut BufReader<TcpStream>, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: spin.test\r\n");
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    reader.get_mut().write_all(request.as_bytes()).expect("send");
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).expect("status line");
-    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut length = None;
-    let mut chunked = false;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("header line");
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').unwrap_or((line, ""));
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.trim().parse::<usize>().ok();
-        }
-        if name.eq_ignore_ascii_case("transfer-encoding") && value.to_ascii_lowercase().contains("chunked") {
-            chunked = true;
-        }
-    }
-    assert!(!chunked, "{path}: certgate announces its length, the response must not be chunked");
-    let mut body = vec![0; length.expect("content-length")];
-    reader.read_exact(&mut body).expect("body");
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn connect(port: u16) -> BufReader<TcpStream> {
-    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    BufReader::new(stream)
 }
 
 fn repository_manifest() -> String {

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use certgate_host::runtime::Collected;
 use certgate_host::{Runtime, RuntimeOptions};
 use certgate_testkit::{encode, Ca, Issued, LeafOptions};
-use certgate_tests::{assert_problem, get, targets};
+use certgate_tests::{assert_problem, connect, exchange, get, targets};
 use http_body_util::Full;
 
 fn alice() -> &'static Issued {
@@ -280,4 +280,106 @@ async fn spin_like_lookups_answer_as_the_plain_host() {
         assert_eq!((a.status, b.status), (status, status));
         assert_eq!(a.body, b.body);
     }
+}
+
+/// certgate-host serves certgate-p3.wasm as Spin 4.0.2 does: each instance serves up to 128
+/// requests (then a new one starts), an idle one is dropped after 1 s, and the kept Gate
+/// answers as a fresh one would in every instance; a broken configuration is refused on
+/// every request of a reused instance. (The optional Spin lane, tests/spin.rs, checks the
+/// same on the real Spin 4.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_host_reuses_p3_instances_as_spin_4_does() {
+    use certgate_host::runtime::Stderr;
+    use certgate_host::InstanceReuse;
+    let ca = Ca::new("Local P3 Root");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let bob = ca.issue(&LeafOptions::named("bob"));
+    let big = ca.issue(&LeafOptions::named("big").large());
+    let pins = format!("{};{}", alice.sha256_hex(), big.sha256_hex());
+    let serve = |runtime: certgate_host::Runtime, pins: String| async move {
+        let listener = certgate_host::server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let vars = std::collections::BTreeMap::from([("allowed_thumbprints".to_string(), pins)]);
+        let server = tokio::spawn(certgate_host::server::serve_with(
+            listener,
+            runtime,
+            std::sync::Arc::new(vars),
+            Stderr::Capture,
+        ));
+        (port, server)
+    };
+    let p3 = certgate_tests::p3_runtime();
+    assert!(p3.is_wasi_0_3() && !certgate_tests::runtime().is_wasi_0_3());
+
+    let runtime = p3.clone().with_instance_reuse(InstanceReuse::default());
+    let (port, server) = serve(runtime.clone(), pins.clone()).await;
+    let (alice_b64, bob_b64, big_b64) =
+        (encode::base64_der(&alice.der), encode::base64_der(&bob.der), encode::base64_der(&big.der));
+    let (sha_alice, sha_big) = (alice.sha256_hex(), big.sha256_hex());
+    tokio::task::spawn_blocking(move || {
+        let mut conn = connect(port);
+        for i in 0..150 {
+            let (status, body) = exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &alice_b64)]);
+            assert_eq!(status, 200, "request {i}: {body}");
+            assert!(body.contains(&sha_alice), "{body}");
+            let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &bob_b64)]);
+            assert_eq!(status, 403, "request {i}: {body}");
+            assert!(body.contains("certificate_not_allowed"), "{body}");
+        }
+        let (status, body) = exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &big_b64)]);
+        assert_eq!(status, 200);
+        assert!(body.len() > 4096 && body.contains(&sha_big), "{} bytes", body.len());
+    })
+    .await
+    .unwrap();
+    // 301 requests at most 128 an instance: at least 3 instances, and far fewer than one
+    // per request (a task that arrives while an instance is busy may start another).
+    let created = runtime.instances_created();
+    eprintln!("301 requests on one connection: {created} instances");
+    assert!((3..=12).contains(&created), "{created} instances for 301 requests");
+    // Idle for longer than 1 s: the instance is gone, and the next request starts one.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = runtime.instances_created();
+    let alice_b64 = encode::base64_der(&alice.der);
+    tokio::task::spawn_blocking(move || {
+        let (status, _) = exchange(&mut connect(port), "/api/whoami", &[("X-ARR-ClientCert", &alice_b64)]);
+        assert_eq!(status, 200);
+    })
+    .await
+    .unwrap();
+    assert_eq!(runtime.instances_created(), before + 1, "a new instance after 1 s idle");
+    server.abort();
+
+    // One request an instance (the limit set to 1): one instance each.
+    let single = p3.clone().with_instance_reuse(InstanceReuse { max_requests: 1, ..InstanceReuse::default() });
+    let (port, server) = serve(single.clone(), pins.clone()).await;
+    let alice_b64 = encode::base64_der(&alice.der);
+    tokio::task::spawn_blocking(move || {
+        let mut conn = connect(port);
+        for _ in 0..10 {
+            assert_eq!(exchange(&mut conn, "/api/whoami", &[("X-ARR-ClientCert", &alice_b64)]).0, 200);
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(single.instances_created(), 10);
+    server.abort();
+
+    // A broken configuration is never kept: refused on every request, /healthz unready.
+    let broken = p3.clone().with_instance_reuse(InstanceReuse::default());
+    let (port, server) = serve(broken.clone(), "not-a-pin".into()).await;
+    let alice_b64 = encode::base64_der(&alice.der);
+    tokio::task::spawn_blocking(move || {
+        let mut conn = connect(port);
+        for i in 0..20 {
+            let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &alice_b64)]);
+            assert_eq!(status, 500, "request {i}: {body}");
+            assert!(body.contains("configuration_error"), "{body}");
+        }
+        assert_eq!(exchange(&mut conn, "/healthz", &[]).0, 503);
+    })
+    .await
+    .unwrap();
+    assert!(broken.instances_created() < 21, "the instance was reused");
+    server.abort();
 }

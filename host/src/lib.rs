@@ -10,5 +10,5 @@ pub mod runtime;
 pub mod server;
 pub mod variables;
 
-pub use runtime::{Runtime, RuntimeOptions};
+pub use runtime::{InstanceReuse, Runtime, RuntimeOptions};
 pub use variables::Variables;

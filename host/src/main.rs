@@ -33,9 +33,15 @@ struct Args {
     /// work too, as with Spin
     #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = name_value)]
     variables: Vec<(String, String)>,
-    /// Serve this .wasm instead of building certgate.wasm
+    /// Serve this .wasm instead of building certgate.wasm (a WASI 0.3 component is served
+    /// on reused instances, as Spin 4 serves it)
     #[arg(long, value_name = "PATH")]
     component: Option<PathBuf>,
+    /// Build and serve certgate-p3.wasm (WASI 0.3, for Spin 4) instead of certgate.wasm:
+    /// instances reused as Spin 4.0.2 reuses them (128 requests each, 16 at once, dropped
+    /// after 1 s idle)
+    #[arg(long, conflicts_with = "component")]
+    p3: bool,
     /// Do not create a development certificate when no trust source is set (the service
     /// then reports configuration_error, as the component does)
     #[arg(long = "no-dev-certificate", action = ArgAction::SetFalse)]
@@ -140,6 +146,7 @@ async fn run() -> Result<()> {
 
     let component = match &args.component {
         Some(p) => p.clone(),
+        None if args.p3 => build::build_wasm("certgate-p3", "certgate_p3.wasm")?,
         None => build::build_component()?,
     };
     let listener = server::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
@@ -155,7 +162,18 @@ async fn run() -> Result<()> {
         runtime = runtime.with_spin_lookups(Arc::new(variables.provider_lookups()));
     }
     let how = if cached { "loaded from cache" } else { "compiled" };
-    println!("Serving http://{addr} (component {how} in {} ms)", started.elapsed().as_millis());
+    let reuse = if runtime.is_wasi_0_3() {
+        let r = certgate_host::InstanceReuse::default();
+        format!(
+            "WASI 0.3: up to {} requests an instance, {} at once, dropped after {} ms idle",
+            r.max_requests,
+            r.max_concurrent,
+            r.idle.as_millis()
+        )
+    } else {
+        "WASI 0.2: a fresh instance per request".to_string()
+    };
+    println!("Serving http://{addr} (component {how} in {} ms; {reuse})", started.elapsed().as_millis());
     println!("Available Routes:");
     println!("  certgate: http://{addr} (wildcard)");
     if let Some(hint) = curl_hint {
@@ -212,7 +230,14 @@ mod tests {
         assert_eq!(args.manifest, PathBuf::from("b/spin.toml"));
         assert_eq!(args.variables, [("a".to_string(), "b=c".to_string()), ("d".to_string(), String::new())]);
         assert_eq!(args.component, Some(PathBuf::from("c.wasm")));
-        assert!(!args.dev_certificate);
+        assert!(!args.dev_certificate && !args.p3);
+    }
+
+    #[test]
+    fn p3_serves_the_wasi_0_3_artifact_and_excludes_a_component() {
+        assert!(parse(&["--p3"]).unwrap().p3);
+        assert!(!parse(&[]).unwrap().p3);
+        assert!(parse(&["--p3", "--component", "c.wasm"]).is_err());
     }
 
     #[test]

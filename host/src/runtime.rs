@@ -1,21 +1,27 @@
-//! Compiling `certgate.wasm` once and running one fresh instance per request, with the
-//! draft `wasi:config/store` bound to a per-request map of configuration values.
+//! Compiling a component once and running it the way Spin 4.0.2 does, on the wasmtime
+//! Spin 4.0.2 embeds (44): a WASI 0.2 component (`certgate.wasm`) in a fresh instance per
+//! request, a WASI 0.3 one (`certgate-p3.wasm`, `wasi:http/handler@0.3.0-rc-2026-03-15`) in
+//! instances reused under Spin's limits ([`InstanceReuse`]). The draft `wasi:config/store`
+//! is bound to a map of configuration values.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::handler::{HandlerState, Proxy, ProxyHandler, StoreBundle};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::{p2, p3, WasiHttpCtx};
 
 /// Host side of `wasi:config/store@0.2.0-draft-2024-09-27`, the version Spin 3 and 4
 /// provide (the `wasmtime-wasi-config` crate implements a later, incompatible one).
@@ -90,9 +96,15 @@ impl WasiView for HostState {
     }
 }
 
-impl WasiHttpView for HostState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+impl p2::WasiHttpView for HostState {
+    fn http(&mut self) -> p2::WasiHttpCtxView<'_> {
+        p2::WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+impl p3::WasiHttpView for HostState {
+    fn http(&mut self) -> p3::WasiHttpCtxView<'_> {
+        p3::WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -121,24 +133,34 @@ impl spin_vars::Host for HostState {
 /// certgate makes no outgoing requests; any attempt is refused.
 struct DenyOutbound;
 
-impl WasiHttpHooks for DenyOutbound {
+impl p2::WasiHttpHooks for DenyOutbound {
     fn send_request(
         &mut self,
-        _request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+        _request: hyper::Request<p2::body::HyperOutgoingBody>,
+        _config: p2::types::OutgoingRequestConfig,
+    ) -> p2::HttpResult<p2::types::HostFutureIncomingResponse> {
+        Err(p2::bindings::http::types::ErrorCode::HttpRequestDenied.into())
+    }
+}
+
+type P3Body = UnsyncBoxBody<Bytes, p3::bindings::http::types::ErrorCode>;
+type P3Io = Box<dyn std::future::Future<Output = Result<(), p3::bindings::http::types::ErrorCode>> + Send>;
+
+impl p3::WasiHttpHooks for DenyOutbound {
+    fn send_request(
+        &mut self,
+        _request: http::Request<P3Body>,
+        _options: Option<p3::RequestOptions>,
+        _fut: P3Io,
     ) -> Box<
         dyn std::future::Future<
                 Output = Result<
-                    (
-                        http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                    ),
-                    wasmtime_wasi_http::Error,
+                    (http::Response<P3Body>, P3Io),
+                    wasmtime_wasi::TrappableError<p3::bindings::http::types::ErrorCode>,
                 >,
             > + Send,
     > {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+        Box::new(async { Err(p3::bindings::http::types::ErrorCode::HttpRequestDenied.into()) })
     }
 }
 
@@ -149,13 +171,179 @@ pub enum Stderr {
     Capture,
 }
 
+/// How long a WASI 0.3 instance lives: Spin 4.0.2's defaults (`crates/trigger-http`, the
+/// `--max-instance-reuse-count`, `--max-instance-concurrent-reuse-count` and
+/// `--idle-instance-timeout` flags of `spin up`), applied by wasmtime-wasi-http's
+/// `ProxyHandler` as in Spin. A WASI 0.2 component always gets a fresh instance per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceReuse {
+    /// Most requests one instance serves.
+    pub max_requests: usize,
+    /// Most requests one instance serves at once.
+    pub max_concurrent: usize,
+    /// An instance with nothing to do is dropped after this long.
+    pub idle: Duration,
+}
+
+impl Default for InstanceReuse {
+    fn default() -> Self {
+        InstanceReuse { max_requests: 128, max_concurrent: 16, idle: Duration::from_secs(1) }
+    }
+}
+
+/// The body of a response from either kind of component.
+pub type ResponseBody = UnsyncBoxBody<Bytes, anyhow::Error>;
+
+/// Resolves when the guest's work for a request is done (an error if it trapped).
+pub type Finished = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
+/// The guest's stderr for one request, when captured.
+pub struct CapturedStderr {
+    pipe: MemoryOutputPipe,
+    /// Where this request's writes begin (a reused instance's stderr holds earlier ones).
+    from: usize,
+}
+
+impl CapturedStderr {
+    /// What the guest wrote from the start of the request until now.
+    pub fn text(&self) -> String {
+        let bytes = self.pipe.contents();
+        String::from_utf8_lossy(bytes.get(self.from..).unwrap_or_default()).into_owned()
+    }
+}
+
+/// Which `wasi:http` export the component has.
+#[derive(Clone)]
+enum Export {
+    /// `wasi:http/incoming-handler@0.2`: a fresh instance per request.
+    P2(ProxyPre<HostState>),
+    /// `wasi:http/handler@0.3.0-rc-2026-03-15`: reused instances.
+    P3(ServicePre<HostState>),
+}
+
 /// A compiled component, ready to instantiate per request.
 #[derive(Clone)]
 pub struct Runtime {
-    pre: ProxyPre<HostState>,
+    export: Export,
     component: Component,
     env: Arc<Vec<(String, String)>>,
     lookups: Option<ProviderLookups>,
+    reuse: InstanceReuse,
+    /// WASI 0.3: the instances serving each configuration (most recent last).
+    p3: Arc<Mutex<Vec<P3Instances>>>,
+}
+
+/// What serves one configuration of a WASI 0.3 component: Spin's reuse policy over one
+/// pre-instantiated component.
+#[derive(Clone)]
+struct P3Instances {
+    config: ConfigValues,
+    stderr: Stderr,
+    /// Shared by every instance of this entry when captured.
+    pipe: Option<MemoryOutputPipe>,
+    handler: ProxyHandler<P3State>,
+}
+
+/// How many configurations keep their WASI 0.3 instances at once (tests send many).
+const P3_CONFIGURATIONS: usize = 8;
+
+/// A captured stderr starts a new set of instances when it holds this much.
+const P3_CAPTURE_LIMIT: usize = 4 << 20;
+
+struct P3State {
+    engine: Engine,
+    env: Arc<Vec<(String, String)>>,
+    config: ConfigValues,
+    lookups: Option<ProviderLookups>,
+    pipe: Option<MemoryOutputPipe>,
+    reuse: InstanceReuse,
+    instances: std::sync::atomic::AtomicU64,
+}
+
+impl HandlerState for P3State {
+    type StoreData = HostState;
+
+    fn new_store(&self, _req_id: Option<u64>) -> wasmtime::Result<StoreBundle<HostState>> {
+        self.instances.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let state = HostState::new(&self.env, self.pipe.clone(), self.config.clone(), self.lookups.clone());
+        Ok(StoreBundle { store: Store::new(&self.engine, state), write_profile: Box::new(|_| ()) })
+    }
+
+    fn request_timeout(&self) -> Duration {
+        Duration::MAX
+    }
+
+    fn idle_instance_timeout(&self) -> Duration {
+        self.reuse.idle
+    }
+
+    fn max_instance_reuse_count(&self) -> usize {
+        self.reuse.max_requests
+    }
+
+    fn max_instance_concurrent_reuse_count(&self) -> usize {
+        self.reuse.max_concurrent
+    }
+
+    fn handle_worker_error(&self, error: wasmtime::Error) {
+        eprintln!("certgate-host: a WASI 0.3 instance failed: {error:?}");
+    }
+}
+
+impl HostState {
+    fn new(
+        env: &[(String, String)],
+        pipe: Option<MemoryOutputPipe>,
+        config: ConfigValues,
+        lookups: Option<ProviderLookups>,
+    ) -> Self {
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(env);
+        match pipe {
+            Some(pipe) => {
+                wasi.stderr(pipe);
+            }
+            None => {
+                wasi.inherit_stderr();
+            }
+        }
+        HostState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: DenyOutbound,
+            config,
+            lookups,
+        }
+    }
+}
+
+/// A response body that says when it is dropped (hyper has sent it, or given up): a WASI
+/// 0.3 guest writes its body while its instance's event loop runs, so the request's task
+/// stays in that loop until then, as in Spin.
+struct NotifyOnDrop {
+    body: P3Body,
+    _done: tokio::sync::oneshot::Sender<()>,
+}
+
+impl hyper::body::Body for NotifyOnDrop {
+    type Data = Bytes;
+    type Error = p3::bindings::http::types::ErrorCode;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// A fully collected response (tests, benchmarks).
@@ -248,6 +436,8 @@ impl Runtime {
 
     fn new_engine(options: &RuntimeOptions) -> Result<Engine> {
         let mut config = wasmtime::Config::new();
+        // As Spin 4 (`crates/core`): the component model's async ABI, which WASI 0.3 needs.
+        config.wasm_component_model_async(true);
         if options.pooling {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_component_instances(options.max_instances)
@@ -272,13 +462,28 @@ impl Runtime {
     fn link(engine: &Engine, component: Component) -> Result<Self> {
         let mut linker: Linker<HostState> = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        p2::add_only_http_to_linker_async(&mut linker)?;
+        wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        p3::add_to_linker(&mut linker)?;
         config_store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         spin_vars::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-        let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
-            .map_err(anyhow::Error::from)
-            .context("the component does not export wasi:http/incoming-handler")?;
-        Ok(Runtime { pre, component, env: Arc::new(Vec::new()), lookups: None })
+        let pre = linker.instantiate_pre(&component)?;
+        // As Spin's trigger: a WASI 0.3 export if there is one, else WASI 0.2.
+        let export = match ServicePre::new(pre.clone()) {
+            Ok(p3) => Export::P3(p3),
+            Err(_) => Export::P2(ProxyPre::new(pre).map_err(anyhow::Error::from).context(
+                "the component exports neither wasi:http/incoming-handler@0.2 nor \
+                 wasi:http/handler@0.3.0-rc-2026-03-15",
+            )?),
+        };
+        Ok(Runtime {
+            export,
+            component,
+            env: Arc::new(Vec::new()),
+            lookups: None,
+            reuse: InstanceReuse::default(),
+            p3: Arc::new(Mutex::new(Vec::new())),
+        })
     }
 
     /// Give every instance these environment variables (as `wasmtime serve --env` does).
@@ -295,8 +500,27 @@ impl Runtime {
         self
     }
 
+    /// Reuse WASI 0.3 instances under these limits instead of Spin 4.0.2's defaults. The
+    /// result starts with no instances of its own (and counts only its own).
+    pub fn with_instance_reuse(mut self, reuse: InstanceReuse) -> Self {
+        self.reuse = reuse;
+        self.p3 = Arc::new(Mutex::new(Vec::new()));
+        self
+    }
+
+    /// Whether the component is a WASI 0.3 one (served on reused instances).
+    pub fn is_wasi_0_3(&self) -> bool {
+        matches!(self.export, Export::P3(_))
+    }
+
+    /// How many WASI 0.3 instances have been created so far (0 for a WASI 0.2 component).
+    pub fn instances_created(&self) -> u64 {
+        let sets = self.p3.lock().map(|sets| sets.clone()).unwrap_or_default();
+        sets.iter().map(|set| set.handler.state().instances.load(std::sync::atomic::Ordering::Relaxed)).sum()
+    }
+
     pub fn engine(&self) -> &Engine {
-        self.pre.engine()
+        self.component.engine()
     }
 
     /// The component's import names (e.g. `wasi:config/store@0.2.0-draft-2024-09-27`).
@@ -311,57 +535,60 @@ impl Runtime {
         ty.exports(self.engine()).map(|(name, _)| name.to_string()).collect()
     }
 
-    /// Run one request in a fresh instance. Returns the response as soon as the guest
-    /// sets it, plus a pipe holding the guest's stderr when captured, and the task
-    /// that finishes the guest's work.
+    /// Run one request: in a fresh instance (WASI 0.2), or on an instance of the
+    /// configuration's reused ones (WASI 0.3). Returns the response as soon as the guest
+    /// sets it, the guest's stderr for it when captured, and what resolves when the guest's
+    /// work for it is done.
     pub async fn handle<B>(
         &self,
         request: hyper::Request<B>,
         config: ConfigValues,
         stderr: Stderr,
-    ) -> Result<(hyper::Response<HyperOutgoingBody>, Option<MemoryOutputPipe>, tokio::task::JoinHandle<Result<()>>)>
+    ) -> Result<(hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished)>
     where
-        B: hyper::body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
     {
-        let mut wasi = WasiCtx::builder();
-        wasi.envs(&self.env);
-        let pipe = match stderr {
-            Stderr::Inherit => {
-                wasi.inherit_stderr();
-                None
-            }
-            Stderr::Capture => {
-                let pipe = MemoryOutputPipe::new(1 << 20);
-                wasi.stderr(pipe.clone());
-                Some(pipe)
-            }
-        };
-        let state = HostState {
-            wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: DenyOutbound,
-            config,
-            lookups: self.lookups.clone(),
-        };
-        let mut store = Store::new(self.pre.engine(), state);
+        match &self.export {
+            Export::P2(pre) => self.handle_p2(pre, request, config, stderr).await,
+            Export::P3(_) => self.handle_p3(request, config, stderr).await,
+        }
+    }
+
+    async fn handle_p2<B>(
+        &self,
+        pre: &ProxyPre<HostState>,
+        request: hyper::Request<B>,
+        config: ConfigValues,
+        stderr: Stderr,
+    ) -> Result<(hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished)>
+    where
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
+    {
+        use p2::WasiHttpView as _;
+        let pipe = (stderr == Stderr::Capture).then(|| MemoryOutputPipe::new(1 << 20));
+        let state = HostState::new(&self.env, pipe.clone(), config, self.lookups.clone());
+        let mut store = Store::new(pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
+        let request = request.map(|body| body.map_err(p2::hyper_request_error));
         let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
-        let pre = self.pre.clone();
+        let pre = pre.clone();
         let task = tokio::task::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await?;
-            Ok(())
+            Ok::<_, anyhow::Error>(())
         });
+        let captured = pipe.map(|pipe| CapturedStderr { pipe, from: 0 });
         match receiver.await {
-            Ok(Ok(response)) => Ok((response, pipe, task)),
+            Ok(Ok(response)) => {
+                let finished: Finished = Box::pin(async move { task.await.map_err(|e| anyhow!("guest task: {e}"))? });
+                Ok((response.map(|b| b.map_err(|e| anyhow!("{e:?}")).boxed_unsync()), captured, finished))
+            }
             Ok(Err(e)) => Err(anyhow!("the guest returned an error code: {e:?}")),
             Err(_) => {
                 let detail = match task.await {
                     Ok(Ok(())) => anyhow!("the guest never set a response"),
-                    Ok(Err(e)) => anyhow::Error::from(e).context("the guest trapped before setting a response"),
+                    Ok(Err(e)) => e.context("the guest trapped before setting a response"),
                     Err(e) => anyhow!("the guest task failed: {e}"),
                 };
                 Err(detail)
@@ -369,15 +596,132 @@ impl Runtime {
         }
     }
 
+    /// The reused instances for `config` (a new set when none serves it yet).
+    fn p3_instances(&self, config: &ConfigValues, stderr: Stderr) -> Result<P3Instances> {
+        let Export::P3(pre) = &self.export else { return Err(anyhow!("not a WASI 0.3 component")) };
+        let mut sets = self.p3.lock().map_err(|_| anyhow!("instance sets poisoned"))?;
+        let full = |set: &P3Instances| set.pipe.as_ref().is_some_and(|p| p.contents().len() > P3_CAPTURE_LIMIT);
+        sets.retain(|set| !full(set));
+        if let Some(i) = sets
+            .iter()
+            .position(|set| set.stderr == stderr && (Arc::ptr_eq(&set.config, config) || set.config == *config))
+        {
+            let set = sets.remove(i);
+            sets.push(set.clone());
+            return Ok(set);
+        }
+        let pipe = (stderr == Stderr::Capture).then(|| MemoryOutputPipe::new(2 * P3_CAPTURE_LIMIT));
+        let state = P3State {
+            engine: self.engine().clone(),
+            env: self.env.clone(),
+            config: config.clone(),
+            lookups: self.lookups.clone(),
+            pipe: pipe.clone(),
+            reuse: self.reuse,
+            instances: std::sync::atomic::AtomicU64::new(0),
+        };
+        let handler = ProxyHandler::new(state, wasmtime_wasi_http::handler::ProxyPre::P3(pre.clone()));
+        let set = P3Instances { config: config.clone(), stderr, pipe, handler };
+        if sets.len() >= P3_CONFIGURATIONS {
+            sets.remove(0);
+        }
+        sets.push(set.clone());
+        Ok(set)
+    }
+
+    async fn handle_p3<B>(
+        &self,
+        request: hyper::Request<B>,
+        config: ConfigValues,
+        stderr: Stderr,
+    ) -> Result<(hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished)>
+    where
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
+    {
+        let set = self.p3_instances(&config, stderr)?;
+        let captured = set.pipe.clone().map(|pipe| {
+            let from = pipe.contents().len();
+            CapturedStderr { pipe, from }
+        });
+        let request = with_scheme_and_authority(request)
+            .map(|body| body.map_err(p3::bindings::http::types::ErrorCode::from_hyper_request_error));
+        let (response_tx, response_rx) = tokio::sync::oneshot::channel::<Result<hyper::Response<ResponseBody>>>();
+        let (finished_tx, finished_rx) = tokio::sync::oneshot::channel::<()>();
+        set.handler.spawn(
+            None,
+            Box::new(move |accessor, proxy| {
+                Box::pin(async move {
+                    let Proxy::P3(service) = proxy else {
+                        let _ = response_tx.send(Err(anyhow!("not a WASI 0.3 instance")));
+                        return;
+                    };
+                    let (request, io) = p3::Request::from_http(request);
+                    let response = match service.handle(accessor, request).await {
+                        Ok(Ok(response)) => accessor
+                            .with(|mut access| response.into_http(&mut access, io))
+                            .map_err(|e| anyhow!("{e:?}").context("the guest's response is not valid")),
+                        Ok(Err(code)) => Err(anyhow!("the guest returned an error code: {code:?}")),
+                        Err(trap) => Err(anyhow!("{trap:?}").context("the guest trapped before setting a response")),
+                    };
+                    match response {
+                        Ok(response) => {
+                            let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+                            let response = response.map(|body| {
+                                NotifyOnDrop { body, _done: done_tx }.map_err(|e| anyhow!("{e:?}")).boxed_unsync()
+                            });
+                            if response_tx.send(Ok(response)).is_ok() {
+                                let _ = done_rx.await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = response_tx.send(Err(e));
+                        }
+                    }
+                    let _ = finished_tx.send(());
+                })
+            }),
+        );
+        let response =
+            response_rx.await.map_err(|_| anyhow!("the instance stopped before the guest set a response"))??;
+        let finished: Finished = Box::pin(async move {
+            finished_rx.await.map_err(|_| anyhow!("the instance stopped before the guest finished the request"))
+        });
+        Ok((response, captured, finished))
+    }
+
     /// Run one request and collect everything (body, the guest's stderr). A trap after
     /// the response was set is an error too.
     pub async fn call(&self, request: hyper::Request<Full<Bytes>>, config: ConfigValues) -> Result<Collected> {
         let request = request.map(|b| b.map_err(|never: std::convert::Infallible| -> hyper::Error { match never {} }));
-        let (response, pipe, task) = self.handle(request, config, Stderr::Capture).await?;
+        let (response, captured, finished) = self.handle(request, config, Stderr::Capture).await?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| anyhow!("reading the response body: {e:?}"))?.to_bytes();
-        task.await.map_err(|e| anyhow!("guest task: {e}"))??;
-        let stderr = pipe.map(|p| String::from_utf8_lossy(&p.contents()).into_owned()).unwrap_or_default();
+        finished.await?;
+        let stderr = captured.map(|c| c.text()).unwrap_or_default();
         Ok(Collected { status: parts.status.as_u16(), headers: parts.headers, body, stderr })
     }
+}
+
+/// A request as Spin hands it to a WASI 0.3 guest: the URI with a scheme and authority
+/// (the `Host` header's, else `localhost`), which hyper's server leaves out.
+fn with_scheme_and_authority<B>(request: hyper::Request<B>) -> hyper::Request<B> {
+    let (mut parts, body) = request.into_parts();
+    if parts.uri.scheme().is_none() {
+        let authority = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.parse::<http::uri::Authority>().ok())
+            .unwrap_or_else(|| http::uri::Authority::from_static("localhost"));
+        let mut uri = http::uri::Parts::from(parts.uri.clone());
+        uri.scheme = Some(http::uri::Scheme::HTTP);
+        uri.authority = Some(authority);
+        if uri.path_and_query.is_none() {
+            uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        }
+        if let Ok(full) = http::Uri::from_parts(uri) {
+            parts.uri = full;
+        }
+    }
+    hyper::Request::from_parts(parts, body)
 }

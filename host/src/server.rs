@@ -9,9 +9,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::runtime::{ConfigValues, Runtime, Stderr};
+use crate::runtime::{ConfigValues, ResponseBody, Runtime, Stderr};
 
 /// Serve until the listener fails or the task is dropped; the guest's log lines go to
 /// this process's stderr.
@@ -47,7 +46,7 @@ async fn respond(
     req: hyper::Request<hyper::body::Incoming>,
     config: ConfigValues,
     stderr: Stderr,
-) -> hyper::Response<HyperOutgoingBody> {
+) -> hyper::Response<ResponseBody> {
     match runtime.handle(req, config, stderr).await {
         Ok((response, _, _task)) => response,
         Err(e) => {

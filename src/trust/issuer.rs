@@ -68,13 +68,8 @@ fn check_key(algorithm: &dyn SignatureVerificationAlgorithm, key: &[u8], message
     use sha2::Digest;
     let mut digest = sha2::Sha256::new();
     digest.update(b"certgate signature check v1");
-    for part in [
-        algorithm.public_key_alg_id().as_ref(),
-        algorithm.signature_alg_id().as_ref(),
-        key,
-        signature,
-        message,
-    ] {
+    for part in [algorithm.public_key_alg_id().as_ref(), algorithm.signature_alg_id().as_ref(), key, signature, message]
+    {
         digest.update((part.len() as u64).to_be_bytes());
         digest.update(part);
     }

@@ -3,17 +3,21 @@
 //! A [`Target`] answers one [`Request`]: [`Native`] calls the library
 //! (`certgate::service::handle`), [`Wasm`] runs the built `certgate.wasm` (made by this
 //! crate's build.rs) in wasmtime through certgate-host, a fresh instance per request, as
-//! Spin does. Tests that must hold on both loop over [`targets()`]; [`Req`] builds a request
+//! Spin does, and [`WasmP3`] runs `certgate-p3.wasm` (WASI 0.3) on instances reused as Spin
+//! 4 reuses them. Tests that must hold on all three loop over [`targets()`] (or are
+//! written once for each with `on_every_target!`); [`Req`] builds a request
 //! and sends it to one target ([`Req::on`]) or to the component ([`Req::send`]).
 //! [`tool`] finds an external program (a terminator, curl, check-jsonschema, wac) or
 //! reports why the test is skipped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use certgate_host::{Runtime, RuntimeOptions};
@@ -43,6 +47,46 @@ impl Drop for Running {
     }
 }
 
+/// One HTTP/1.1 exchange on a kept-alive connection: status and body (read to its length).
+pub fn exchange(reader: &mut BufReader<TcpStream>, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: spin.test\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    reader.get_mut().write_all(request.as_bytes()).expect("send");
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).expect("status line");
+    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.trim().parse::<usize>().ok();
+        }
+        if name.eq_ignore_ascii_case("transfer-encoding") && value.to_ascii_lowercase().contains("chunked") {
+            chunked = true;
+        }
+    }
+    assert!(!chunked, "{path}: certgate announces its length, the response must not be chunked");
+    let mut body = vec![0; length.expect("content-length")];
+    reader.read_exact(&mut body).expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+pub fn connect(port: u16) -> BufReader<TcpStream> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    BufReader::new(stream)
+}
+
 /// The workspace root (where `spin.toml` lives).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
@@ -56,6 +100,22 @@ pub fn component_path() -> PathBuf {
 /// The config-env adapter build.rs built (composed with certgate.wasm into the standalone variant).
 pub fn config_env_adapter_path() -> PathBuf {
     PathBuf::from(env!("CERTGATE_CONFIG_ENV_WASM"))
+}
+
+/// The `certgate-p3.wasm` (WASI 0.3, for Spin 4) build.rs built for this test run.
+pub fn p3_component_path() -> PathBuf {
+    PathBuf::from(env!("CERTGATE_P3_WASM"))
+}
+
+/// `certgate-p3.wasm`, compiled once per test binary; certgate-host serves it on instances
+/// reused as Spin 4.0.2 reuses them (128 requests, 16 at once, 1 s idle), one set of
+/// instances per configuration.
+pub fn p3_runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        Runtime::new(&p3_component_path(), &RuntimeOptions { pooling: true, max_instances: 128 })
+            .expect("compile certgate-p3.wasm")
+    })
 }
 
 /// `certgate.wasm`, compiled once per test binary.
@@ -126,9 +186,12 @@ pub struct Native;
 /// The built `certgate.wasm` in wasmtime, one fresh instance per request.
 pub struct Wasm;
 
+/// The built `certgate-p3.wasm` in wasmtime, on reused instances (see [`p3_runtime`]).
+pub struct WasmP3;
+
 /// Every target, native first.
-pub fn targets() -> [&'static dyn Target; 2] {
-    [&Native, &Wasm]
+pub fn targets() -> [&'static dyn Target; 3] {
+    [&Native, &Wasm, &WasmP3]
 }
 
 /// The current Unix time, as the component reads it.
@@ -161,30 +224,39 @@ impl Target for Wasm {
     }
 
     fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a> {
-        Box::pin(async move {
-            let mut builder = hyper::Request::builder()
-                .method(request.method.as_str())
-                .uri(format!("http://certgate.test{}", request.path));
-            for (name, value) in &request.headers {
-                let value = hyper::header::HeaderValue::from_bytes(value).expect("header value");
-                builder = builder.header(name.as_str(), value);
-            }
-            let http = builder.body(Full::new(Bytes::new())).expect("request");
-            let collected = runtime()
-                .call(http, Arc::new(request.vars.clone()))
-                .await
-                .expect("the component answered without trapping");
-            Response {
-                status: collected.status,
-                headers: collected
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                    .collect(),
-                body: collected.body.to_vec(),
-                stderr: collected.stderr,
-            }
-        })
+        Box::pin(call_component(runtime(), request))
+    }
+}
+
+impl Target for WasmP3 {
+    fn name(&self) -> &'static str {
+        "wasm-p3"
+    }
+
+    fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a> {
+        Box::pin(call_component(p3_runtime(), request))
+    }
+}
+
+async fn call_component(runtime: &Runtime, request: &Request) -> Response {
+    let mut builder =
+        hyper::Request::builder().method(request.method.as_str()).uri(format!("http://certgate.test{}", request.path));
+    for (name, value) in &request.headers {
+        let value = hyper::header::HeaderValue::from_bytes(value).expect("header value");
+        builder = builder.header(name.as_str(), value);
+    }
+    let http = builder.body(Full::new(Bytes::new())).expect("request");
+    let collected =
+        runtime.call(http, Arc::new(request.vars.clone())).await.expect("the component answered without trapping");
+    Response {
+        status: collected.status,
+        headers: collected
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body: collected.body.to_vec(),
+        stderr: collected.stderr,
     }
 }
 
@@ -224,9 +296,19 @@ impl Req {
         target.handle(&self.0).await
     }
 
-    /// Send it to the component.
+    /// Send it to the component: to certgate.wasm and to certgate-p3.wasm, which must give
+    /// the same status and body; certgate.wasm's response is returned.
     pub async fn send(self) -> Response {
-        self.on(&Wasm).await
+        let p2 = Wasm.handle(&self.0).await;
+        let p3 = WasmP3.handle(&self.0).await;
+        assert_eq!(
+            (p2.status, String::from_utf8_lossy(&p2.body)),
+            (p3.status, String::from_utf8_lossy(&p3.body)),
+            "certgate.wasm and certgate-p3.wasm differ on {} {}",
+            self.0.method,
+            self.0.path
+        );
+        p2
     }
 }
 
@@ -367,6 +449,11 @@ macro_rules! on_every_target {
                 #[tokio::test]
                 async fn wasm() {
                     super::$name(&$crate::Wasm).await
+                }
+
+                #[tokio::test]
+                async fn wasm_p3() {
+                    super::$name(&$crate::WasmP3).await
                 }
             }
         )*
