@@ -21,7 +21,8 @@ use wasi::config::store;
 /// an async host call with its own tracing span; an undeclared name is an error path). If
 /// the host refuses `get-all`, each variable is asked for on its own, as before; if that
 /// fails too, the configuration does not load and every request is refused.
-/// Nothing is fetched until the first read (a `/healthz` reads none).
+/// Nothing is fetched until the first read (every route, `/healthz` included, reads the
+/// configuration).
 #[derive(Default)]
 struct WasiConfig {
     all: std::cell::OnceCell<Result<std::collections::HashMap<String, String>, store::Error>>,

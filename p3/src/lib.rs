@@ -121,6 +121,12 @@ impl spin_sdk::wasip3::exports::http::handler::Guest for Certgate {
         let gate = KEPT.with(|kept| kept.borrow_mut().at(now, || Gate::from_source(&WasiConfig::default())));
         let outcome = service::respond(&gate, &method, &path, &headers, now);
         write_logs(&outcome);
-        into_http(outcome)
+        into_http(outcome).inspect_err(|e| {
+            use std::io::Write;
+            let line = certgate::internals::LogLine::new("error", "response_write_failed", now)
+                .with_text("error", &format!("{e:?}"))
+                .render();
+            let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+        })
     }
 }
