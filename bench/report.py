@@ -94,10 +94,17 @@ def spin_section():
              ("spin-certgate-p3-chain-rsa-p384-p256", "certgate-p3, trust-anchor path: RSA-2048 leaf, P-384 intermediate, P-256 root"),
              ("spin-certgate-chain-rsa-p384-p256", "certgate, trust-anchor path: RSA-2048 leaf, P-384 intermediate, P-256 root"),
              ("spin-certgate-chain-p256", "certgate, trust-anchor path: P-256 leaf, intermediate and root"),
+             ("spin-certgate-p3-chain-p256", "certgate-p3, trust-anchor path: P-256 leaf, intermediate and root"),
              ("spin-hello", "raw-wasi hello under `spin up`"),
              ("python-peer", "Python peer (fastapi-client-cert-auth, uvicorn)"),
-             ("host-certgate", "certgate in certgate-host"),
-             ("host-certgate-spin-lookups", "certgate in certgate-host `--spin-lookups`")]
+             ("host-certgate", "certgate in certgate-host (wasmtime 44)"),
+             ("host-certgate-spin-lookups", "certgate in certgate-host `--spin-lookups`"),
+             ("host-certgate-p3", "certgate-p3 in certgate-host (instances reused as Spin 4)"),
+             ("host-certgate-p3-spin-lookups", "certgate-p3 in certgate-host `--spin-lookups`"),
+             ("host-hello", "raw-wasi hello in certgate-host"),
+             ("host-certgate-chain-rsa-p384-p256", "certgate in certgate-host, trust-anchor path: RSA-2048, P-384, P-256"),
+             ("host-certgate-p3-chain-rsa-p384-p256", "certgate-p3 in certgate-host, trust-anchor path: RSA-2048, P-384, P-256"),
+             ("host-certgate-p3-chain-p256", "certgate-p3 in certgate-host, trust-anchor path: P-256")]
     def mean(name):
         vals = [v["rps"] for k, v in data.items() if isinstance(v, dict) and k.split("/")[0] == name]
         return sum(vals) / len(vals) if vals else None
@@ -121,6 +128,16 @@ def spin_section():
         out += ["", f"certgate-p3 against certgate.wasm, same manifest and variables: **{ratio(p3, p2)}** the requests/s"
                 + (f"; 10,000 pins cost {ratio(one, many)} one pin's time per request in certgate-p3 "
                    f"(certgate.wasm: {ratio(p2, mean('spin-certgate-10k-pins'))})." if many else ".")]
+    hp2, hp3, hhello = mean("host-certgate"), mean("host-certgate-p3"), mean("host-hello")
+    if hp2 and hp3 and hhello:
+        out += ["", f"In certgate-host, side by side: certgate-p3 **{ratio(hp3, hp2)}** certgate.wasm's requests/s; "
+                f"against the hello on the same host, certgate.wasm {ratio(hp2, hhello)}, certgate-p3 {ratio(hp3, hhello)}."]
+    chain_p3, pin_p3 = mean("spin-certgate-p3-chain-rsa-p384-p256"), mean("spin-certgate-p3")
+    chain_p3_256 = mean("spin-certgate-p3-chain-p256")
+    if chain_p3 and pin_p3:
+        out += ["", f"Trust-anchor path against the pin path in certgate-p3 on real Spin (a returning client's "
+                f"signatures remembered by the kept configuration): RSA ← P-384 ← P-256 {ratio(chain_p3, pin_p3)} the "
+                f"pin path's requests/s" + (f", P-256 {ratio(chain_p3_256, pin_p3)}." if chain_p3_256 else ".")]
     out += ["", "Spin's environment provider costs a `tokio::task::block_in_place` per declared variable per request "
             "([spin-upstream.md](spin-upstream.md)); certgate-host's `--spin-lookups` repeats that work, so its row "
             "is the local stand-in for Spin's variable cost (Spin's own per-request work, unmodelled, is the rest).", ""]

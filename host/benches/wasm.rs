@@ -1,6 +1,6 @@
 //! The same per-request work inside certgate.wasm through wasmtime: a fresh instance per
 //! request (pooling allocator, as Spin runs it), including instantiation, the guest's
-//! configuration read and the response body. Next to it, the raw-wasi hello component:
+//! configuration read and the response body; and certgate-p3.wasm on reused instances. Next to it, the raw-wasi hello component:
 //! the floor any component pays. Run by scripts/bench.
 
 use std::collections::BTreeMap;
@@ -22,8 +22,11 @@ fn request(header: &str, value: &str) -> hyper::Request<Full<Bytes>> {
 
 fn wasm(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    // certgate-p3 first: building it writes a library-only certgate.wasm, which the next build replaces.
+    let p3_path = certgate_host::build::build_wasm("certgate-p3", "certgate_p3.wasm").expect("build certgate-p3");
     let certgate = Runtime::new(&certgate_host::build::build_component().expect("build"), &RuntimeOptions::default())
         .expect("compile certgate");
+    let p3 = Runtime::new(&p3_path, &RuntimeOptions::default()).expect("compile certgate-p3");
     let ca = Ca::new("bench root");
     let kinds = [
         ("rsa2048", ca.issue(&LeafOptions::named("rsa").key(KeyKind::Rsa2048))),
@@ -75,6 +78,39 @@ fn wasm(c: &mut Criterion) {
         chain.bench_function(case.name, |b| b.iter(|| rt.block_on(certgate.call(make(), vars.clone())).expect("call")));
     }
     chain.finish();
+
+    // certgate-p3.wasm on instances reused as Spin 4 reuses them (128 requests each): the
+    // configuration is read once per instance and window, and a returning client's chain
+    // signatures are remembered, so these rows are the steady state of a reused instance.
+    let mut reused = c.benchmark_group("wasm-p3");
+    let (p256_vars, p256_value) = {
+        let cert = &kinds[1].1;
+        let vars: BTreeMap<String, String> = [
+            ("allowed_thumbprints".to_string(), cert.sha256_hex()),
+            ("platform".to_string(), "azure-app-service".to_string()),
+        ]
+        .into();
+        (Arc::new(vars), encode::base64_der(&cert.der))
+    };
+    let probe = rt.block_on(p3.call(request("X-ARR-ClientCert", &p256_value), p256_vars.clone())).expect("call");
+    assert_eq!(probe.status, 200);
+    reused.bench_function("base64-der/p256", |b| {
+        b.iter(|| rt.block_on(p3.call(request("X-ARR-ClientCert", &p256_value), p256_vars.clone())).expect("call"))
+    });
+    for case in certgate_testkit::chain_cases(now).into_iter().filter(|c| c.name.starts_with("matrix-")) {
+        let vars = Arc::new(case.variables.into_iter().collect::<BTreeMap<_, _>>());
+        let make = || {
+            let mut builder = hyper::Request::builder().uri("http://bench.test/api/values");
+            for (k, v) in &case.headers {
+                builder = builder.header(k.as_str(), v.as_slice());
+            }
+            builder.body(Full::new(Bytes::new())).expect("request")
+        };
+        let probe = rt.block_on(p3.call(make(), vars.clone())).expect("call");
+        assert_eq!(probe.status == 200, case.allowed, "{}: {}", case.name, probe.status);
+        reused.bench_function(case.name, |b| b.iter(|| rt.block_on(p3.call(make(), vars.clone())).expect("call")));
+    }
+    reused.finish();
 
     let mut scale = c.benchmark_group("wasm-scale");
     let cert = &kinds[1].1;

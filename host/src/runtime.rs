@@ -198,17 +198,81 @@ pub type ResponseBody = UnsyncBoxBody<Bytes, anyhow::Error>;
 pub type Finished = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
 
 /// The guest's stderr for one request, when captured.
-pub struct CapturedStderr {
-    pipe: MemoryOutputPipe,
-    /// Where this request's writes begin (a reused instance's stderr holds earlier ones).
-    from: usize,
+pub enum CapturedStderr {
+    /// A fresh instance's own stderr.
+    Instance(MemoryOutputPipe),
+    /// A reused instance's, from where this request's writes begin.
+    Shared { log: SharedLog, from: usize },
 }
 
 impl CapturedStderr {
     /// What the guest wrote from the start of the request until now.
     pub fn text(&self) -> String {
-        let bytes = self.pipe.contents();
-        String::from_utf8_lossy(bytes.get(self.from..).unwrap_or_default()).into_owned()
+        match self {
+            CapturedStderr::Instance(pipe) => String::from_utf8_lossy(&pipe.contents()).into_owned(),
+            CapturedStderr::Shared { log, from } => log.text_from(*from),
+        }
+    }
+}
+
+/// The captured stderr of a set of reused instances: appended to, its length known without
+/// copying it (a request reads only what it wrote). Holds at most [`P3_CAPTURE_LIMIT`]
+/// bytes; the set of instances is replaced before that.
+#[derive(Clone, Default)]
+pub struct SharedLog(Arc<Mutex<Vec<u8>>>);
+
+impl SharedLog {
+    fn len(&self) -> usize {
+        self.0.lock().map_or(0, |log| log.len())
+    }
+
+    fn text_from(&self, from: usize) -> String {
+        self.0.lock().map_or_else(
+            |_| String::new(),
+            |log| String::from_utf8_lossy(log.get(from..).unwrap_or_default()).into_owned(),
+        )
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for SharedLog {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for SharedLog {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for SharedLog {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if let Ok(mut log) = self.0.lock() {
+            // Past the limit the bytes are dropped (the set is replaced before it is reached).
+            if log.len() + buf.len() <= 2 * P3_CAPTURE_LIMIT {
+                log.extend_from_slice(buf);
+            }
+        }
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
@@ -240,7 +304,7 @@ struct P3Instances {
     config: ConfigValues,
     stderr: Stderr,
     /// Shared by every instance of this entry when captured.
-    pipe: Option<MemoryOutputPipe>,
+    pipe: Option<SharedLog>,
     handler: ProxyHandler<P3State>,
 }
 
@@ -255,7 +319,7 @@ struct P3State {
     env: Arc<Vec<(String, String)>>,
     config: ConfigValues,
     lookups: Option<ProviderLookups>,
-    pipe: Option<MemoryOutputPipe>,
+    pipe: Option<SharedLog>,
     reuse: InstanceReuse,
     instances: std::sync::atomic::AtomicU64,
 }
@@ -265,7 +329,9 @@ impl HandlerState for P3State {
 
     fn new_store(&self, _req_id: Option<u64>) -> wasmtime::Result<StoreBundle<HostState>> {
         self.instances.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let state = HostState::new(&self.env, self.pipe.clone(), self.config.clone(), self.lookups.clone());
+        let stderr: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>> =
+            self.pipe.clone().map(|p| Box::new(p) as Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>);
+        let state = HostState::new(&self.env, stderr, self.config.clone(), self.lookups.clone());
         Ok(StoreBundle { store: Store::new(&self.engine, state), write_profile: Box::new(|_| ()) })
     }
 
@@ -293,15 +359,15 @@ impl HandlerState for P3State {
 impl HostState {
     fn new(
         env: &[(String, String)],
-        pipe: Option<MemoryOutputPipe>,
+        stderr: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>>,
         config: ConfigValues,
         lookups: Option<ProviderLookups>,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.envs(env);
-        match pipe {
-            Some(pipe) => {
-                wasi.stderr(pipe);
+        match stderr {
+            Some(stream) => {
+                wasi.stderr(stream);
             }
             None => {
                 wasi.inherit_stderr();
@@ -566,7 +632,9 @@ impl Runtime {
     {
         use p2::WasiHttpView as _;
         let pipe = (stderr == Stderr::Capture).then(|| MemoryOutputPipe::new(1 << 20));
-        let state = HostState::new(&self.env, pipe.clone(), config, self.lookups.clone());
+        let stream: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>> =
+            pipe.clone().map(|p| Box::new(p) as Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>);
+        let state = HostState::new(&self.env, stream, config, self.lookups.clone());
         let mut store = Store::new(pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let request = request.map(|body| body.map_err(p2::hyper_request_error));
@@ -578,7 +646,7 @@ impl Runtime {
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await?;
             Ok::<_, anyhow::Error>(())
         });
-        let captured = pipe.map(|pipe| CapturedStderr { pipe, from: 0 });
+        let captured = pipe.map(CapturedStderr::Instance);
         match receiver.await {
             Ok(Ok(response)) => {
                 let finished: Finished = Box::pin(async move { task.await.map_err(|e| anyhow!("guest task: {e}"))? });
@@ -600,7 +668,7 @@ impl Runtime {
     fn p3_instances(&self, config: &ConfigValues, stderr: Stderr) -> Result<P3Instances> {
         let Export::P3(pre) = &self.export else { return Err(anyhow!("not a WASI 0.3 component")) };
         let mut sets = self.p3.lock().map_err(|_| anyhow!("instance sets poisoned"))?;
-        let full = |set: &P3Instances| set.pipe.as_ref().is_some_and(|p| p.contents().len() > P3_CAPTURE_LIMIT);
+        let full = |set: &P3Instances| set.pipe.as_ref().is_some_and(|p| p.len() > P3_CAPTURE_LIMIT);
         sets.retain(|set| !full(set));
         if let Some(i) = sets
             .iter()
@@ -610,7 +678,7 @@ impl Runtime {
             sets.push(set.clone());
             return Ok(set);
         }
-        let pipe = (stderr == Stderr::Capture).then(|| MemoryOutputPipe::new(2 * P3_CAPTURE_LIMIT));
+        let pipe = (stderr == Stderr::Capture).then(SharedLog::default);
         let state = P3State {
             engine: self.engine().clone(),
             env: self.env.clone(),
@@ -639,9 +707,9 @@ impl Runtime {
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
     {
         let set = self.p3_instances(&config, stderr)?;
-        let captured = set.pipe.clone().map(|pipe| {
-            let from = pipe.contents().len();
-            CapturedStderr { pipe, from }
+        let captured = set.pipe.clone().map(|log| {
+            let from = log.len();
+            CapturedStderr::Shared { log, from }
         });
         let request = with_scheme_and_authority(request)
             .map(|body| body.map_err(p3::bindings::http::types::ErrorCode::from_hyper_request_error));
