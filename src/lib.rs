@@ -20,7 +20,8 @@
 //! The data path runs through private modules, one per concern: `extract` (header to
 //! DER), `certificate` (DER to a decoded certificate), `policy` and `trust` (pins, chain,
 //! revocation, names), `decision` (the order of checks) and [`service`] (the HTTP
-//! contract the component serves). `config` reads every variable of the table
+//! contract the component serves); [`upstream`] writes the identity headers a shell passes
+//! on to another application. `config` reads every variable of the table
 //! [`vars::VARS`]. None of them binds to a host: the `wasi:http` glue is compiled only
 //! for WebAssembly.
 
@@ -36,6 +37,7 @@ mod reason;
 pub mod service;
 mod thumbprint;
 mod trust;
+pub mod upstream;
 
 pub use certificate::{CertificateError, ClientCertificate, DerError};
 pub use config::{vars, ConfigError, Problem, VariableSource};

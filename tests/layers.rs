@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-const ORDER: [&str; 14] = [
+const ORDER: [&str; 15] = [
     "reason",
     "certificate",
     "extract",
@@ -16,6 +16,7 @@ const ORDER: [&str; 14] = [
     "config",
     "decision",
     "gate",
+    "upstream",
     "service",
     "component",
     "lib",
