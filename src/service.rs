@@ -2,11 +2,13 @@
 //! time) to a response and the log lines to write. The component, the native benchmark
 //! server and the fuzzers all drive this one function.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::certificate::{rfc3339, ClientCertificate};
-use crate::config::{ConfigError, VariableSource};
+use crate::config::{ConfigError, Service, VariableSource};
 #[cfg(test)]
 use crate::decision::Denied;
 use crate::decision::{Denial, Identity, TrustedBy};
@@ -14,6 +16,7 @@ use crate::gate::Gate;
 use crate::log::LogLine;
 use crate::policy::pins::PinValue;
 use crate::reason::Reason;
+use crate::upstream::IdentityHeaders;
 
 pub use crate::decision::RequestHeaders;
 
@@ -23,7 +26,7 @@ pub struct HttpResponse {
     /// The HTTP status code.
     pub status: u16,
     /// Header names (lowercase) and values, in the order to write them.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     /// The body bytes (empty for HEAD).
     pub body: Vec<u8>,
 }
@@ -171,9 +174,9 @@ fn json_response(status: u16, content_type: &str, body: &impl Serialize) -> Http
     HttpResponse {
         status,
         headers: vec![
-            ("content-type", content_type.to_string()),
-            ("cache-control", "no-store".to_string()),
-            ("x-content-type-options", "nosniff".to_string()),
+            ("content-type".into(), content_type.to_string()),
+            ("cache-control".into(), "no-store".to_string()),
+            ("x-content-type-options".into(), "nosniff".to_string()),
         ],
         // Serialising these structs cannot fail: every key is a field name.
         body: serde_json::to_vec(body).unwrap_or_default(),
@@ -191,7 +194,7 @@ fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
     };
     let mut response = json_response(status, "application/problem+json", &body);
     if reason == Reason::MethodNotAllowed {
-        response.headers.push(("allow", ALLOW.to_string()));
+        response.headers.push(("allow".into(), ALLOW.to_string()));
     }
     response
 }
@@ -283,6 +286,87 @@ fn route<'a>(path: &str, is_read: bool, whoami: impl FnOnce() -> Whoami<'a>) -> 
     }
 }
 
+/// Headers a proxy adds to an authorization request to say which request it is asking
+/// about (Caddy and Traefik `X-Forwarded-*`, nginx configurations `X-Original-*`).
+pub const FORWARDED_REQUEST_HEADERS: [&str; 4] =
+    ["x-forwarded-uri", "x-forwarded-method", "x-original-uri", "x-original-method"];
+
+fn is_forwarded_request(headers: &dyn RequestHeaders) -> bool {
+    FORWARDED_REQUEST_HEADERS.iter().any(|name| !headers.get_all(name).is_empty())
+}
+
+/// `service = forward-auth`: any path and method; `200` with an empty body and the identity
+/// headers, or the reasoned refusal. In report-only mode a would-be denial is `200` without
+/// identity headers (nothing was authenticated) and with the report-only header.
+fn forward_auth_answer(
+    gate: &Gate,
+    method: &str,
+    path: &str,
+    headers: &dyn RequestHeaders,
+    now: i64,
+    logs: &mut Vec<LogLine>,
+) -> HttpResponse {
+    let settings = &gate.config().service;
+    let identity_headers = IdentityHeaders::new(&settings.identity_prefix).and_then(|h| match &settings.identity_key {
+        Some(key) => h.signed_with(key),
+        None => Ok(h),
+    });
+    let Ok(identity_headers) = identity_headers else {
+        // The configuration checks both when it is read; refused rather than assumed.
+        let response = problem(500, Reason::ConfigurationError, CONFIGURATION_DETAIL);
+        logs.push(
+            decision_log(now, method, path, 500)
+                .with("outcome", "deny")
+                .with("reason", Reason::ConfigurationError.code()),
+        );
+        return response;
+    };
+    let allowed = || HttpResponse {
+        status: 200,
+        headers: vec![("cache-control".into(), "no-store".to_string())],
+        body: Vec::new(),
+    };
+    match gate.decide(headers, now) {
+        Ok(identity) => {
+            let mut response = allowed();
+            for (name, value) in identity_headers.for_identity(&identity, now) {
+                response.headers.push((name.to_ascii_lowercase().into(), value));
+            }
+            let mut line = decision_log(now, method, path, 200)
+                .with("outcome", "allow")
+                .with("matched", matched_json(&identity.trusted_by));
+            line = with_certificate(line, Some(&identity.certificate));
+            if !identity.warnings.is_empty() {
+                line = line.with("level", "warn").with("warnings", identity.warnings.clone());
+            }
+            logs.push(line);
+            response
+        }
+        Err(denial) if gate.report_only() => {
+            let mut response = allowed();
+            let code = denial.denied.reason().code();
+            response.headers.push((REPORT_ONLY_HEADER.into(), format!("would-deny; reason={code}")));
+            let line = decision_log(now, method, path, 200)
+                .with("level", "warn")
+                .with("outcome", "report_only")
+                .with("reason", code)
+                .with_text("detail", &denial.denied.to_string());
+            logs.push(with_certificate(line, denial.certificate.as_deref()));
+            response
+        }
+        Err(Denial { denied, certificate }) => {
+            let reason = denied.reason();
+            let response = problem(reason.status(), reason, denied.public_detail());
+            let line = decision_log(now, method, path, response.status)
+                .with("outcome", "deny")
+                .with("reason", reason.code())
+                .with_text("detail", &denied.to_string());
+            logs.push(with_certificate(line, certificate.as_deref()));
+            response
+        }
+    }
+}
+
 /// Handle one request, reading the configuration from `variables` for it.
 pub fn handle(
     method: &str,
@@ -307,7 +391,11 @@ pub fn respond(
     let is_read = method == "GET" || method == "HEAD";
     let mut logs = Vec::new();
 
-    let mut response = if path == HEALTH_PATH {
+    let forward_auth = matches!(gate, Ok(g) if g.config().service.service == Service::ForwardAuth);
+    // In forward-auth mode a proxy may send the client's own path: a request that says it
+    // is one (a forwarded-request header) is authenticated, `/healthz` or not.
+    let health = path == HEALTH_PATH && !(forward_auth && is_forwarded_request(headers));
+    let mut response = if health {
         match (gate, is_read) {
             (_, false) => problem(405, Reason::MethodNotAllowed, "use GET or HEAD"),
             (Ok(_), true) => json_response(200, "application/json", &Health { status: "ok" }),
@@ -328,6 +416,7 @@ pub fn respond(
                 );
                 response
             }
+            Ok(gate) if forward_auth => forward_auth_answer(gate, method, path, headers, now, &mut logs),
             Ok(gate) => match gate.decide(headers, now) {
                 Ok(identity) => {
                     let response = route(path, is_read, || whoami_body(&identity, gate.platform()));
@@ -344,7 +433,7 @@ pub fn respond(
                 Err(denial) if gate.report_only() => {
                     let mut response = route(path, is_read, || whoami_report_only_body(&denial, gate.platform()));
                     let code = denial.denied.reason().code();
-                    response.headers.push((REPORT_ONLY_HEADER, format!("would-deny; reason={code}")));
+                    response.headers.push((REPORT_ONLY_HEADER.into(), format!("would-deny; reason={code}")));
                     let line = decision_log(now, method, path, response.status)
                         .with("level", "warn")
                         .with("outcome", "report_only")
@@ -397,6 +486,113 @@ mod tests {
     fn assert_security_headers(r: &HttpResponse) {
         assert_eq!(r.header("cache-control"), Some("no-store"));
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+
+    fn send_with(method: &str, path: &str, vars: &[(&str, &str)], headers: &[(&str, &str)]) -> Outcome {
+        let headers: Vec<(String, Vec<u8>)> =
+            headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().to_vec())).collect();
+        handle(method, path, &headers, &vars, OffsetDateTime::now_utc().unix_timestamp())
+    }
+
+    #[test]
+    fn forward_auth_answers_every_path_and_method_with_identity_headers_or_a_reason() {
+        let ca = Ca::new("Forward Root");
+        let alice = ca.issue(&LeafOptions::named("alice, admin").dns("alice.example"));
+        let bob = ca.issue(&LeafOptions::named("bob"));
+        let pin = alice.sha256_hex();
+        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth")];
+        let cert = encode::base64_der(&alice.der);
+        for (method, path) in [("GET", "/"), ("POST", "/orders/42?x=1"), ("DELETE", "/api/values"), ("PATCH", "/auth")]
+        {
+            let o = send_with(method, path, &vars, &[("X-ARR-ClientCert", &cert)]);
+            let r = &o.response;
+            assert_eq!(r.status, 200, "{method} {path}: {}", String::from_utf8_lossy(&r.body));
+            assert!(r.body.is_empty());
+            assert_eq!(r.header("cache-control"), Some("no-store"));
+            assert_eq!(r.header("x-certgate-client-sha256"), Some(pin.as_str()));
+            assert_eq!(r.header("x-certgate-client-dns"), Some("alice.example"));
+            assert_eq!(r.header("x-certgate-client-matched-kind"), Some("thumbprint"));
+            assert!(r.header("x-certgate-client-subject").is_some_and(|s| s.contains("%2C") && !s.contains(',')));
+            assert!(r.header("x-certgate-client-signature").is_none(), "unsigned without a key");
+            assert!(o.logs.last().unwrap().render().contains("\"outcome\":\"allow\""));
+        }
+        // Refused: the reasoned problem, no identity header.
+        let refused = send_with("GET", "/", &vars, &[("X-ARR-ClientCert", &encode::base64_der(&bob.der))]);
+        assert_eq!(refused.response.status, 403);
+        assert_eq!(json(&refused)["reason"], "certificate_not_allowed");
+        assert!(refused.response.headers.iter().all(|(k, _)| !k.starts_with("x-certgate-client-")));
+        let missing = send_with("GET", "/", &vars, &[]);
+        assert_eq!(json(&missing)["reason"], "certificate_missing");
+        // Signed, under another prefix.
+        let signed = [
+            (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+            (var::SERVICE, "forward-auth"),
+            (var::IDENTITY_HEADER_PREFIX, "X-Client-"),
+            (var::IDENTITY_SIGNING_KEY, "0123456789abcdef"),
+        ];
+        let o = send_with("GET", "/", &signed, &[("X-ARR-ClientCert", &cert)]);
+        let identity: Vec<(String, String)> = o
+            .response
+            .headers
+            .iter()
+            .filter(|(k, _)| k.starts_with("x-client-") && !k.ends_with("signature"))
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        assert_eq!(identity.len(), crate::upstream::FIELDS.len());
+        let want = format!("v1={}", crate::upstream::sign(b"0123456789abcdef", &identity));
+        assert_eq!(o.response.header("x-client-signature"), Some(want.as_str()));
+        // The default service is the app: its own routes, not an allow for any path.
+        let app =
+            send_with("GET", "/orders", &[(var::ALLOWED_THUMBPRINTS, pin.as_str())], &[("X-ARR-ClientCert", &cert)]);
+        assert_eq!(app.response.status, 404);
+    }
+
+    #[test]
+    fn forward_auth_never_lets_a_forwarded_healthz_through_and_reports_only_without_identity() {
+        let ca = Ca::new("Forward Health Root");
+        let alice = ca.issue(&LeafOptions::named("alice"));
+        let pin = alice.sha256_hex();
+        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth")];
+        // A probe: health.
+        let probe = send_with("GET", "/healthz", &vars, &[]);
+        assert_eq!((probe.response.status, json(&probe)["status"].clone()), (200, json!("ok")));
+        // The client's own /healthz, as a proxy forwards it: authenticated, refused.
+        for marker in FORWARDED_REQUEST_HEADERS {
+            let o = send_with("GET", "/healthz", &vars, &[(marker, "/healthz")]);
+            assert_eq!(o.response.status, 403, "{marker}: {}", String::from_utf8_lossy(&o.response.body));
+            assert_eq!(json(&o)["reason"], "certificate_missing");
+        }
+        // Report-only: let through, said so, and no identity (nothing was authenticated).
+        let report =
+            [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth"), (var::MODE, "report-only")];
+        let o = send_with("GET", "/", &report, &[]);
+        assert_eq!(o.response.status, 200);
+        assert_eq!(o.response.header(REPORT_ONLY_HEADER), Some("would-deny; reason=certificate_missing"));
+        assert!(o.response.headers.iter().all(|(k, _)| !k.starts_with("x-certgate-client-")));
+    }
+
+    #[test]
+    fn forward_auth_settings_fail_closed() {
+        let pin = "ab".repeat(32);
+        let base = |extra: (&'static str, &'static str)| {
+            let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth"), extra];
+            send_with("GET", "/", &vars, &[]).response.status
+        };
+        assert_eq!(base((var::IDENTITY_SIGNING_KEY, "too short")), 500);
+        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, "Bad Prefix")), 500);
+        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, &*"x".repeat(65).leak())), 500);
+        // Named like a header certgate reads: the certificate header, the proof header.
+        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, "X-ARR-")), 500);
+        let vars = [
+            (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+            (var::SERVICE, "forward-auth"),
+            (var::PROXY_SECRET, "0123456789abcdef"),
+            (var::IDENTITY_HEADER_PREFIX, "X-Certgate-"),
+        ];
+        assert_eq!(send_with("GET", "/", &vars, &[]).response.status, 500);
+        let unknown = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "gateway")];
+        assert_eq!(send_with("GET", "/", &unknown, &[]).response.status, 500, "an unknown service");
+        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, "X-Upstream-")), 403, "a good one: refused for the certificate");
     }
 
     #[test]

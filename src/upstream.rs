@@ -18,7 +18,7 @@ use crate::decision::Identity;
 use crate::policy::TrustedBy;
 
 /// The default prefix of identity header names.
-pub const DEFAULT_PREFIX: &str = "X-Certgate-";
+pub const DEFAULT_PREFIX: &str = "X-Certgate-Client-";
 
 /// The fields, in the order they are written and signed (after the prefix).
 pub const FIELDS: [&str; 11] =
@@ -98,7 +98,7 @@ fn is_tchar(b: u8) -> bool {
 }
 
 impl IdentityHeaders {
-    /// Headers named `<prefix><Field>` (for example `X-Certgate-Subject`), unsigned.
+    /// Headers named `<prefix><Field>` (for example `X-Certgate-Client-Subject`), unsigned.
     pub fn new(prefix: &str) -> Result<Self, IdentityHeaderError> {
         if prefix.is_empty() || prefix.len() > MAX_PREFIX || !prefix.bytes().all(is_tchar) {
             return Err(IdentityHeaderError::BadPrefix);
@@ -264,9 +264,10 @@ mod tests {
         );
         let headers = IdentityHeaders::default().for_identity(&id, 1_800_000_000);
         let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
-        let expected: Vec<String> = FIELDS.iter().map(|f| format!("X-Certgate-{f}")).collect();
+        let expected: Vec<String> = FIELDS.iter().map(|f| format!("X-Certgate-Client-{f}")).collect();
         assert_eq!(names, expected);
-        let get = |f: &str| headers.iter().find(|(n, _)| n == &format!("X-Certgate-{f}")).map(|(_, v)| v.as_str());
+        let get =
+            |f: &str| headers.iter().find(|(n, _)| n == &format!("X-Certgate-Client-{f}")).map(|(_, v)| v.as_str());
         assert_eq!(get("Sha256"), Some(sha.as_str()));
         assert_eq!(decode(get("Subject").unwrap()), id.certificate.subject);
         assert!(!get("Subject").unwrap().contains(','), "the subject's comma is encoded");
@@ -289,7 +290,7 @@ mod tests {
         let signer = IdentityHeaders::default().signed_with(key).unwrap();
         let headers = signer.for_identity(&id, 1_800_000_000);
         let (last_name, last_value) = headers.last().unwrap();
-        assert_eq!(last_name, "X-Certgate-Signature");
+        assert_eq!(last_name, "X-Certgate-Client-Signature");
         let body = &headers[..headers.len() - 1];
         assert_eq!(last_value, &format!("v1={}", sign(key, body)));
         // An upstream's independent check: HMAC-SHA256 over the documented bytes.
@@ -312,7 +313,7 @@ mod tests {
             assert_ne!(sign(key, &changed), sign(key, body), "{}", body[i].0);
         }
         let mut renamed = body.to_vec();
-        renamed[0].0 = "X-Certgate-Issuer".into();
+        renamed[0].0 = "X-Certgate-Client-Issuer".into();
         assert_ne!(sign(key, &renamed), sign(key, body));
         assert_ne!(signer.for_identity(&id, 1_800_000_001).last(), headers.last());
         assert_ne!(sign(b"another sixteen bytes", body), sign(key, body));

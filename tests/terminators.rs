@@ -93,24 +93,43 @@ fn require(binary: &str) -> PathBuf {
 /// The program a terminator test runs.
 fn program_of(name: &str) -> &'static str {
     match name {
-        "nginx" => "nginx",
+        "nginx" | "nginx-forward-auth" => "nginx",
         "haproxy" | "haproxy-hex" => "haproxy",
-        "caddy" => "caddy",
+        "caddy" | "caddy-forward-auth" => "caddy",
         "apache" => "apache2",
         other => panic!("unknown terminator {other}"),
     }
 }
 
 fn start(name: &'static str, dir: &Path, upstream: SocketAddr, port: u16) -> Running {
+    start_with_app(name, dir, upstream, None, port)
+}
+
+fn start_with_app(name: &'static str, dir: &Path, upstream: SocketAddr, app: Option<u16>, port: u16) -> Running {
     let vars = [
         ("CERTGATE_LISTEN_PORT", port.to_string()),
         ("CERTGATE_UPSTREAM", upstream.to_string()),
         ("CERTGATE_TLS_DIR", dir.display().to_string()),
         ("CERTGATE_RUN_DIR", dir.display().to_string()),
         ("CERTGATE_PROXY_SECRET", PROXY_SECRET.to_string()),
+        ("CERTGATE_APP", format!("127.0.0.1:{}", app.unwrap_or(0))),
     ];
     let deploy = support::root().join("deploy");
     let mut command = match name {
+        "nginx-forward-auth" => {
+            render(&deploy.join("nginx/forward-auth.conf"), &dir.join("nginx.conf"), &vars);
+            let mut c = Command::new(require("nginx"));
+            c.arg("-p").arg(dir).arg("-e").arg(dir.join("nginx-early.log"));
+            c.arg("-c").arg(dir.join("nginx.conf")).arg("-g").arg("daemon off;");
+            c
+        }
+        "caddy-forward-auth" => {
+            render(&deploy.join("caddy/forward-auth.Caddyfile"), &dir.join("Caddyfile"), &vars);
+            let mut c = Command::new(require("caddy"));
+            c.args(["run", "--adapter", "caddyfile", "--config"]).arg(dir.join("Caddyfile"));
+            c.env("HOME", dir).env("XDG_DATA_HOME", dir).env("XDG_CONFIG_HOME", dir);
+            c
+        }
         "nginx" => {
             render(&deploy.join("nginx/nginx.conf"), &dir.join("nginx.conf"), &vars);
             let mut c = Command::new(require("nginx"));
@@ -356,4 +375,132 @@ async fn apache_forwards_pem_with_spaces() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn haproxy_forwards_hex_der() {
     scenario("haproxy-hex", "haproxy", "X-SSL-Client-Cert", &[("certificate_format", "auto")]).await;
+}
+
+/// The echo app (tests/apps/echo.py, not certgate) on a free port: what reached it.
+struct EchoApp {
+    _running: Running,
+    port: u16,
+    log: PathBuf,
+}
+
+impl EchoApp {
+    fn start(dir: &Path) -> EchoApp {
+        let port = free_port();
+        let log = dir.join("echo.log");
+        std::fs::write(&log, "").unwrap();
+        let child = Command::new(require("python3"))
+            .arg(support::root().join("tests/apps/echo.py"))
+            .arg(port.to_string())
+            .env("ECHO_LOG", &log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("echo.out")).unwrap())
+            .spawn()
+            .expect("starting the echo app");
+        let mut running = Running(child, "echo");
+        wait_for_port(&mut running, port, dir);
+        EchoApp { _running: running, port, log }
+    }
+
+    /// How many requests reached it.
+    fn reached(&self) -> usize {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().count()
+    }
+}
+
+/// certgate as the proxy's authorization service in front of the echo app: the allowed
+/// client reaches the app with certgate's identity headers (signed), refused clients never
+/// reach it, and headers a client sends under certgate's prefix never reach it as sent.
+async fn forward_auth_scenario(name: &'static str, platform: &str) {
+    for program in [program_of(name), "curl", "python3"] {
+        if support::tool(&format!("forward-auth ({name})"), program).is_none() {
+            return;
+        }
+    }
+    const KEY: &str = "forward-auth-test-signing-key";
+    let fx = fixture(name, platform, &[("service", "forward-auth"), ("identity_signing_key", KEY)]).await;
+    let (dir, upstream) = (fx.dir.clone(), fx.upstream);
+    let (alice, bob) = (fx.alice.clone(), fx.bob.clone());
+    let checks = tokio::task::spawn_blocking(move || {
+        let app = EchoApp::start(&dir);
+        let port = free_port();
+        let _proxy = start_with_app(name, &dir, upstream, Some(app.port), port);
+
+        // The allowed client, with its own claims under certgate's prefix.
+        let spoofed = [
+            ("X-Certgate-Client-Sha256", bob.sha256_hex()),
+            ("X-Certgate-Client-Subject", "CN=admin".to_string()),
+            ("X-Certgate-Client-Signature", "v1=forged".to_string()),
+            ("X-Certgate-Client-Role", "admin".to_string()),
+        ];
+        let r = curl(&dir, port, "/orders/42?full=1", Some("alice"), &spoofed);
+        assert_eq!(r.status(), Some(200), "{name}: alice: {r:?}");
+        let echoed = r.json();
+        assert_eq!(echoed["path"], "/orders/42?full=1", "{name}: the app sees the original request");
+        let headers = &echoed["headers"];
+        // One value each (never the client's beside certgate's); nginx sends no header for an
+        // empty value, which the app reads as empty (as the signature does).
+        let one = |field: &str| -> String {
+            let values = headers[format!("x-certgate-client-{field}")].as_array().cloned().unwrap_or_default();
+            assert!(values.len() <= 1, "{name}: {field}: {values:?}");
+            values.first().and_then(|v| v.as_str()).unwrap_or_default().to_string()
+        };
+        assert_eq!(one("sha256"), alice.sha256_hex(), "{name}: certgate's identity, not the client's");
+        assert_eq!(one("subject"), "CN=alice");
+        assert_eq!(one("dns"), "alice.example");
+        assert_eq!(one("matched-kind"), "thumbprint");
+        // The signature checks with the key over exactly the headers certgate wrote.
+        let signed: Vec<(String, String)> = certgate::upstream::FIELDS
+            .iter()
+            .map(|f| (format!("x-certgate-client-{}", f.to_ascii_lowercase()), one(&f.to_ascii_lowercase())))
+            .collect();
+        assert_eq!(one("signature"), format!("v1={}", certgate::upstream::sign(KEY.as_bytes(), &signed)), "{name}");
+        // A header under the prefix that certgate does not write: Caddy removes it by prefix;
+        // nginx cannot remove headers by prefix (docs/forward-auth.md: the app reads only
+        // the names certgate writes, which the signature covers).
+        if name.starts_with("caddy") {
+            assert!(headers.get("x-certgate-client-role").is_none(), "{name}: {headers}");
+        }
+        // What only certgate needs stays with certgate.
+        assert!(headers.get("x-certgate-proxy-secret").is_none(), "{name}: {headers}");
+        let reached = app.reached();
+        assert_eq!(reached, 1, "{name}");
+
+        // Refused: another valid certificate, none, and /healthz (the client's own path):
+        // none of them reaches the app.
+        let other = curl(&dir, port, "/orders/42", Some("bob"), &[]);
+        assert_eq!(other.status(), Some(403), "{name}: bob: {other:?}");
+        let none = curl(&dir, port, "/orders/42", None, &[("X-Certgate-Client-Sha256", alice.sha256_hex())]);
+        assert_eq!(none.status(), Some(403), "{name}: no certificate: {none:?}");
+        let health = curl(&dir, port, "/healthz", None, &[]);
+        assert_eq!(health.status(), Some(403), "{name}: /healthz through the proxy: {health:?}");
+        let forged = curl(
+            &dir,
+            port,
+            "/",
+            None,
+            &[
+                ("X-SSL-Client-Cert", encode::url_pem_nginx(&alice.der)),
+                ("X-Client-Cert", encode::base64_der(&alice.der)),
+            ],
+        );
+        assert_eq!(forged.status(), Some(403), "{name}: a forged certificate header: {forged:?}");
+        assert_eq!(app.reached(), reached, "{name}: a refused request reached the app");
+    })
+    .await;
+    if let Err(e) = checks {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    let _ = std::fs::remove_dir_all(&fx.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_auth_request_asks_certgate_in_front_of_another_app() {
+    forward_auth_scenario("nginx-forward-auth", "nginx").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caddy_forward_auth_asks_certgate_in_front_of_another_app() {
+    forward_auth_scenario("caddy-forward-auth", "caddy").await;
 }

@@ -19,6 +19,7 @@ pub(crate) use vars::var;
 
 use crate::extract::{ExtractionSettings, Format, TooLargeFlag, XfccElements};
 use crate::platform;
+use crate::policy::proxy::MIN_SECRET_LEN;
 use crate::policy::Policy;
 use read::Reader;
 
@@ -40,6 +41,39 @@ pub struct Config {
     pub config_refresh_seconds: u64,
     /// The preset in force, if any.
     pub platform: Option<&'static str>,
+    /// What certgate answers as (`service`), and how it names and signs identity headers.
+    pub service: ServiceSettings,
+}
+
+/// What certgate serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// Its own routes (`service = app`).
+    App,
+    /// An authorization service for a proxy (`service = forward-auth`).
+    ForwardAuth,
+}
+
+/// `service`, `identity_header_prefix` and `identity_signing_key`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServiceSettings {
+    /// What certgate answers as.
+    pub service: Service,
+    /// The identity headers' prefix (lower case).
+    pub identity_prefix: String,
+    /// The key signing them, if any.
+    pub identity_key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ServiceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("ServiceSettings")
+            .field("service", &self.service)
+            .field("identity_prefix", &self.identity_prefix)
+            .field("signed", &self.identity_key.is_some())
+            .finish()
+    }
 }
 
 fn error(variable: &'static str, problem: Problem) -> ConfigError {
@@ -117,6 +151,40 @@ impl Config {
 
         let policy = policy::load(&read)?;
 
+        let service = match read.choice(var::SERVICE)? {
+            Some("forward-auth") => Service::ForwardAuth,
+            _ => Service::App,
+        };
+        let identity_prefix =
+            read.header(var::IDENTITY_HEADER_PREFIX)?.unwrap_or_else(|| "x-certgate-client-".to_string());
+        if identity_prefix.len() > 64 {
+            return Err(error(var::IDENTITY_HEADER_PREFIX, Problem::Invalid("is longer than 64 characters".into())));
+        }
+        let identity_key = match read.set_untrimmed(var::IDENTITY_SIGNING_KEY)? {
+            Some(key) if key.len() < MIN_SECRET_LEN => {
+                return Err(error(var::IDENTITY_SIGNING_KEY, Problem::TooShort { min: MIN_SECRET_LEN }))
+            }
+            Some(key) => Some(key.into_bytes()),
+            None => None,
+        };
+        // The identity headers must not be named like a header certgate itself reads: the
+        // proxy strips every client header with the prefix, and certgate's answer must never
+        // be mistaken for the proxy's own proof or the certificate.
+        let read_headers = [Some(header.as_str()), chain_header.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(policy.shared_secret.as_ref().map(|s| s.header.as_str()))
+            .chain(policy.signature.as_ref().map(|s| s.header.as_str()))
+            .chain(policy.verdicts.iter().map(|v| v.header.as_str()));
+        for name in read_headers {
+            if name.to_ascii_lowercase().starts_with(&identity_prefix) {
+                return Err(error(
+                    var::IDENTITY_HEADER_PREFIX,
+                    Problem::MustDiffer("every header certgate reads (certificate, proof, verdict)"),
+                ));
+            }
+        }
+
         Ok(Config {
             policy,
             extraction: ExtractionSettings {
@@ -132,6 +200,7 @@ impl Config {
             clock_skew_seconds,
             config_refresh_seconds,
             platform: preset.map(|p| p.name),
+            service: ServiceSettings { service, identity_prefix, identity_key },
         })
     }
 }

@@ -55,6 +55,12 @@ pub mod var {
     pub const CRL_WHEN_STALE: &str = "crl_when_stale";
     /// `mode`: see [`VARS`](super::VARS).
     pub const MODE: &str = "mode";
+    /// `service`: see [`VARS`](super::VARS).
+    pub const SERVICE: &str = "service";
+    /// `identity_header_prefix`: see [`VARS`](super::VARS).
+    pub const IDENTITY_HEADER_PREFIX: &str = "identity_header_prefix";
+    /// `identity_signing_key`: see [`VARS`](super::VARS).
+    pub const IDENTITY_SIGNING_KEY: &str = "identity_signing_key";
     /// `pin_expiry_warning_days`: see [`VARS`](super::VARS).
     pub const PIN_EXPIRY_WARNING_DAYS: &str = "pin_expiry_warning_days";
     /// `proxy_secret`: see [`VARS`](super::VARS).
@@ -361,6 +367,33 @@ pub const VARS: &[Var] = &[
         secret: false,
         kind: Kind::Choice(&["enforce", "report-only"]),
         doc: "`enforce`, or `report-only`: every would-be denial (including a missing proxy secret) is logged (`\"outcome\":\"report_only\"`) and let through with `Certgate-Report-Only: would-deny; reason=…`, so report-only protects nothing; configuration errors are never let through",
+    },
+    Var {
+        name: var::SERVICE,
+        group: Group::Operation,
+        default: Default::Value("app"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Choice(&["app", "forward-auth"]),
+        doc: "`app`: certgate's own routes (`/api/values`, `/api/whoami`); `forward-auth`: an authorization service for a proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`, Envoy `ext_authz`): every path and method is authenticated and answered `200` with an empty body and the identity headers, or the reasoned `403`; `/healthz` answers health only to a request that carries no forwarded-request header (`X-Forwarded-Uri`, `X-Forwarded-Method`, `X-Original-URI`, `X-Original-Method`), so a proxy that forwards the client's own path never turns `/healthz` into an allow",
+    },
+    Var {
+        name: var::IDENTITY_HEADER_PREFIX,
+        group: Group::Operation,
+        default: Default::Value("X-Certgate-Client-"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::HeaderName,
+        doc: "with `service = forward-auth`, the prefix of the identity headers (`<prefix>Subject`, `Issuer`, `Sha256`, `Serial`, `Not-After`, `Dns`, `Uri`, `Email`, `Matched-Kind`, `Matched`, `Time`, `Signature`; [forward-auth](forward-auth.md)); the proxy must remove every client header with this prefix",
+    },
+    Var {
+        name: var::IDENTITY_SIGNING_KEY,
+        group: Group::Operation,
+        default: Default::Unset,
+        default_doc: "none (unsigned)",
+        secret: true,
+        kind: Kind::Text,
+        doc: "with `service = forward-auth`, a key of at least 16 characters: adds `<prefix>Signature: v1=<base64url HMAC-SHA256>` over the identity headers and the time, so the upstream can check they came from certgate",
     },
     Var {
         name: var::CONFIG_REFRESH_SECONDS,

@@ -46,8 +46,11 @@ async fn main() {
                     *response.status_mut() = hyper::StatusCode::from_u16(outcome.response.status)
                         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
                     for (name, value) in outcome.response.headers {
-                        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
-                            response.headers_mut().append(name, v);
+                        if let (Ok(n), Ok(v)) = (
+                            hyper::header::HeaderName::try_from(name.as_ref()),
+                            hyper::header::HeaderValue::from_str(&value),
+                        ) {
+                            response.headers_mut().append(n, v);
                         }
                     }
                     Ok::<_, std::convert::Infallible>(response)
