@@ -295,9 +295,20 @@ fn is_forwarded_request(headers: &dyn RequestHeaders) -> bool {
     FORWARDED_REQUEST_HEADERS.iter().any(|name| !headers.get_all(name).is_empty())
 }
 
+/// Whether the request carries a header of the configured proof of origin (any value):
+/// the proxy adds it to every request it sends, a health probe does not.
+fn carries_proxy_proof(gate: &Gate, headers: &dyn RequestHeaders) -> bool {
+    let policy = &gate.config().policy;
+    let names = policy
+        .shared_secret
+        .iter()
+        .map(|s| s.header.as_str())
+        .chain(policy.signature.iter().map(|s| s.header.as_str()));
+    names.into_iter().any(|name| !headers.get_all(name).is_empty())
+}
+
 /// `service = forward-auth`: any path and method; `200` with an empty body and the identity
-/// headers, or the reasoned refusal. In report-only mode a would-be denial is `200` without
-/// identity headers (nothing was authenticated) and with the report-only header.
+/// headers, or the reasoned refusal (report-only cannot be configured with it).
 fn forward_auth_answer(
     gate: &Gate,
     method: &str,
@@ -342,18 +353,6 @@ fn forward_auth_answer(
             logs.push(line);
             response
         }
-        Err(denial) if gate.report_only() => {
-            let mut response = allowed();
-            let code = denial.denied.reason().code();
-            response.headers.push((REPORT_ONLY_HEADER.into(), format!("would-deny; reason={code}")));
-            let line = decision_log(now, method, path, 200)
-                .with("level", "warn")
-                .with("outcome", "report_only")
-                .with("reason", code)
-                .with_text("detail", &denial.denied.to_string());
-            logs.push(with_certificate(line, denial.certificate.as_deref()));
-            response
-        }
         Err(Denial { denied, certificate }) => {
             let reason = denied.reason();
             let response = problem(reason.status(), reason, denied.public_detail());
@@ -392,9 +391,14 @@ pub fn respond(
     let mut logs = Vec::new();
 
     let forward_auth = matches!(gate, Ok(g) if g.config().service.service == Service::ForwardAuth);
-    // In forward-auth mode a proxy may send the client's own path: a request that says it
-    // is one (a forwarded-request header) is authenticated, `/healthz` or not.
-    let health = path == HEALTH_PATH && !(forward_auth && is_forwarded_request(headers));
+    // In forward-auth mode a proxy may send the client's own path: a request that came
+    // through it (it carries the proxy's proof, which forward-auth requires, or a
+    // forwarded-request header) is authenticated, `/healthz` or not.
+    let through_proxy = match gate {
+        Ok(g) if forward_auth => carries_proxy_proof(g, headers) || is_forwarded_request(headers),
+        _ => false,
+    };
+    let health = path == HEALTH_PATH && !through_proxy;
     let mut response = if health {
         match (gate, is_read) {
             (_, false) => problem(405, Reason::MethodNotAllowed, "use GET or HEAD"),
@@ -494,17 +498,33 @@ mod tests {
         handle(method, path, &headers, &vars, OffsetDateTime::now_utc().unix_timestamp())
     }
 
+    const SECRET: &str = "forward-auth-proxy-secret";
+
+    /// forward-auth with the proxy's secret configured, and these variables.
+    fn forward_vars<'a>(pin: &'a str, extra: &[(&'static str, &'a str)]) -> Vec<(&'static str, &'a str)> {
+        let mut vars = extra.to_vec();
+        vars.extend([(var::ALLOWED_THUMBPRINTS, pin), (var::SERVICE, "forward-auth"), (var::PROXY_SECRET, SECRET)]);
+        vars
+    }
+
+    /// A request as the proxy sends it: its secret, and these headers.
+    fn via_proxy(method: &str, path: &str, vars: &[(&str, &str)], headers: &[(&str, &str)]) -> Outcome {
+        let mut all = vec![("X-Certgate-Proxy-Secret", SECRET)];
+        all.extend_from_slice(headers);
+        send_with(method, path, vars, &all)
+    }
+
     #[test]
     fn forward_auth_answers_every_path_and_method_with_identity_headers_or_a_reason() {
         let ca = Ca::new("Forward Root");
         let alice = ca.issue(&LeafOptions::named("alice, admin").dns("alice.example"));
         let bob = ca.issue(&LeafOptions::named("bob"));
         let pin = alice.sha256_hex();
-        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth")];
+        let vars = forward_vars(&pin, &[]);
         let cert = encode::base64_der(&alice.der);
         for (method, path) in [("GET", "/"), ("POST", "/orders/42?x=1"), ("DELETE", "/api/values"), ("PATCH", "/auth")]
         {
-            let o = send_with(method, path, &vars, &[("X-ARR-ClientCert", &cert)]);
+            let o = via_proxy(method, path, &vars, &[("X-ARR-ClientCert", &cert)]);
             let r = &o.response;
             assert_eq!(r.status, 200, "{method} {path}: {}", String::from_utf8_lossy(&r.body));
             assert!(r.body.is_empty());
@@ -516,21 +536,22 @@ mod tests {
             assert!(r.header("x-certgate-client-signature").is_none(), "unsigned without a key");
             assert!(o.logs.last().unwrap().render().contains("\"outcome\":\"allow\""));
         }
+        // Without the proxy's secret (asked directly): refused, whatever the certificate.
+        let direct = send_with("GET", "/", &vars, &[("X-ARR-ClientCert", &cert)]);
+        assert_eq!(json(&direct)["reason"], "proxy_unauthenticated");
         // Refused: the reasoned problem, no identity header.
-        let refused = send_with("GET", "/", &vars, &[("X-ARR-ClientCert", &encode::base64_der(&bob.der))]);
+        let refused = via_proxy("GET", "/", &vars, &[("X-ARR-ClientCert", &encode::base64_der(&bob.der))]);
         assert_eq!(refused.response.status, 403);
         assert_eq!(json(&refused)["reason"], "certificate_not_allowed");
         assert!(refused.response.headers.iter().all(|(k, _)| !k.starts_with("x-certgate-client-")));
-        let missing = send_with("GET", "/", &vars, &[]);
+        let missing = via_proxy("GET", "/", &vars, &[]);
         assert_eq!(json(&missing)["reason"], "certificate_missing");
         // Signed, under another prefix.
-        let signed = [
-            (var::ALLOWED_THUMBPRINTS, pin.as_str()),
-            (var::SERVICE, "forward-auth"),
-            (var::IDENTITY_HEADER_PREFIX, "X-Client-"),
-            (var::IDENTITY_SIGNING_KEY, "0123456789abcdef"),
-        ];
-        let o = send_with("GET", "/", &signed, &[("X-ARR-ClientCert", &cert)]);
+        let signed = forward_vars(
+            &pin,
+            &[(var::IDENTITY_HEADER_PREFIX, "X-Client-"), (var::IDENTITY_SIGNING_KEY, "0123456789abcdef")],
+        );
+        let o = via_proxy("GET", "/", &signed, &[("X-ARR-ClientCert", &cert)]);
         let identity: Vec<(String, String)> = o
             .response
             .headers
@@ -548,51 +569,47 @@ mod tests {
     }
 
     #[test]
-    fn forward_auth_never_lets_a_forwarded_healthz_through_and_reports_only_without_identity() {
-        let ca = Ca::new("Forward Health Root");
-        let alice = ca.issue(&LeafOptions::named("alice"));
-        let pin = alice.sha256_hex();
-        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth")];
-        // A probe: health.
+    fn forward_auth_never_lets_a_healthz_through_the_proxy_be_an_allow() {
+        let pin = "ab".repeat(32);
+        let vars = forward_vars(&pin, &[]);
+        // A probe (no proxy proof, no forwarded-request header): health.
         let probe = send_with("GET", "/healthz", &vars, &[]);
         assert_eq!((probe.response.status, json(&probe)["status"].clone()), (200, json!("ok")));
-        // The client's own /healthz, as a proxy forwards it: authenticated, refused.
+        // Through the proxy (its secret), or saying it is a forwarded request: authenticated.
+        let o = via_proxy("GET", "/healthz", &vars, &[]);
+        assert_eq!((o.response.status, json(&o)["reason"].clone()), (403, json!("certificate_missing")));
         for marker in FORWARDED_REQUEST_HEADERS {
             let o = send_with("GET", "/healthz", &vars, &[(marker, "/healthz")]);
             assert_eq!(o.response.status, 403, "{marker}: {}", String::from_utf8_lossy(&o.response.body));
-            assert_eq!(json(&o)["reason"], "certificate_missing");
         }
-        // Report-only: let through, said so, and no identity (nothing was authenticated).
-        let report =
-            [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth"), (var::MODE, "report-only")];
-        let o = send_with("GET", "/", &report, &[]);
-        assert_eq!(o.response.status, 200);
-        assert_eq!(o.response.header(REPORT_ONLY_HEADER), Some("would-deny; reason=certificate_missing"));
-        assert!(o.response.headers.iter().all(|(k, _)| !k.starts_with("x-certgate-client-")));
+        // A wrong secret is still the proxy's header: authenticated (and refused), never health.
+        let o = send_with("GET", "/healthz", &vars, &[("X-Certgate-Proxy-Secret", "guess")]);
+        assert_eq!(json(&o)["reason"], "proxy_unauthenticated");
     }
 
     #[test]
     fn forward_auth_settings_fail_closed() {
         let pin = "ab".repeat(32);
-        let base = |extra: (&'static str, &'static str)| {
-            let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth"), extra];
-            send_with("GET", "/", &vars, &[]).response.status
-        };
-        assert_eq!(base((var::IDENTITY_SIGNING_KEY, "too short")), 500);
-        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, "Bad Prefix")), 500);
-        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, &*"x".repeat(65).leak())), 500);
+        let status =
+            |extra: &[(&'static str, &str)]| via_proxy("GET", "/", &forward_vars(&pin, extra), &[]).response.status;
+        assert_eq!(status(&[(var::IDENTITY_SIGNING_KEY, "too short")]), 500);
+        assert_eq!(status(&[(var::IDENTITY_HEADER_PREFIX, "Bad Prefix")]), 500);
+        let long = "x".repeat(65);
+        assert_eq!(status(&[(var::IDENTITY_HEADER_PREFIX, long.as_str())]), 500);
         // Named like a header certgate reads: the certificate header, the proof header.
-        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, "X-ARR-")), 500);
-        let vars = [
-            (var::ALLOWED_THUMBPRINTS, pin.as_str()),
-            (var::SERVICE, "forward-auth"),
-            (var::PROXY_SECRET, "0123456789abcdef"),
-            (var::IDENTITY_HEADER_PREFIX, "X-Certgate-"),
-        ];
-        assert_eq!(send_with("GET", "/", &vars, &[]).response.status, 500);
+        assert_eq!(status(&[(var::IDENTITY_HEADER_PREFIX, "X-ARR-")]), 500);
+        assert_eq!(status(&[(var::IDENTITY_HEADER_PREFIX, "X-Certgate-")]), 500);
+        assert_eq!(
+            status(&[(var::IDENTITY_HEADER_PREFIX, "X-Upstream-")]),
+            403,
+            "a good one: refused for the certificate"
+        );
+        // Report-only would let every client reach the app; no proof would let anyone ask.
+        assert_eq!(status(&[(var::MODE, "report-only")]), 500);
+        let unproven = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "forward-auth")];
+        assert_eq!(send_with("GET", "/", &unproven, &[]).response.status, 500);
         let unknown = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::SERVICE, "gateway")];
         assert_eq!(send_with("GET", "/", &unknown, &[]).response.status, 500, "an unknown service");
-        assert_eq!(base((var::IDENTITY_HEADER_PREFIX, "X-Upstream-")), 403, "a good one: refused for the certificate");
     }
 
     #[test]

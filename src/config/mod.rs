@@ -170,9 +170,10 @@ impl Config {
         // The identity headers must not be named like a header certgate itself reads: the
         // proxy strips every client header with the prefix, and certgate's answer must never
         // be mistaken for the proxy's own proof or the certificate.
-        let read_headers = [Some(header.as_str()), chain_header.as_deref()]
+        let read_headers = [Some(header.as_str()), chain_header.as_deref(), digest_header.as_deref()]
             .into_iter()
             .flatten()
+            .chain(too_large_flag.as_ref().map(|f| f.header.as_str()))
             .chain(policy.shared_secret.as_ref().map(|s| s.header.as_str()))
             .chain(policy.signature.as_ref().map(|s| s.header.as_str()))
             .chain(policy.verdicts.iter().map(|v| v.header.as_str()));
@@ -181,6 +182,21 @@ impl Config {
                 return Err(error(
                     var::IDENTITY_HEADER_PREFIX,
                     Problem::MustDiffer("every header certgate reads (certificate, proof, verdict)"),
+                ));
+            }
+        }
+
+        if service == Service::ForwardAuth {
+            // An authorization service anyone can ask would hand out (and sign) identities
+            // for certificates it never saw presented: the proxy must prove each request.
+            if policy.shared_secret.is_none() && policy.signature.is_none() {
+                return Err(error(var::SERVICE, Problem::Needs("proxy_secret or proxy_hmac_key")));
+            }
+            // Report-only would let every client through to the application itself.
+            if policy.report_only {
+                return Err(error(
+                    var::MODE,
+                    Problem::Invalid("report-only cannot be combined with service = forward-auth".into()),
                 ));
             }
         }

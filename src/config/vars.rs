@@ -375,7 +375,7 @@ pub const VARS: &[Var] = &[
         default_doc: "",
         secret: false,
         kind: Kind::Choice(&["app", "forward-auth"]),
-        doc: "`app`: certgate's own routes (`/api/values`, `/api/whoami`); `forward-auth`: an authorization service for a proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`, Envoy `ext_authz`): every path and method is authenticated and answered `200` with an empty body and the identity headers, or the reasoned `403`; `/healthz` answers health only to a request that carries no forwarded-request header (`X-Forwarded-Uri`, `X-Forwarded-Method`, `X-Original-URI`, `X-Original-Method`), so a proxy that forwards the client's own path never turns `/healthz` into an allow",
+        doc: "`app`: certgate's own routes (`/api/values`, `/api/whoami`); `forward-auth`: an authorization service for a proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`, Envoy `ext_authz`): every path and method is authenticated and answered `200` with an empty body and the identity headers, or the reasoned `403`; needs `proxy_secret` or `proxy_hmac_key`, and cannot be combined with `mode = report-only`; `/healthz` answers health only to a request that carries neither the proxy's proof header nor a forwarded-request header (`X-Forwarded-Uri`, `X-Forwarded-Method`, `X-Original-URI`, `X-Original-Method`), so a proxy that forwards the client's own path never turns `/healthz` into an allow ([forward-auth](forward-auth.md))",
     },
     Var {
         name: var::IDENTITY_HEADER_PREFIX,
@@ -393,7 +393,7 @@ pub const VARS: &[Var] = &[
         default_doc: "none (unsigned)",
         secret: true,
         kind: Kind::Text,
-        doc: "with `service = forward-auth`, a key of at least 16 characters: adds `<prefix>Signature: v1=<base64url HMAC-SHA256>` over the identity headers and the time, so the upstream can check they came from certgate",
+        doc: "with `service = forward-auth`, a key of at least 16 bytes: adds `<prefix>Signature: v1=<base64url HMAC-SHA256>` over the identity headers and the time, so the upstream can check they came from certgate",
     },
     Var {
         name: var::CONFIG_REFRESH_SECONDS,
