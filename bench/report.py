@@ -104,7 +104,9 @@ def spin_section():
              ("host-hello", "raw-wasi hello in certgate-host"),
              ("host-certgate-chain-rsa-p384-p256", "certgate in certgate-host, trust-anchor path: RSA-2048, P-384, P-256"),
              ("host-certgate-p3-chain-rsa-p384-p256", "certgate-p3 in certgate-host, trust-anchor path: RSA-2048, P-384, P-256"),
-             ("host-certgate-p3-chain-p256", "certgate-p3 in certgate-host, trust-anchor path: P-256")]
+             ("host-certgate-p3-chain-p256", "certgate-p3 in certgate-host, trust-anchor path: P-256"),
+             ("host-certgate-forward-auth", "certgate in certgate-host, `service = forward-auth` (the proxy's authorization request)"),
+             ("host-certgate-p3-forward-auth", "certgate-p3 in certgate-host, `service = forward-auth`")]
     def mean(name):
         vals = [v["rps"] for k, v in data.items() if isinstance(v, dict) and k.split("/")[0] == name]
         return sum(vals) / len(vals) if vals else None
@@ -132,6 +134,10 @@ def spin_section():
     if hp2 and hp3 and hhello:
         out += ["", f"In certgate-host, side by side: certgate-p3 **{ratio(hp3, hp2)}** certgate.wasm's requests/s; "
                 f"against the hello on the same host, certgate.wasm {ratio(hp2, hhello)}, certgate-p3 {ratio(hp3, hhello)}."]
+    fa, fa3 = mean("host-certgate-forward-auth"), mean("host-certgate-p3-forward-auth")
+    if fa and hp2 and hp3:
+        out += ["", f"forward-auth against the direct component in certgate-host: certgate.wasm {ratio(fa, hp2)}, "
+                f"certgate-p3 {ratio(fa3, hp3)} the requests/s (the proxy's own hop to the app is not included)."]
     chain_p3, pin_p3 = mean("spin-certgate-p3-chain-rsa-p384-p256"), mean("spin-certgate-p3")
     chain_p3_256 = mean("spin-certgate-p3-chain-p256")
     if chain_p3 and pin_p3:

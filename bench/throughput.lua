@@ -1,5 +1,6 @@
 -- wrk script: alternate a valid and an invalid certificate (50/50), same requests for
--- every server. Args: header name, file with the allowed value, file with a refused one.
+-- every server. Args: header name, file with the allowed value, file with a refused one,
+-- and optionally another header's name and value sent with both (a proxy's secret).
 local requests = {}
 local i = 0
 
@@ -15,6 +16,9 @@ function init(args)
   for _, file in ipairs({ args[2], args[3] }) do
     local h = {}
     h[header] = read(file)
+    if args[4] then
+      h[args[4]] = args[5]
+    end
     table.insert(requests, wrk.format("GET", "/api/values", h))
   end
 end
