@@ -307,6 +307,43 @@ fn carries_proxy_proof(gate: &Gate, headers: &dyn RequestHeaders) -> bool {
     names.into_iter().any(|name| !headers.get_all(name).is_empty())
 }
 
+/// The decision log line of an allowed request.
+fn allow_log(now: i64, method: &str, path: &str, status: u16, identity: &Identity) -> LogLine {
+    let line = decision_log(now, method, path, status)
+        .with("outcome", "allow")
+        .with("matched", matched_json(&identity.trusted_by));
+    let line = with_certificate(line, Some(&identity.certificate));
+    if identity.warnings.is_empty() {
+        line
+    } else {
+        line.with("level", "warn").with("warnings", identity.warnings.clone())
+    }
+}
+
+/// A refused request: its problem response, and its decision line in `logs`.
+fn refusal(now: i64, method: &str, path: &str, denial: Denial, logs: &mut Vec<LogLine>) -> HttpResponse {
+    let Denial { denied, certificate } = denial;
+    let reason = denied.reason();
+    let response = problem(reason.status(), reason, denied.public_detail());
+    let line = decision_log(now, method, path, response.status)
+        .with("outcome", "deny")
+        .with("reason", reason.code())
+        .with_text("detail", &denied.to_string());
+    logs.push(with_certificate(line, certificate.as_deref()));
+    response
+}
+
+/// A request refused because the configuration does not load: `500`, and its decision line.
+fn configuration_refusal(now: i64, method: &str, path: &str, logs: &mut Vec<LogLine>) -> HttpResponse {
+    let response = problem(500, Reason::ConfigurationError, CONFIGURATION_DETAIL);
+    logs.push(
+        decision_log(now, method, path, response.status)
+            .with("outcome", "deny")
+            .with("reason", Reason::ConfigurationError.code()),
+    );
+    response
+}
+
 /// `service = forward-auth`: any path and method; `200` with an empty body and the identity
 /// headers, or the reasoned refusal (report-only cannot be configured with it).
 fn forward_auth_answer(
@@ -324,13 +361,7 @@ fn forward_auth_answer(
     });
     let Ok(identity_headers) = identity_headers else {
         // The configuration checks both when it is read; refused rather than assumed.
-        let response = problem(500, Reason::ConfigurationError, CONFIGURATION_DETAIL);
-        logs.push(
-            decision_log(now, method, path, 500)
-                .with("outcome", "deny")
-                .with("reason", Reason::ConfigurationError.code()),
-        );
-        return response;
+        return configuration_refusal(now, method, path, logs);
     };
     let allowed = || HttpResponse {
         status: 200,
@@ -343,26 +374,10 @@ fn forward_auth_answer(
             for (name, value) in identity_headers.for_identity(&identity, now) {
                 response.headers.push((name.to_ascii_lowercase().into(), value));
             }
-            let mut line = decision_log(now, method, path, 200)
-                .with("outcome", "allow")
-                .with("matched", matched_json(&identity.trusted_by));
-            line = with_certificate(line, Some(&identity.certificate));
-            if !identity.warnings.is_empty() {
-                line = line.with("level", "warn").with("warnings", identity.warnings.clone());
-            }
-            logs.push(line);
+            logs.push(allow_log(now, method, path, response.status, &identity));
             response
         }
-        Err(Denial { denied, certificate }) => {
-            let reason = denied.reason();
-            let response = problem(reason.status(), reason, denied.public_detail());
-            let line = decision_log(now, method, path, response.status)
-                .with("outcome", "deny")
-                .with("reason", reason.code())
-                .with_text("detail", &denied.to_string());
-            logs.push(with_certificate(line, certificate.as_deref()));
-            response
-        }
+        Err(denial) => refusal(now, method, path, denial, logs),
     }
 }
 
@@ -410,28 +425,15 @@ pub fn respond(
         }
     } else {
         match gate {
-            Err(refusal) => {
-                logs.push(configuration_log(now, refusal));
-                let response = problem(500, Reason::ConfigurationError, CONFIGURATION_DETAIL);
-                logs.push(
-                    decision_log(now, method, path, response.status)
-                        .with("outcome", "deny")
-                        .with("reason", Reason::ConfigurationError.code()),
-                );
-                response
+            Err(error) => {
+                logs.push(configuration_log(now, error));
+                configuration_refusal(now, method, path, &mut logs)
             }
             Ok(gate) if forward_auth => forward_auth_answer(gate, method, path, headers, now, &mut logs),
             Ok(gate) => match gate.decide(headers, now) {
                 Ok(identity) => {
                     let response = route(path, is_read, || whoami_body(&identity, gate.platform()));
-                    let mut line = decision_log(now, method, path, response.status)
-                        .with("outcome", "allow")
-                        .with("matched", matched_json(&identity.trusted_by));
-                    line = with_certificate(line, Some(&identity.certificate));
-                    if !identity.warnings.is_empty() {
-                        line = line.with("level", "warn").with("warnings", identity.warnings.clone());
-                    }
-                    logs.push(line);
+                    logs.push(allow_log(now, method, path, response.status, &identity));
                     response
                 }
                 Err(denial) if gate.report_only() => {
@@ -446,16 +448,7 @@ pub fn respond(
                     logs.push(with_certificate(line, denial.certificate.as_deref()));
                     response
                 }
-                Err(Denial { denied, certificate }) => {
-                    let reason = denied.reason();
-                    let response = problem(reason.status(), reason, denied.public_detail());
-                    let line = decision_log(now, method, path, response.status)
-                        .with("outcome", "deny")
-                        .with("reason", reason.code())
-                        .with_text("detail", &denied.to_string());
-                    logs.push(with_certificate(line, certificate.as_deref()));
-                    response
-                }
+                Err(denial) => refusal(now, method, path, denial, &mut logs),
             },
         }
     };
