@@ -20,6 +20,15 @@ fn request(header: &str, value: &str) -> hyper::Request<Full<Bytes>> {
         .expect("request")
 }
 
+/// A request to /api/values with a chain case's headers.
+fn case_request(headers: &[(String, Vec<u8>)]) -> hyper::Request<Full<Bytes>> {
+    let mut builder = hyper::Request::builder().uri("http://bench.test/api/values");
+    for (k, v) in headers {
+        builder = builder.header(k.as_str(), v.as_slice());
+    }
+    builder.body(Full::new(Bytes::new())).expect("request")
+}
+
 fn wasm(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
     // certgate-p3 first: building it writes a library-only certgate.wasm, which the next build replaces.
@@ -66,13 +75,7 @@ fn wasm(c: &mut Criterion) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
     for case in certgate_testkit::chain_cases(now) {
         let vars = Arc::new(case.variables.into_iter().collect::<BTreeMap<_, _>>());
-        let make = || {
-            let mut builder = hyper::Request::builder().uri("http://bench.test/api/values");
-            for (k, v) in &case.headers {
-                builder = builder.header(k.as_str(), v.as_slice());
-            }
-            builder.body(Full::new(Bytes::new())).expect("request")
-        };
+        let make = || case_request(&case.headers);
         let probe = rt.block_on(certgate.call(make(), vars.clone())).expect("call");
         assert_eq!(probe.status == 200, case.allowed, "{}: {}", case.name, probe.status);
         chain.bench_function(case.name, |b| b.iter(|| rt.block_on(certgate.call(make(), vars.clone())).expect("call")));
@@ -99,13 +102,7 @@ fn wasm(c: &mut Criterion) {
     });
     for case in certgate_testkit::chain_cases(now).into_iter().filter(|c| c.name.starts_with("matrix-")) {
         let vars = Arc::new(case.variables.into_iter().collect::<BTreeMap<_, _>>());
-        let make = || {
-            let mut builder = hyper::Request::builder().uri("http://bench.test/api/values");
-            for (k, v) in &case.headers {
-                builder = builder.header(k.as_str(), v.as_slice());
-            }
-            builder.body(Full::new(Bytes::new())).expect("request")
-        };
+        let make = || case_request(&case.headers);
         let probe = rt.block_on(p3.call(make(), vars.clone())).expect("call");
         assert_eq!(probe.status == 200, case.allowed, "{}: {}", case.name, probe.status);
         reused.bench_function(case.name, |b| b.iter(|| rt.block_on(p3.call(make(), vars.clone())).expect("call")));

@@ -197,6 +197,10 @@ pub type ResponseBody = UnsyncBoxBody<Bytes, anyhow::Error>;
 /// Resolves when the guest's work for a request is done (an error if it trapped).
 pub type Finished = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
 
+/// What [`Runtime::handle`] gives: the response as soon as the guest sets it, the guest's
+/// stderr for the request when captured, and what resolves when its work is done.
+pub type Handled = (hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished);
+
 /// The guest's stderr for one request, when captured.
 pub enum CapturedStderr {
     /// A fresh instance's own stderr.
@@ -605,18 +609,13 @@ impl Runtime {
     /// configuration's reused ones (WASI 0.3). Returns the response as soon as the guest
     /// sets it, the guest's stderr for it when captured, and what resolves when the guest's
     /// work for it is done.
-    pub async fn handle<B>(
-        &self,
-        request: hyper::Request<B>,
-        config: ConfigValues,
-        stderr: Stderr,
-    ) -> Result<(hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished)>
+    pub async fn handle<B>(&self, request: hyper::Request<B>, config: ConfigValues, stderr: Stderr) -> Result<Handled>
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
     {
         match &self.export {
             Export::P2(pre) => self.handle_p2(pre, request, config, stderr).await,
-            Export::P3(_) => self.handle_p3(request, config, stderr).await,
+            Export::P3(pre) => self.handle_p3(pre, request, config, stderr).await,
         }
     }
 
@@ -626,7 +625,7 @@ impl Runtime {
         request: hyper::Request<B>,
         config: ConfigValues,
         stderr: Stderr,
-    ) -> Result<(hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished)>
+    ) -> Result<Handled>
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
     {
@@ -665,8 +664,7 @@ impl Runtime {
     }
 
     /// The reused instances for `config` (a new set when none serves it yet).
-    fn p3_instances(&self, config: &ConfigValues, stderr: Stderr) -> Result<P3Instances> {
-        let Export::P3(pre) = &self.export else { return Err(anyhow!("not a WASI 0.3 component")) };
+    fn p3_instances(&self, pre: &ServicePre<HostState>, config: &ConfigValues, stderr: Stderr) -> Result<P3Instances> {
         let mut sets = self.p3.lock().map_err(|_| anyhow!("instance sets poisoned"))?;
         let full = |set: &P3Instances| set.pipe.as_ref().is_some_and(|p| p.len() > P3_CAPTURE_LIMIT);
         sets.retain(|set| !full(set));
@@ -699,14 +697,15 @@ impl Runtime {
 
     async fn handle_p3<B>(
         &self,
+        pre: &ServicePre<HostState>,
         request: hyper::Request<B>,
         config: ConfigValues,
         stderr: Stderr,
-    ) -> Result<(hyper::Response<ResponseBody>, Option<CapturedStderr>, Finished)>
+    ) -> Result<Handled>
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,
     {
-        let set = self.p3_instances(&config, stderr)?;
+        let set = self.p3_instances(pre, &config, stderr)?;
         let captured = set.pipe.clone().map(|log| {
             let from = log.len();
             CapturedStderr::Shared { log, from }
