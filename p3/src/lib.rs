@@ -78,11 +78,11 @@ fn method_name(method: Method) -> String {
 }
 
 /// Log lines go to stderr in one write; a line is never split between writes.
-fn write_logs(outcome: &Outcome) {
+fn write_logs(lines: impl IntoIterator<Item = String>) {
     use std::io::Write;
     let mut text = String::new();
-    for line in &outcome.logs {
-        text.push_str(&line.render());
+    for line in lines {
+        text.push_str(&line);
         text.push('\n');
     }
     if !text.is_empty() {
@@ -120,13 +120,11 @@ impl spin_sdk::wasip3::exports::http::handler::Guest for Certgate {
         let headers: Vec<(String, Vec<u8>)> = request.get_headers().copy_all();
         let gate = KEPT.with(|kept| kept.borrow_mut().at(now, || Gate::from_source(&WasiConfig::default())));
         let outcome = service::respond(&gate, &method, &path, &headers, now);
-        write_logs(&outcome);
+        write_logs(outcome.logs.iter().map(|line| line.render()));
         into_http(outcome).inspect_err(|e| {
-            use std::io::Write;
             let line = certgate::internals::LogLine::new("error", "response_write_failed", now)
-                .with_text("error", &format!("{e:?}"))
-                .render();
-            let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+                .with_text("error", &format!("{e:?}"));
+            write_logs(std::iter::once(line.render()));
         })
     }
 }
