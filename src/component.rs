@@ -1,12 +1,18 @@
 //! The thin `wasi:http` glue: read the request through spin-sdk's low-level
 //! `IncomingRequest` (every header line, unlike the map-based convenience `Request`),
-//! read configuration through `wasi:config/store`, hand both to [`crate::service`], and
-//! write the response and log lines.
+//! read configuration through `wasi:config/store`, hand both to [`crate::gateway`] (which
+//! answers through [`crate::service`], or with `service = gateway` says what to forward,
+//! which [`forward`] sends), and write the response and log lines.
 
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
+mod forward;
+
 use crate::config::VariableSource;
-use crate::service::{self, RequestHeaders};
+use crate::gate::Gate;
+use crate::gateway::{self, Handling};
+use crate::log::LogLine;
+use crate::service::HttpResponse;
 
 wit_bindgen::generate!({
     world: "certgate",
@@ -14,7 +20,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use wasi::config::store;
+use self::wasi::config::store;
 
 /// Spin variables, through the standard `wasi:config/store` interface, fetched with one
 /// `get-all` per request: one host call instead of one per variable (on Spin each call is
@@ -41,16 +47,6 @@ impl VariableSource for WasiConfig {
             Ok(all) => Ok(all.get(name).cloned()),
             Err(_) => store::get(name).map_err(describe),
         }
-    }
-}
-
-/// The request's header lines, copied out with one host call (`entries`) instead of one
-/// `get` per name certgate looks for; names compare as HTTP does, ignoring ASCII case.
-struct Headers(Vec<(String, Vec<u8>)>);
-
-impl RequestHeaders for Headers {
-    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
-        self.0.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
     }
 }
 
@@ -81,27 +77,46 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     // method as received.
     let method = request.method().to_string();
     let path = request.path_with_query().unwrap_or_default();
-    let headers = Headers(request.headers().entries());
-    let outcome = service::handle(&method, &path, &headers, &WasiConfig::default(), unix_now());
-    write_logs(outcome.logs.iter().map(|l| l.render()));
+    let headers = request.headers().entries();
+    let now = unix_now();
+    let gate = Gate::from_source(&WasiConfig::default());
+    let authority = request.authority();
+    let received = gateway::Request {
+        method: &method,
+        path_with_query: &path,
+        authority: authority.as_deref(),
+        headers: &headers,
+    };
+    match gateway::handle(&gate, &received, now) {
+        Handling::Answer(outcome) => {
+            write_logs(outcome.logs.iter().map(|l| l.render()));
+            let mut failures = Vec::new();
+            respond_with(response_out, &outcome.response, &mut failures);
+            write_logs(failures.iter().map(|l| l.render()));
+        }
+        Handling::Forward(plan) => {
+            let logs = forward::forward(request, response_out, &plan);
+            write_logs(logs.iter().map(|l| l.render()));
+        }
+    }
+}
 
+/// Write `response` (a complete body); a failure to write it is logged to `logs`.
+fn respond_with(response_out: ResponseOutparam, response: &HttpResponse, logs: &mut Vec<LogLine>) {
     let response_headers = Fields::new();
-    for (name, value) in &outcome.response.headers {
+    for (name, value) in &response.headers {
         // Names and values are fixed ASCII built by `service`; a refusal here would be a
         // bug, and the response still goes out with its status.
         let _ = response_headers.append(&name.to_string(), &value.as_bytes().to_vec());
     }
     // The length up front: the host then frames the body without chunked encoding.
-    if !outcome.response.body.is_empty() {
-        let _ = response_headers
-            .append(&"content-length".to_string(), &outcome.response.body.len().to_string().into_bytes());
+    if !response.body.is_empty() {
+        let _ = response_headers.append(&"content-length".to_string(), &response.body.len().to_string().into_bytes());
     }
-    let response = OutgoingResponse::new(response_headers);
-    let _ = response.set_status_code(outcome.response.status);
-    if let Err(e) = send(response_out, response, &outcome.response.body) {
-        let line =
-            crate::log::LogLine::new("error", "response_write_failed", unix_now()).with_text("error", &e).render();
-        write_logs(std::iter::once(line));
+    let outgoing = OutgoingResponse::new(response_headers);
+    let _ = outgoing.set_status_code(response.status);
+    if let Err(e) = send(response_out, outgoing, &response.body) {
+        logs.push(LogLine::new("error", "response_write_failed", unix_now()).with_text("error", &e));
     }
 }
 

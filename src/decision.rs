@@ -23,6 +23,12 @@ pub trait RequestHeaders {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>>;
 }
 
+impl RequestHeaders for [(String, Vec<u8>)] {
+    fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
+        self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
+    }
+}
+
 impl RequestHeaders for Vec<(String, Vec<u8>)> {
     fn get_all(&self, name: &str) -> Vec<Vec<u8>> {
         self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()

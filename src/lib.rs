@@ -30,6 +30,7 @@ mod config;
 mod decision;
 mod extract;
 mod gate;
+pub mod gateway;
 mod log;
 pub mod platform;
 mod policy;
@@ -40,7 +41,7 @@ mod trust;
 pub mod upstream;
 
 pub use certificate::{CertificateError, ClientCertificate, DerError};
-pub use config::{vars, ConfigError, Problem, VariableSource};
+pub use config::{vars, ConfigError, GatewaySettings, Problem, Service, UpstreamOrigin, VariableSource};
 pub use decision::{Denial, Denied, Identity, RequestHeaders};
 pub use extract::{
     Base64Problem, Counted, ExtractError, Format, HeaderRole, JsonKeyProblem, JsonType, XfccForm, XfccJsonProblem,

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-
 /// Stable, documented reason codes. The string form (`code`) is part of the public
 /// contract: it appears in problem+json bodies and in logs and never changes meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,11 +42,20 @@ pub enum Reason {
     NotFound,
     /// Authenticated (or a public route), but the method is not served there.
     MethodNotAllowed,
+    /// Authenticated, but a gateway will not forward the request target (a `.` or `..`
+    /// segment, plain or percent-encoded, or a target that is not a path).
+    RequestNotForwardable,
+    /// Authenticated, but the request body is over the gateway's limit.
+    RequestBodyTooLarge,
+    /// Authenticated, but the gateway could not get an answer from the upstream.
+    UpstreamUnavailable,
+    /// Authenticated, but the upstream did not connect or answer in time.
+    UpstreamTimeout,
 }
 
 impl Reason {
     /// Every reason, in documentation order.
-    pub const ALL: [Reason; 17] = [
+    pub const ALL: [Reason; 21] = [
         Reason::ProxyUnauthenticated,
         Reason::TerminatorRejected,
         Reason::CertificateMissing,
@@ -65,6 +73,10 @@ impl Reason {
         Reason::ConfigurationError,
         Reason::NotFound,
         Reason::MethodNotAllowed,
+        Reason::RequestNotForwardable,
+        Reason::RequestBodyTooLarge,
+        Reason::UpstreamUnavailable,
+        Reason::UpstreamTimeout,
     ];
 
     /// The stable machine-readable code.
@@ -87,6 +99,10 @@ impl Reason {
             Reason::ConfigurationError => "configuration_error",
             Reason::NotFound => "not_found",
             Reason::MethodNotAllowed => "method_not_allowed",
+            Reason::RequestNotForwardable => "request_not_forwardable",
+            Reason::RequestBodyTooLarge => "request_body_too_large",
+            Reason::UpstreamUnavailable => "upstream_unavailable",
+            Reason::UpstreamTimeout => "upstream_timeout",
         }
     }
 
@@ -96,6 +112,10 @@ impl Reason {
             Reason::ConfigurationError => 500,
             Reason::NotFound => 404,
             Reason::MethodNotAllowed => 405,
+            Reason::RequestNotForwardable => 400,
+            Reason::RequestBodyTooLarge => 413,
+            Reason::UpstreamUnavailable => 502,
+            Reason::UpstreamTimeout => 504,
             _ => 403,
         }
     }
@@ -120,6 +140,10 @@ impl Reason {
             Reason::ConfigurationError => "The service is not configured correctly",
             Reason::NotFound => "Not found",
             Reason::MethodNotAllowed => "Method not allowed",
+            Reason::RequestNotForwardable => "The request target cannot be forwarded",
+            Reason::RequestBodyTooLarge => "The request body is too large",
+            Reason::UpstreamUnavailable => "The upstream service could not be reached",
+            Reason::UpstreamTimeout => "The upstream service did not answer in time",
         }
     }
 
@@ -146,6 +170,10 @@ impl Reason {
             Reason::ConfigurationError => "certgate's configuration is missing or invalid; see the service log",
             Reason::NotFound => "no such resource",
             Reason::MethodNotAllowed => "use GET or HEAD",
+            Reason::RequestNotForwardable => "the request path has dot segments or is not a path",
+            Reason::RequestBodyTooLarge => "the request body is over the size limit",
+            Reason::UpstreamUnavailable => "the upstream service could not be reached or failed to answer",
+            Reason::UpstreamTimeout => "the upstream service did not answer in time",
         }
     }
 
@@ -261,6 +289,11 @@ mod tests {
         assert_eq!(Reason::ConfigurationError.status(), 500);
         assert_eq!(Reason::NotFound.status(), 404);
         assert_eq!(Reason::MethodNotAllowed.status(), 405);
+        assert_eq!(Reason::RequestNotForwardable.status(), 400);
+        assert_eq!(Reason::RequestBodyTooLarge.status(), 413);
+        assert_eq!(Reason::UpstreamUnavailable.status(), 502);
+        assert_eq!(Reason::UpstreamTimeout.status(), 504);
+        assert!(!Reason::UpstreamTimeout.is_authentication_failure());
         assert!(Reason::CertificateExpired.is_authentication_failure());
         assert!(!Reason::ConfigurationError.is_authentication_failure());
     }

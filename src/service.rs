@@ -184,7 +184,7 @@ fn json_response(status: u16, content_type: &str, body: &impl Serialize) -> Http
 }
 
 /// An RFC 9457 problem response.
-fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
+pub(crate) fn problem(status: u16, reason: Reason, detail: &str) -> HttpResponse {
     let body = Problem {
         detail,
         reason: reason.code(),
@@ -251,7 +251,7 @@ fn whoami_report_only_body<'a>(denial: &'a Denial, platform: Option<&'a str>) ->
     Whoami { authenticated: Some(false), would_deny: Some(denial.denied.reason().code()), ..base }
 }
 
-fn path_of(path_with_query: &str) -> &str {
+pub(crate) fn path_of(path_with_query: &str) -> &str {
     let end = path_with_query.find(['?', '#']).unwrap_or(path_with_query.len());
     &path_with_query[..end]
 }
@@ -269,7 +269,7 @@ fn configuration_log(now: i64, error: &ConfigError) -> LogLine {
         .with_text("problem", &error.to_string())
 }
 
-fn with_certificate(line: LogLine, c: Option<&ClientCertificate>) -> LogLine {
+pub(crate) fn with_certificate(line: LogLine, c: Option<&ClientCertificate>) -> LogLine {
     match c {
         Some(c) => line.with("thumbprint_sha256", c.sha256_hex()).with_text("subject", &c.subject),
         None => line,
@@ -308,7 +308,7 @@ fn carries_proxy_proof(gate: &Gate, headers: &dyn RequestHeaders) -> bool {
 }
 
 /// The decision log line of an allowed request.
-fn allow_log(now: i64, method: &str, path: &str, status: u16, identity: &Identity) -> LogLine {
+pub(crate) fn allow_log(now: i64, method: &str, path: &str, status: u16, identity: &Identity) -> LogLine {
     let line = decision_log(now, method, path, status)
         .with("outcome", "allow")
         .with("matched", matched_json(&identity.trusted_by));
@@ -321,7 +321,7 @@ fn allow_log(now: i64, method: &str, path: &str, status: u16, identity: &Identit
 }
 
 /// A refused request: its problem response, and its decision line in `logs`.
-fn refusal(now: i64, method: &str, path: &str, denial: Denial, logs: &mut Vec<LogLine>) -> HttpResponse {
+pub(crate) fn refusal(now: i64, method: &str, path: &str, denial: Denial, logs: &mut Vec<LogLine>) -> HttpResponse {
     let Denial { denied, certificate } = denial;
     let reason = denied.reason();
     let response = problem(reason.status(), reason, denied.public_detail());
@@ -334,7 +334,7 @@ fn refusal(now: i64, method: &str, path: &str, denial: Denial, logs: &mut Vec<Lo
 }
 
 /// A request refused because the configuration does not load: `500`, and its decision line.
-fn configuration_refusal(now: i64, method: &str, path: &str, logs: &mut Vec<LogLine>) -> HttpResponse {
+pub(crate) fn configuration_refusal(now: i64, method: &str, path: &str, logs: &mut Vec<LogLine>) -> HttpResponse {
     let response = problem(500, Reason::ConfigurationError, CONFIGURATION_DETAIL);
     logs.push(
         decision_log(now, method, path, response.status)
@@ -342,6 +342,20 @@ fn configuration_refusal(now: i64, method: &str, path: &str, logs: &mut Vec<LogL
             .with("reason", Reason::ConfigurationError.code()),
     );
     response
+}
+
+/// The decision line of a request the gateway let through, before it knows more.
+pub(crate) fn gateway_log(now: i64, method: &str, path: &str, status: u16, identity: &Identity) -> LogLine {
+    with_certificate(decision_log(now, method, path, status), Some(&identity.certificate))
+}
+
+/// The identity headers as configured (prefix, optional signing key).
+pub(crate) fn identity_headers(gate: &Gate) -> Result<IdentityHeaders, crate::upstream::IdentityHeaderError> {
+    let settings = &gate.config().service;
+    IdentityHeaders::new(&settings.identity_prefix).and_then(|h| match &settings.identity_key {
+        Some(key) => h.signed_with(key),
+        None => Ok(h),
+    })
 }
 
 /// `service = forward-auth`: any path and method; `200` with an empty body and the identity
@@ -354,12 +368,7 @@ fn forward_auth_answer(
     now: i64,
     logs: &mut Vec<LogLine>,
 ) -> HttpResponse {
-    let settings = &gate.config().service;
-    let identity_headers = IdentityHeaders::new(&settings.identity_prefix).and_then(|h| match &settings.identity_key {
-        Some(key) => h.signed_with(key),
-        None => Ok(h),
-    });
-    let Ok(identity_headers) = identity_headers else {
+    let Ok(identity_headers) = identity_headers(gate) else {
         // The configuration checks both when it is read; refused rather than assumed.
         return configuration_refusal(now, method, path, logs);
     };
@@ -430,6 +439,19 @@ pub fn respond(
                 configuration_refusal(now, method, path, &mut logs)
             }
             Ok(gate) if forward_auth => forward_auth_answer(gate, method, path, headers, now, &mut logs),
+            Ok(gate) if gate.config().service.service == Service::Gateway => {
+                // Only a shell that can send requests forwards ([`crate::gateway`]); this
+                // one was asked to answer itself, which a gateway never does.
+                logs.push(
+                    LogLine::new("error", "configuration_error", now)
+                        .with("reason", Reason::ConfigurationError.code())
+                        .with_text(
+                            "problem",
+                            "service = gateway needs a shell that forwards (certgate.wasm); this one cannot",
+                        ),
+                );
+                configuration_refusal(now, method, path, &mut logs)
+            }
             Ok(gate) => match gate.decide(headers, now) {
                 Ok(identity) => {
                     let response = route(path, is_read, || whoami_body(&identity, gate.platform()));

@@ -70,6 +70,7 @@ impl std::error::Error for IdentityHeaderError {}
 ///
 /// let headers = IdentityHeaders::new("X-Client-")?.signed_with(b"a key of sixteen bytes or more")?;
 /// assert!(headers.is_identity_header("x-client-subject"));
+/// assert!(headers.is_identity_header("X_Client_Subject"));
 /// assert!(!headers.is_identity_header("x-forwarded-for"));
 /// # Ok::<(), certgate::upstream::IdentityHeaderError>(())
 /// ```
@@ -124,11 +125,11 @@ impl IdentityHeaders {
     }
 
     /// Whether `name` is one of these identity headers' names or could be taken for one
-    /// (it starts with the prefix, in any case): a shell removes every such header a
-    /// client sent.
+    /// (it starts with the prefix, in any case, with `_` for `-` as CGI-style servers read
+    /// it): a shell removes every such header a client sent.
     pub fn is_identity_header(&self, name: &str) -> bool {
-        name.len() >= self.prefix.len()
-            && name.as_bytes()[..self.prefix.len()].eq_ignore_ascii_case(self.prefix.as_bytes())
+        let fold = |b: u8| if b == b'_' { b'-' } else { b.to_ascii_lowercase() };
+        name.len() >= self.prefix.len() && name.bytes().zip(self.prefix.bytes()).all(|(a, b)| fold(a) == fold(b))
     }
 
     /// The identity headers for `identity` at `now` (Unix seconds), in [`FIELDS`] order and

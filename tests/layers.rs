@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-const ORDER: [&str; 15] = [
+const ORDER: [&str; 16] = [
     "reason",
     "certificate",
     "extract",
@@ -18,6 +18,7 @@ const ORDER: [&str; 15] = [
     "gate",
     "upstream",
     "service",
+    "gateway",
     "component",
     "lib",
 ];

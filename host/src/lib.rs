@@ -6,9 +6,11 @@
 
 pub mod build;
 pub mod devpki;
+pub mod outbound;
 pub mod runtime;
 pub mod server;
 pub mod variables;
 
+pub use outbound::AllowedHosts;
 pub use runtime::{InstanceReuse, Runtime, RuntimeOptions};
 pub use variables::Variables;

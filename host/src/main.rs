@@ -161,6 +161,17 @@ async fn run() -> Result<()> {
     if args.spin_lookups {
         runtime = runtime.with_spin_lookups(Arc::new(variables.provider_lookups()));
     }
+    let manifest_text =
+        std::fs::read_to_string(&args.manifest).with_context(|| format!("reading {}", args.manifest.display()))?;
+    let allowed = certgate_host::AllowedHosts::from_manifest_text(&manifest_text, &component_id)
+        .with_context(|| format!("allowed_outbound_hosts of [component.{component_id}]"))?;
+    if allowed.wants_service_chaining() {
+        eprintln!(
+            "certgate-host: allowed_outbound_hosts names Spin's service chaining (self, *.spin.internal): this host \
+             serves one component, so those requests are refused; use spin up, or an upstream URL"
+        );
+    }
+    runtime = runtime.with_allowed_outbound_hosts(allowed);
     let how = if cached { "loaded from cache" } else { "compiled" };
     let reuse = if runtime.is_wasi_0_3() {
         let r = certgate_host::InstanceReuse::default();

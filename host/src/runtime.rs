@@ -23,6 +23,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{p2, p3, WasiHttpCtx};
 
+use crate::outbound::AllowedHosts;
+
 /// Host side of `wasi:config/store@0.2.0-draft-2024-09-27`, the version Spin 3 and 4
 /// provide (the `wasmtime-wasi-config` crate implements a later, incompatible one).
 mod draft_config {
@@ -66,7 +68,7 @@ pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
-    hooks: DenyOutbound,
+    hooks: Outbound,
     config: ConfigValues,
     lookups: Option<ProviderLookups>,
 }
@@ -130,23 +132,43 @@ impl spin_vars::Host for HostState {
     }
 }
 
-/// certgate makes no outgoing requests; any attempt is refused.
-struct DenyOutbound;
+/// Outgoing requests, as Spin allows them: to the component's `allowed_outbound_hosts`
+/// only (none by default); any other is refused with `HttpRequestDenied` and a line on the
+/// host's stderr, as Spin does.
+struct Outbound {
+    allowed: Arc<AllowedHosts>,
+}
 
-impl p2::WasiHttpHooks for DenyOutbound {
+impl p2::WasiHttpHooks for Outbound {
     fn send_request(
         &mut self,
-        _request: hyper::Request<p2::body::HyperOutgoingBody>,
-        _config: p2::types::OutgoingRequestConfig,
+        request: hyper::Request<p2::body::HyperOutgoingBody>,
+        config: p2::types::OutgoingRequestConfig,
     ) -> p2::HttpResult<p2::types::HostFutureIncomingResponse> {
-        Err(p2::bindings::http::types::ErrorCode::HttpRequestDenied.into())
+        let uri = request.uri();
+        let scheme = if config.use_tls { "https" } else { "http" };
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        let bracketed = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+        if !self.allowed.allows(scheme, &bracketed, uri.port_u16()) {
+            let chaining = if host.ends_with(".spin.internal") {
+                " (service chaining to another component needs Spin: certgate-host serves one component)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "certgate-host: refused an outgoing request to {scheme}://{}: not in allowed_outbound_hosts{chaining}",
+                uri.authority().map(|a| a.as_str()).unwrap_or_default()
+            );
+            return Err(p2::bindings::http::types::ErrorCode::HttpRequestDenied.into());
+        }
+        Ok(p2::default_send_request(request, config))
     }
 }
 
 type P3Body = UnsyncBoxBody<Bytes, p3::bindings::http::types::ErrorCode>;
 type P3Io = Box<dyn std::future::Future<Output = Result<(), p3::bindings::http::types::ErrorCode>> + Send>;
 
-impl p3::WasiHttpHooks for DenyOutbound {
+impl p3::WasiHttpHooks for Outbound {
     fn send_request(
         &mut self,
         _request: http::Request<P3Body>,
@@ -226,6 +248,18 @@ impl CapturedStderr {
 pub struct SharedLog(Arc<Mutex<Vec<u8>>>);
 
 impl SharedLog {
+    /// Everything in it, as text.
+    pub fn text(&self) -> String {
+        self.text_from(0)
+    }
+
+    /// Add `text` at the end.
+    pub fn append(&self, text: &str) {
+        if let Ok(mut log) = self.0.lock() {
+            log.extend_from_slice(text.as_bytes());
+        }
+    }
+
     fn len(&self) -> usize {
         self.0.lock().map_or(0, |log| log.len())
     }
@@ -296,6 +330,7 @@ pub struct Runtime {
     component: Component,
     env: Arc<Vec<(String, String)>>,
     lookups: Option<ProviderLookups>,
+    allowed: Arc<AllowedHosts>,
     reuse: InstanceReuse,
     /// WASI 0.3: the instances serving each configuration (most recent last).
     p3: Arc<Mutex<Vec<P3Instances>>>,
@@ -323,6 +358,7 @@ struct P3State {
     env: Arc<Vec<(String, String)>>,
     config: ConfigValues,
     lookups: Option<ProviderLookups>,
+    allowed: Arc<AllowedHosts>,
     pipe: Option<SharedLog>,
     reuse: InstanceReuse,
     instances: std::sync::atomic::AtomicU64,
@@ -335,7 +371,7 @@ impl HandlerState for P3State {
         self.instances.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stderr: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>> =
             self.pipe.clone().map(|p| Box::new(p) as Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>);
-        let state = HostState::new(&self.env, stderr, self.config.clone(), self.lookups.clone());
+        let state = HostState::new(&self.env, stderr, self.config.clone(), self.lookups.clone(), self.allowed.clone());
         Ok(StoreBundle { store: Store::new(&self.engine, state), write_profile: Box::new(|_| ()) })
     }
 
@@ -366,6 +402,7 @@ impl HostState {
         stderr: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>>,
         config: ConfigValues,
         lookups: Option<ProviderLookups>,
+        allowed: Arc<AllowedHosts>,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.envs(env);
@@ -381,7 +418,7 @@ impl HostState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: DenyOutbound,
+            hooks: Outbound { allowed },
             config,
             lookups,
         }
@@ -551,6 +588,7 @@ impl Runtime {
             component,
             env: Arc::new(Vec::new()),
             lookups: None,
+            allowed: Arc::new(AllowedHosts::default()),
             reuse: InstanceReuse::default(),
             p3: Arc::new(Mutex::new(Vec::new())),
         })
@@ -567,6 +605,13 @@ impl Runtime {
     /// Needs tokio's multi-threaded runtime, as Spin's (`block_in_place` panics elsewhere).
     pub fn with_spin_lookups(mut self, lookups: ProviderLookups) -> Self {
         self.lookups = Some(lookups);
+        self
+    }
+
+    /// Let the component make outgoing requests to these hosts (Spin's
+    /// `allowed_outbound_hosts`); by default it may make none.
+    pub fn with_allowed_outbound_hosts(mut self, allowed: AllowedHosts) -> Self {
+        self.allowed = Arc::new(allowed);
         self
     }
 
@@ -633,7 +678,7 @@ impl Runtime {
         let pipe = (stderr == Stderr::Capture).then(|| MemoryOutputPipe::new(1 << 20));
         let stream: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>> =
             pipe.clone().map(|p| Box::new(p) as Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>);
-        let state = HostState::new(&self.env, stream, config, self.lookups.clone());
+        let state = HostState::new(&self.env, stream, config, self.lookups.clone(), self.allowed.clone());
         let mut store = Store::new(pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let request = request.map(|body| body.map_err(p2::hyper_request_error));
@@ -682,6 +727,7 @@ impl Runtime {
             env: self.env.clone(),
             config: config.clone(),
             lookups: self.lookups.clone(),
+            allowed: self.allowed.clone(),
             pipe: pipe.clone(),
             reuse: self.reuse,
             instances: std::sync::atomic::AtomicU64::new(0),

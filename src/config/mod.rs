@@ -7,11 +7,13 @@
 //! extraction settings from variables; `policy` and `trust` know nothing of variables.
 
 mod error;
+mod origin;
 mod policy;
 mod read;
 pub mod vars;
 
 pub use error::{ConfigError, Problem};
+pub use origin::UpstreamOrigin;
 pub use read::VariableSource;
 #[cfg(test)]
 use read::{MAX_LIST_ENTRIES, MAX_VARIABLE_BYTES};
@@ -52,6 +54,21 @@ pub enum Service {
     App,
     /// An authorization service for a proxy (`service = forward-auth`).
     ForwardAuth,
+    /// A gateway that forwards allowed requests to an upstream (`service = gateway`).
+    Gateway,
+}
+
+/// Where and how `service = gateway` forwards (`upstream`, its timeouts, the body limit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewaySettings {
+    /// The origin.
+    pub upstream: UpstreamOrigin,
+    /// The longest a connection to it may take, in seconds.
+    pub connect_timeout_seconds: u64,
+    /// The longest wait for its response headers, and between pieces of its response body.
+    pub timeout_seconds: u64,
+    /// The largest request body forwarded, in bytes.
+    pub max_request_body_bytes: u64,
 }
 
 /// `service`, `identity_header_prefix` and `identity_signing_key`.
@@ -63,6 +80,8 @@ pub struct ServiceSettings {
     pub identity_prefix: String,
     /// The key signing them, if any.
     pub identity_key: Option<Vec<u8>>,
+    /// With `service = gateway`, where it forwards.
+    pub gateway: Option<GatewaySettings>,
 }
 
 impl std::fmt::Debug for ServiceSettings {
@@ -72,6 +91,7 @@ impl std::fmt::Debug for ServiceSettings {
             .field("service", &self.service)
             .field("identity_prefix", &self.identity_prefix)
             .field("signed", &self.identity_key.is_some())
+            .field("gateway", &self.gateway)
             .finish()
     }
 }
@@ -153,7 +173,24 @@ impl Config {
 
         let service = match read.choice(var::SERVICE)? {
             Some("forward-auth") => Service::ForwardAuth,
+            Some("gateway") => Service::Gateway,
             _ => Service::App,
+        };
+        let upstream = match read.set(var::UPSTREAM)? {
+            Some(raw) => Some(origin::parse(&raw).map_err(|e| error(var::UPSTREAM, Problem::Invalid(e)))?),
+            None => None,
+        };
+        let gateway = match (service, upstream) {
+            (Service::Gateway, Some(upstream)) => Some(GatewaySettings {
+                upstream,
+                connect_timeout_seconds: read.number(var::UPSTREAM_CONNECT_TIMEOUT_SECONDS)?.unwrap_or(5),
+                timeout_seconds: read.number(var::UPSTREAM_TIMEOUT_SECONDS)?.unwrap_or(30),
+                max_request_body_bytes: read.number(var::MAX_REQUEST_BODY_BYTES)?.unwrap_or(10 * 1024 * 1024),
+            }),
+            (Service::Gateway, None) => return Err(error(var::SERVICE, Problem::Needs("upstream"))),
+            // An upstream that is never used is a deployment that does not do what it says.
+            (_, Some(_)) => return Err(error(var::UPSTREAM, Problem::Needs("service = gateway"))),
+            (_, None) => None,
         };
         let identity_prefix =
             read.header(var::IDENTITY_HEADER_PREFIX)?.unwrap_or_else(|| "x-certgate-client-".to_string());
@@ -186,6 +223,13 @@ impl Config {
             }
         }
 
+        if service == Service::Gateway && policy.report_only {
+            // Report-only would forward every client, with no identity, to the upstream.
+            return Err(error(
+                var::MODE,
+                Problem::Invalid("report-only cannot be combined with service = gateway".into()),
+            ));
+        }
         if service == Service::ForwardAuth {
             // An authorization service anyone can ask would hand out (and sign) identities
             // for certificates it never saw presented: the proxy must prove each request.
@@ -216,7 +260,7 @@ impl Config {
             clock_skew_seconds,
             config_refresh_seconds,
             platform: preset.map(|p| p.name),
-            service: ServiceSettings { service, identity_prefix, identity_key },
+            service: ServiceSettings { service, identity_prefix, identity_key, gateway },
         })
     }
 }

@@ -57,6 +57,14 @@ pub mod var {
     pub const MODE: &str = "mode";
     /// `service`: see [`VARS`](super::VARS).
     pub const SERVICE: &str = "service";
+    /// `upstream`: see [`VARS`](super::VARS).
+    pub const UPSTREAM: &str = "upstream";
+    /// `upstream_connect_timeout_seconds`: see [`VARS`](super::VARS).
+    pub const UPSTREAM_CONNECT_TIMEOUT_SECONDS: &str = "upstream_connect_timeout_seconds";
+    /// `upstream_timeout_seconds`: see [`VARS`](super::VARS).
+    pub const UPSTREAM_TIMEOUT_SECONDS: &str = "upstream_timeout_seconds";
+    /// `max_request_body_bytes`: see [`VARS`](super::VARS).
+    pub const MAX_REQUEST_BODY_BYTES: &str = "max_request_body_bytes";
     /// `identity_header_prefix`: see [`VARS`](super::VARS).
     pub const IDENTITY_HEADER_PREFIX: &str = "identity_header_prefix";
     /// `identity_signing_key`: see [`VARS`](super::VARS).
@@ -374,8 +382,44 @@ pub const VARS: &[Var] = &[
         default: Default::Value("app"),
         default_doc: "",
         secret: false,
-        kind: Kind::Choice(&["app", "forward-auth"]),
-        doc: "`app`: certgate's own routes (`/api/values`, `/api/whoami`); `forward-auth`: an authorization service for a proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`, Envoy `ext_authz`): every path and method is authenticated and answered `200` with an empty body and the identity headers, or the reasoned `403`; needs `proxy_secret` or `proxy_hmac_key`, and cannot be combined with `mode = report-only`; `/healthz` answers health only to a request that carries neither the proxy's proof header nor a forwarded-request header (`X-Forwarded-Uri`, `X-Forwarded-Method`, `X-Original-URI`, `X-Original-Method`), so a proxy that forwards the client's own path never turns `/healthz` into an allow ([forward-auth](forward-auth.md))",
+        kind: Kind::Choice(&["app", "forward-auth", "gateway"]),
+        doc: "`app`: certgate's own routes (`/api/values`, `/api/whoami`); `forward-auth`: an authorization service for a proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`, Envoy `ext_authz`): every path and method is authenticated and answered `200` with an empty body and the identity headers, or the reasoned `403`; needs `proxy_secret` or `proxy_hmac_key`, and cannot be combined with `mode = report-only`; `/healthz` answers health only to a request that carries neither the proxy's proof header nor a forwarded-request header (`X-Forwarded-Uri`, `X-Forwarded-Method`, `X-Original-URI`, `X-Original-Method`), so a proxy that forwards the client's own path never turns `/healthz` into an allow ([forward-auth](forward-auth.md)); `gateway`: every path but `/healthz` is authenticated and the allowed request forwarded to `upstream` with the identity headers, its bodies streamed; cannot be combined with `mode = report-only` ([gateway](../deploy/gateway/README.md))",
+    },
+    Var {
+        name: var::UPSTREAM,
+        group: Group::Operation,
+        default: Default::Unset,
+        default_doc: "none",
+        secret: false,
+        kind: Kind::Text,
+        doc: "with `service = gateway` (and only then), where allowed requests go: `http://` or `https://`, a host (name, IPv4 or `[IPv6]`), an optional port and an optional base path that every request path is appended to; no user, query or fragment. On Spin another component of the app is `http://<component>.spin.internal`; the host must be in the component's `allowed_outbound_hosts` ([gateway](../deploy/gateway/README.md))",
+    },
+    Var {
+        name: var::UPSTREAM_CONNECT_TIMEOUT_SECONDS,
+        group: Group::Operation,
+        default: Default::Value("5"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 1, max: 60 },
+        doc: "with `service = gateway`, how long connecting to the upstream may take, 1 to 60; then `504 upstream_timeout`",
+    },
+    Var {
+        name: var::UPSTREAM_TIMEOUT_SECONDS,
+        group: Group::Operation,
+        default: Default::Value("30"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 1, max: 600 },
+        doc: "with `service = gateway`, the longest wait, 1 to 600, for the upstream's response headers (then `504 upstream_timeout`) and between two pieces of its response body (then the response is cut off and logged)",
+    },
+    Var {
+        name: var::MAX_REQUEST_BODY_BYTES,
+        group: Group::Operation,
+        default: Default::Value("10485760"),
+        default_doc: "",
+        secret: false,
+        kind: Kind::Number { min: 0, max: 17_179_869_184 },
+        doc: "with `service = gateway`, the largest request body forwarded, 0 to 16 GiB: a larger `Content-Length` is refused before the upstream is asked, a streamed body that grows past it is cut off and refused (`413 request_body_too_large`)",
     },
     Var {
         name: var::IDENTITY_HEADER_PREFIX,
@@ -384,7 +428,7 @@ pub const VARS: &[Var] = &[
         default_doc: "",
         secret: false,
         kind: Kind::HeaderName,
-        doc: "with `service = forward-auth`, the prefix of the identity headers (`<prefix>Subject`, `Issuer`, `Sha256`, `Serial`, `Not-After`, `Dns`, `Uri`, `Email`, `Matched-Kind`, `Matched`, `Time`, `Signature`; [forward-auth](forward-auth.md)); the proxy must remove every client header with this prefix",
+        doc: "with `service = forward-auth` or `gateway`, the prefix of the identity headers (`<prefix>Subject`, `Issuer`, `Sha256`, `Serial`, `Not-After`, `Dns`, `Uri`, `Email`, `Matched-Kind`, `Matched`, `Time`, `Signature`; [forward-auth](forward-auth.md)); the proxy must remove every client header with this prefix (a gateway removes them itself, `_` read as `-`)",
     },
     Var {
         name: var::IDENTITY_SIGNING_KEY,
@@ -393,7 +437,7 @@ pub const VARS: &[Var] = &[
         default_doc: "none (unsigned)",
         secret: true,
         kind: Kind::Text,
-        doc: "with `service = forward-auth`, a key of at least 16 bytes: adds `<prefix>Signature: v1=<base64url HMAC-SHA256>` over the identity headers and the time, so the upstream can check they came from certgate",
+        doc: "with `service = forward-auth` or `gateway`, a key of at least 16 bytes: adds `<prefix>Signature: v1=<base64url HMAC-SHA256>` over the identity headers and the time, so the upstream can check they came from certgate",
     },
     Var {
         name: var::CONFIG_REFRESH_SECONDS,

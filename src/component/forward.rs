@@ -1,0 +1,350 @@
+//! `service = gateway` on `wasi:http/outgoing-handler`: send the [`Forward`] that
+//! [`crate::gateway`] decided on, stream the request body up and the response body down
+//! (64 KiB at a time, never the whole body in memory), and turn every failure into the
+//! reason [`Forward`] words.
+//!
+//! Waiting is bounded by certgate's own timers (`upstream_timeout_seconds`), not only by
+//! the host's request options, which not every host honours.
+
+use ::wasi::clocks::monotonic_clock;
+use ::wasi::io::poll::{poll, Pollable};
+use ::wasi::io::streams::{InputStream, OutputStream, StreamError};
+use spin_sdk::http::{
+    ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse, ResponseOutparam,
+    Scheme,
+};
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::{FutureIncomingResponse, IncomingResponse, RequestOptions};
+
+use crate::gateway::{Forward, UpstreamFailure};
+use crate::log::LogLine;
+
+/// The most read or written in one step.
+const CHUNK: u64 = 64 * 1024;
+
+fn method(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+/// Fields from header lines; a line the host refuses (a name it forbids) is left out and
+/// named in the returned list.
+fn fields(lines: &[(String, Vec<u8>)]) -> (Fields, Vec<String>) {
+    let fields = Fields::new();
+    let mut refused = Vec::new();
+    for (name, value) in lines {
+        if fields.append(name, value).is_err() {
+            refused.push(name.clone());
+        }
+    }
+    (fields, refused)
+}
+
+/// An error code as a failure: timeouts are `504`, everything else `502`.
+fn failure(code: &ErrorCode) -> UpstreamFailure {
+    let text = format!("{code:?}");
+    match code {
+        ErrorCode::DnsTimeout
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => UpstreamFailure::Timeout(text),
+        _ => UpstreamFailure::Unavailable(text),
+    }
+}
+
+/// How the request body went up.
+enum Upload {
+    /// All of it, and the body finished.
+    Done,
+    /// The upstream answered (or failed) before taking all of it.
+    Answered,
+    /// It grew past the limit.
+    TooLarge,
+    /// Nothing moved for the timeout.
+    Stalled,
+    /// The client's body broke off.
+    ClientFailed(String),
+}
+
+/// A timer pollable for `ns` nanoseconds from now.
+fn timer(ns: u64) -> Pollable {
+    monotonic_clock::subscribe_duration(ns)
+}
+
+/// Copy the client's body to the upstream request's body, within the limit, while watching
+/// the response: an upstream that answers early (a `413` of its own) is not held up.
+fn upload(
+    input: &InputStream,
+    output: &OutputStream,
+    response: &FutureIncomingResponse,
+    max_bytes: u64,
+    stall_ns: u64,
+) -> Upload {
+    let readable = input.subscribe();
+    let writable = output.subscribe();
+    let answered = response.subscribe();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut sent: u64 = 0;
+    let mut stall = timer(stall_ns);
+    loop {
+        if pending.is_empty() {
+            match input.read(CHUNK) {
+                Ok(chunk) if chunk.is_empty() => {}
+                Ok(chunk) => {
+                    sent = sent.saturating_add(chunk.len() as u64);
+                    if sent > max_bytes {
+                        return Upload::TooLarge;
+                    }
+                    pending = chunk;
+                    stall = timer(stall_ns);
+                }
+                Err(StreamError::Closed) => {
+                    let _ = output.blocking_flush();
+                    return Upload::Done;
+                }
+                Err(StreamError::LastOperationFailed(e)) => return Upload::ClientFailed(e.to_debug_string()),
+            }
+        }
+        if !pending.is_empty() {
+            match output.check_write() {
+                Ok(0) => {}
+                Ok(n) => {
+                    let take = pending.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+                    if output.write(&pending[..take]).is_err() {
+                        return Upload::Answered;
+                    }
+                    pending.drain(..take);
+                    stall = timer(stall_ns);
+                    continue;
+                }
+                // The upstream stopped taking the body: what it answered says why.
+                Err(_) => return Upload::Answered,
+            }
+        }
+        let waiting_on = if pending.is_empty() { &readable } else { &writable };
+        let ready = poll(&[waiting_on, &answered, &stall]);
+        if ready.contains(&1) {
+            return Upload::Answered;
+        }
+        if ready.contains(&2) {
+            return Upload::Stalled;
+        }
+    }
+}
+
+/// Wait for the response headers, at most `ns`.
+fn response_within(response: &FutureIncomingResponse, ns: u64) -> Result<IncomingResponse, UpstreamFailure> {
+    let deadline = timer(ns);
+    let ready = response.subscribe();
+    loop {
+        if let Some(result) = response.get() {
+            return match result {
+                Ok(Ok(r)) => Ok(r),
+                Ok(Err(code)) => Err(failure(&code)),
+                Err(()) => Err(UpstreamFailure::Unavailable("the response was already taken".into())),
+            };
+        }
+        if poll(&[&ready, &deadline]).contains(&1) {
+            return Err(UpstreamFailure::Timeout(format!("no response headers within {} s", ns / 1_000_000_000)));
+        }
+    }
+}
+
+/// Copy the upstream's body to the client. `Err` says where it broke off.
+fn download(input: &InputStream, output: &OutputStream, stall_ns: u64) -> Result<(), String> {
+    let readable = input.subscribe();
+    let writable = output.subscribe();
+    loop {
+        let chunk = match input.read(CHUNK) {
+            Ok(chunk) => chunk,
+            Err(StreamError::Closed) => return output.blocking_flush().map_err(|e| format!("client: {e:?}")),
+            Err(StreamError::LastOperationFailed(e)) => return Err(format!("upstream body: {}", e.to_debug_string())),
+        };
+        if chunk.is_empty() {
+            let stall = timer(stall_ns);
+            if poll(&[&readable, &stall]).contains(&1) {
+                return Err(format!("upstream body stalled for {} s", stall_ns / 1_000_000_000));
+            }
+            continue;
+        }
+        let mut rest = chunk.as_slice();
+        while !rest.is_empty() {
+            let n = output.check_write().map_err(|e| format!("client: {e:?}"))?;
+            if n == 0 {
+                let stall = timer(stall_ns);
+                if poll(&[&writable, &stall]).contains(&1) {
+                    return Err(format!("the client took nothing for {} s", stall_ns / 1_000_000_000));
+                }
+                continue;
+            }
+            let take = rest.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            output.write(&rest[..take]).map_err(|e| format!("client: {e:?}"))?;
+            rest = &rest[take..];
+        }
+    }
+}
+
+/// Send the answer for a failure; its lines go to `logs`.
+fn answer_failure(plan: &Forward, failure: UpstreamFailure, response_out: ResponseOutparam, logs: &mut Vec<LogLine>) {
+    let outcome = plan.failed(failure);
+    logs.extend(outcome.logs.iter().cloned());
+    super::respond_with(response_out, &outcome.response, logs);
+}
+
+/// Forward `request` as `plan` says and relay the answer; returns the lines to log.
+pub(super) fn forward(request: IncomingRequest, response_out: ResponseOutparam, plan: &Forward) -> Vec<LogLine> {
+    let mut logs = Vec::new();
+    let (headers, refused) = fields(&plan.headers);
+    if !refused.is_empty() {
+        logs.push(
+            LogLine::new("warn", "upstream_headers_refused", plan.now())
+                .with("headers", refused)
+                .with_text("detail", "the host does not let these request headers be sent"),
+        );
+    }
+    let outgoing = OutgoingRequest::new(headers);
+    let scheme = if plan.scheme == "https" { Scheme::Https } else { Scheme::Http };
+    let target_set = outgoing.set_method(&method(&plan.method)).is_ok()
+        && outgoing.set_scheme(Some(&scheme)).is_ok()
+        && outgoing.set_authority(Some(&plan.authority)).is_ok()
+        && outgoing.set_path_with_query(Some(&plan.path_with_query)).is_ok();
+    if !target_set {
+        let failure = UpstreamFailure::Unavailable("the host refused the method or target".into());
+        answer_failure(plan, failure, response_out, &mut logs);
+        return logs;
+    }
+    let Ok(upstream_body) = outgoing.body() else {
+        answer_failure(plan, UpstreamFailure::Unavailable("no request body".into()), response_out, &mut logs);
+        return logs;
+    };
+    let options = RequestOptions::new();
+    // Hosts that do not support an option refuse it; certgate's own timers still apply.
+    let _ = options.set_connect_timeout(Some(plan.connect_timeout_ns));
+    let _ = options.set_first_byte_timeout(Some(plan.timeout_ns));
+    let _ = options.set_between_bytes_timeout(Some(plan.timeout_ns));
+    let pending = match outgoing_handler::handle(outgoing, Some(options)) {
+        Ok(pending) => pending,
+        Err(code) => {
+            drop(upstream_body);
+            answer_failure(plan, failure(&code), response_out, &mut logs);
+            return logs;
+        }
+    };
+
+    let upload = match (request.consume(), upstream_body.write()) {
+        (Ok(client_body), Ok(up)) => {
+            let result = match client_body.stream() {
+                Ok(down) => {
+                    let result = upload(&down, &up, &pending, plan.max_body_bytes, plan.timeout_ns);
+                    drop(down);
+                    result
+                }
+                Err(()) => Upload::ClientFailed("the request body stream was already taken".into()),
+            };
+            drop(up);
+            drop(client_body);
+            result
+        }
+        _ => Upload::ClientFailed("the request body was already taken".into()),
+    };
+    match upload {
+        Upload::Done => {
+            if let Err(code) = OutgoingBody::finish(upstream_body, None) {
+                drop(pending);
+                answer_failure(plan, failure(&code), response_out, &mut logs);
+                return logs;
+            }
+        }
+        // Dropped unfinished: the host aborts the upstream request.
+        Upload::Answered => drop(upstream_body),
+        Upload::TooLarge => {
+            drop(upstream_body);
+            drop(pending);
+            answer_failure(plan, UpstreamFailure::BodyTooLarge, response_out, &mut logs);
+            return logs;
+        }
+        Upload::Stalled => {
+            drop(upstream_body);
+            drop(pending);
+            let detail = format!("the request body did not move for {} s", plan.timeout_ns / 1_000_000_000);
+            answer_failure(plan, UpstreamFailure::Timeout(detail), response_out, &mut logs);
+            return logs;
+        }
+        Upload::ClientFailed(detail) => {
+            drop(upstream_body);
+            drop(pending);
+            // The client is gone or broke its body: there is no one to answer.
+            logs.push(plan.response_cut_off(&format!("the request body broke off: {detail}")));
+            return logs;
+        }
+    }
+
+    let response = match response_within(&pending, plan.timeout_ns) {
+        Ok(response) => response,
+        Err(failure) => {
+            drop(pending);
+            answer_failure(plan, failure, response_out, &mut logs);
+            return logs;
+        }
+    };
+    drop(pending);
+    let status = response.status();
+    let upstream_headers = response.headers().entries();
+    let (passed, line) = plan.answered(status, &upstream_headers);
+    logs.push(line);
+    let (headers, refused) = fields(&passed);
+    if !refused.is_empty() {
+        logs.push(
+            LogLine::new("warn", "upstream_headers_refused", plan.now())
+                .with("headers", refused)
+                .with_text("detail", "the host does not let these response headers be sent"),
+        );
+    }
+    let relayed = OutgoingResponse::new(headers);
+    let _ = relayed.set_status_code(status);
+    let Ok(client_body) = relayed.body() else {
+        logs.push(plan.response_cut_off("no response body"));
+        return logs;
+    };
+    response_out.set(relayed);
+    let copied = match (response.consume(), client_body.write()) {
+        (Ok(upstream_body), Ok(down)) => {
+            let copied = match upstream_body.stream() {
+                Ok(up) => {
+                    let copied = download(&up, &down, plan.timeout_ns);
+                    drop(up);
+                    copied
+                }
+                Err(()) => Err("the upstream body stream was already taken".into()),
+            };
+            drop(down);
+            drop(upstream_body);
+            copied
+        }
+        _ => Err("the upstream body was already taken".into()),
+    };
+    match copied {
+        Ok(()) => {
+            if let Err(code) = OutgoingBody::finish(client_body, None) {
+                logs.push(plan.response_cut_off(&format!("{code:?}")));
+            }
+        }
+        // Dropped unfinished: the host ends the response as broken, never as complete.
+        Err(detail) => {
+            drop(client_body);
+            logs.push(plan.response_cut_off(&detail));
+        }
+    }
+    logs
+}
