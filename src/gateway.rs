@@ -93,7 +93,7 @@ fn fold(b: u8) -> u8 {
 }
 
 fn starts_with_name(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len() && same_name(&name[..prefix.len()], prefix)
+    name.len() >= prefix.len() && name.bytes().zip(prefix.bytes()).all(|(x, y)| fold(x) == fold(y))
 }
 
 /// Every header name certgate reads for its decision: none of them goes upstream.
@@ -126,7 +126,7 @@ fn connection_options(headers: &[(String, Vec<u8>)]) -> Vec<String> {
 /// The client's headers as they go upstream: without hop-by-hop headers, certgate's
 /// inputs (certificate, chain, digest, proofs, verdicts) and anything named like an
 /// identity header; the original host (`Host`, or the request's authority where the host
-/// keeps `Host` from the guest) as `X-Forwarded-Host` unless one came with the request;
+/// keeps `Host` from the guest) as `X-Forwarded-Host`, replacing any the client sent;
 /// then the identity headers.
 fn upstream_headers(
     gate: &Gate,
@@ -143,15 +143,20 @@ fn upstream_headers(
             || options.iter().any(|o| same_name(name, o))
             || read.iter().any(|h| same_name(name, h))
             || starts_with_name(name, identity_headers.prefix())
+            // Spin's own request metadata (`spin-full-url`, `spin-client-addr`, ...) describes
+            // certgate's route; Spin writes the upstream's afresh on a chained request.
+            || starts_with_name(name, "spin-")
     };
-    let mut out: Vec<(String, Vec<u8>)> =
-        headers.iter().filter(|(name, _)| !dropped(name)).map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
-    let has_forwarded_host = headers.iter().any(|(name, _)| same_name(name, "x-forwarded-host"));
-    if !has_forwarded_host {
-        let host = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("host")).map(|(_, v)| v.clone());
-        if let Some(host) = host.or_else(|| request.authority.map(|a| a.as_bytes().to_vec())) {
-            out.push(("x-forwarded-host".to_string(), host));
-        }
+    // A client's own X-Forwarded-Host (in any spelling) never goes up: an upstream that
+    // trusts certgate as its proxy builds links and cache keys from it.
+    let mut out: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .filter(|(name, _)| !dropped(name) && !same_name(name, "x-forwarded-host"))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
+    let host = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("host")).map(|(_, v)| v.clone());
+    if let Some(host) = host.or_else(|| request.authority.map(|a| a.as_bytes().to_vec())) {
+        out.push(("x-forwarded-host".to_string(), host));
     }
     for (name, value) in identity_headers.for_identity(identity, now) {
         out.push((name.to_ascii_lowercase(), value.into_bytes()));
@@ -180,18 +185,32 @@ fn percent_decoded(segment: &str) -> Vec<u8> {
     out
 }
 
-/// Whether the target is a path (origin form) without `.` or `..` segments, plain or
-/// encoded, split at `/` or `\`: an upstream that normalises such a path would serve a
-/// resource outside the base path, or a different one than certgate saw.
+/// Whether a path segment could be taken for `.` or `..` by some upstream: as sent and
+/// percent-decoded (once, and twice for upstreams that decode again), split at `/` and `\`,
+/// each piece up to its first `;` (Tomcat and Jetty drop `;parameters` before normalising)
+/// and without trailing spaces or NULs (Windows trims them), is refused if it is only dots.
+fn is_dot_segment(segment: &str) -> bool {
+    let once = percent_decoded(segment);
+    let twice = percent_decoded(&String::from_utf8_lossy(&once));
+    [segment.as_bytes().to_vec(), once, twice].iter().any(|decoded| {
+        decoded.split(|&b| b == b'/' || b == b'\\').any(|piece| {
+            let piece = piece.split(|&b| b == b';').next().unwrap_or_default();
+            let end = piece.iter().rposition(|&b| b != b' ' && b != 0).map_or(0, |i| i + 1);
+            let piece = &piece[..end];
+            !piece.is_empty() && piece.iter().all(|&b| b == b'.')
+        })
+    })
+}
+
+/// Whether the target is a path (origin form) without `.` or `..` segments in any form
+/// [`is_dot_segment`] knows, and without a fragment: an upstream that normalises such a
+/// path would serve a resource outside the base path, or a different one than certgate saw.
 fn forwardable(path_with_query: &str) -> bool {
-    let path = path_with_query.split('?').next().unwrap_or_default();
-    if !path.starts_with('/') {
+    if path_with_query.contains('#') {
         return false;
     }
-    path.split('/').all(|segment| {
-        let decoded = percent_decoded(segment);
-        decoded.split(|&b| b == b'/' || b == b'\\').all(|piece| piece != b"." && piece != b"..")
-    })
+    let path = path_with_query.split('?').next().unwrap_or_default();
+    path.starts_with('/') && !path.split('/').any(is_dot_segment)
 }
 
 /// The request's `Content-Length`, if it has exactly one that is a number.
@@ -242,21 +261,32 @@ pub fn handle(gate: &Result<Gate, ConfigError>, request: &Request<'_>, now: i64)
             return Handling::Answer(Outcome { response, logs });
         }
     };
-    let refuse = |reason: Reason, detail: &str, identity: &Identity| {
-        let response = service::problem(reason.status(), reason, reason.public_detail());
+    let refuse = |reason: Reason, public: &'static str, detail: &str, identity: &Identity| {
+        let response = service::problem(reason.status(), reason, public);
         let logs = vec![service::gateway_log(now, method, path, response.status, identity)
             .with("outcome", "deny")
             .with("reason", reason.code())
             .with_text("detail", detail)];
         Handling::Answer(Outcome { response, logs })
     };
+    if method.eq_ignore_ascii_case("TRACE") {
+        // An upstream's TRACE echoes the request: certgate's signed identity headers included.
+        let public = "TRACE is not forwarded";
+        return refuse(Reason::RequestNotForwardable, public, "TRACE would echo the identity headers", &identity);
+    }
     if !forwardable(path_with_query) {
-        return refuse(Reason::RequestNotForwardable, "the target has dot segments or is not a path", &identity);
+        let public = "the request path has dot segments or is not a path";
+        return refuse(
+            Reason::RequestNotForwardable,
+            public,
+            "the target has dot segments or is not a path",
+            &identity,
+        );
     }
     if let Some(length) = content_length(headers).filter(|&n| n > settings.max_request_body_bytes) {
         let detail =
             format!("Content-Length {length} is over max_request_body_bytes ({})", settings.max_request_body_bytes);
-        return refuse(Reason::RequestBodyTooLarge, &detail, &identity);
+        return refuse(Reason::RequestBodyTooLarge, Reason::RequestBodyTooLarge.public_detail(), &detail, &identity);
     }
     Handling::Forward(Box::new(Forward::new(gate, settings, &identity_headers, identity, request, now)))
 }
@@ -434,6 +464,8 @@ mod tests {
                 ("expect", "100-continue"),
                 ("content-length", "5"),
                 ("x-request-id", "r-1"),
+                ("spin-client-addr", "10.0.0.1:1"),
+                ("spin_full_url", "http://evil.example/"),
             ],
         );
         let f = forward(handle(&g, &req("POST", "/orders/42?x=1&y=../z", &sent), now()));
@@ -458,14 +490,29 @@ mod tests {
     }
 
     #[test]
-    fn a_forwarded_host_from_the_request_is_kept_and_not_doubled() {
+    fn x_forwarded_host_is_always_certgates_and_odd_names_are_safe() {
         let ca = Ca::new("Gateway Root");
         let alice = ca.issue(&LeafOptions::named("alice"));
         let g = gate(&alice.sha256_hex(), &[]);
         let h = headers(Some(&alice), &[("X-Forwarded-Host", "outer.example")]);
         let f = forward(handle(&g, &req("GET", "/", &h), now()));
         let hosts: Vec<_> = f.headers.iter().filter(|(n, _)| n == "x-forwarded-host").map(|(_, v)| v.clone()).collect();
-        assert_eq!(hosts, [b"outer.example".to_vec()]);
+        assert_eq!(hosts, [b"certgate.example".to_vec()], "the client's own is replaced");
+        let h = headers(Some(&alice), &[("x_forwarded_host", "evil.example"), ("X-Forwarded_Host", "evil.example")]);
+        let f = forward(handle(&g, &req("GET", "/", &h), now()));
+        let hosts: Vec<_> = f
+            .headers
+            .iter()
+            .filter(|(n, _)| same_name(n, "x-forwarded-host"))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        assert_eq!(hosts, [("x-forwarded-host".to_string(), b"certgate.example".to_vec())]);
+        // Names that are not ASCII are compared, never sliced.
+        let h = headers(Some(&alice), &[("x-certgate-client\u{e9}", "x"), ("\u{e9}", "y")]);
+        let f = forward(handle(&g, &req("GET", "/", &h), now()));
+        assert!(f.headers.iter().any(|(n, _)| n == "\u{e9}"));
+        let o = answer(handle(&g, &req("TRACE", "/", &headers(Some(&alice), &[])), now()));
+        assert_eq!((o.response.status, reason(&o).as_str()), (400, "request_not_forwardable"));
         // Where the host keeps `Host` from the guest, the request's authority stands in.
         let mut no_host = headers(Some(&alice), &[]);
         no_host.retain(|(n, _)| n != "host");
@@ -538,11 +585,23 @@ mod tests {
             "*",
             "a/b",
             "",
+            "/..;/admin",
+            "/a/..;x=1/b",
+            "/.;/x",
+            "/a/..%3b/b",
+            "/a/%252e%252e/b",
+            "/a/..%00/b",
+            "/a/..%20/b",
+            "/a/.../b",
+            "/a/..#/x",
+            "/x#f",
         ] {
             let o = answer(handle(&g, &req("GET", target, &h), now()));
             assert_eq!((o.response.status, reason(&o).as_str()), (400, "request_not_forwardable"), "{target}");
         }
-        for target in ["/a/..b", "/a/b..", "/.well-known/x", "/a/%2e%2ex", "/x?path=../../etc", "/%", "/%2", "/a%zz"] {
+        for target in
+            ["/a/..b", "/a/b..", "/.well-known/x", "/a/%2e%2ex", "/x?path=../../etc", "/%", "/%2", "/a%zz", "/a;v=1/b"]
+        {
             let f = forward(handle(&g, &req("GET", target, &h), now()));
             assert_eq!(f.path_with_query, format!("/base{target}"));
         }

@@ -440,7 +440,7 @@ pub fn respond(
             }
             Ok(gate) if forward_auth => forward_auth_answer(gate, method, path, headers, now, &mut logs),
             Ok(gate) if gate.config().service.service == Service::Gateway => {
-                // Only a shell that can send requests forwards ([`crate::gateway`]); this
+                // Only a shell that can send requests forwards (the gateway shell); this
                 // one was asked to answer itself, which a gateway never does.
                 logs.push(
                     LogLine::new("error", "configuration_error", now)

@@ -3,8 +3,10 @@
 //! (64 KiB at a time, never the whole body in memory), and turn every failure into the
 //! reason [`Forward`] words.
 //!
-//! Waiting is bounded by certgate's own timers (`upstream_timeout_seconds`), not only by
-//! the host's request options, which not every host honours.
+//! Every wait is bounded by certgate's own timers (`upstream_timeout_seconds` without
+//! progress), not only by the host's request options, which not every host honours. A
+//! peer that keeps making progress, however slowly, is not cut off: the terminator's and
+//! the host's own limits bound a whole request.
 
 use ::wasi::clocks::monotonic_clock;
 use ::wasi::io::poll::{poll, Pollable};
@@ -82,6 +84,16 @@ fn timer(ns: u64) -> Pollable {
     monotonic_clock::subscribe_duration(ns)
 }
 
+/// Flush `output`, waiting at most `ns` for the other side to take what is buffered.
+fn flush_within(output: &OutputStream, ready: &Pollable, ns: u64) -> Result<(), String> {
+    output.flush().map_err(|e| format!("{e:?}"))?;
+    let stall = timer(ns);
+    if poll(&[ready, &stall]).contains(&1) {
+        return Err(format!("nothing was taken for {} s", ns / 1_000_000_000));
+    }
+    output.check_write().map(|_| ()).map_err(|e| format!("{e:?}"))
+}
+
 /// Copy the client's body to the upstream request's body, within the limit, while watching
 /// the response: an upstream that answers early (a `413` of its own) is not held up.
 fn upload(
@@ -110,8 +122,11 @@ fn upload(
                     stall = timer(stall_ns);
                 }
                 Err(StreamError::Closed) => {
-                    let _ = output.blocking_flush();
-                    return Upload::Done;
+                    return match flush_within(output, &writable, stall_ns) {
+                        Ok(()) => Upload::Done,
+                        // The upstream stopped taking the body: what it answered says why.
+                        Err(_) => Upload::Answered,
+                    };
                 }
                 Err(StreamError::LastOperationFailed(e)) => return Upload::ClientFailed(e.to_debug_string()),
             }
@@ -168,7 +183,9 @@ fn download(input: &InputStream, output: &OutputStream, stall_ns: u64) -> Result
     loop {
         let chunk = match input.read(CHUNK) {
             Ok(chunk) => chunk,
-            Err(StreamError::Closed) => return output.blocking_flush().map_err(|e| format!("client: {e:?}")),
+            Err(StreamError::Closed) => {
+                return flush_within(output, &writable, stall_ns).map_err(|e| format!("client: {e}"))
+            }
             Err(StreamError::LastOperationFailed(e)) => return Err(format!("upstream body: {}", e.to_debug_string())),
         };
         if chunk.is_empty() {

@@ -61,12 +61,21 @@ pub(crate) fn parse(raw: &str) -> Result<UpstreamOrigin, String> {
     let (host, port) = split_port(authority)?;
     if let Some(port) = port {
         match port.parse::<u16>() {
-            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => {}
+            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) && !port.starts_with('0') => {}
             _ => return Err("has a port that is not 1 to 65535".into()),
         }
     }
+    // A host whose last label is numeric is an IPv4 address and must be written as one:
+    // `127.1`, `2130706433` or `0x7f.1` resolve to loopback under most resolvers.
+    let hex =
+        |l: &str| l.len() > 2 && l[..2].eq_ignore_ascii_case("0x") && l[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let digits = |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit());
+    let numeric =
+        host.rsplit('.').next().is_some_and(|l| digits(l) || hex(l)) || host.split('.').all(|l| digits(l) || hex(l));
     let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         inner.parse::<std::net::Ipv6Addr>().is_ok()
+    } else if numeric {
+        host.parse::<std::net::Ipv4Addr>().is_ok()
     } else {
         !host.is_empty()
             && host.len() <= 253
@@ -86,6 +95,11 @@ pub(crate) fn parse(raw: &str) -> Result<UpstreamOrigin, String> {
     }
     if path.contains('%') {
         return Err("has a percent-encoded base path (write it plain)".into());
+    }
+    if !path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,=:@".contains(&b)) {
+        return Err(
+            "has a base path with characters other than letters, digits and -._~!$&'()*+,=:@ (no ; or \\)".into()
+        );
     }
     Ok(UpstreamOrigin {
         https,
@@ -124,6 +138,9 @@ mod tests {
         assert_eq!(ok("HTTP://App.Spin.Internal/"), (false, "app.spin.internal".into(), "".into()));
         assert_eq!(ok("http://127.0.0.1:8081/base/v1/"), (false, "127.0.0.1:8081".into(), "/base/v1".into()));
         assert_eq!(ok("http://[::1]:9000"), (false, "[::1]:9000".into(), "".into()));
+        assert_eq!(ok("http://10.0.0.7:80"), (false, "10.0.0.7:80".into(), "".into()));
+        assert_eq!(ok("https://0xcafe.example"), (true, "0xcafe.example".into(), "".into()));
+        assert_eq!(ok("http://api2.example.com/v1.2/x"), (false, "api2.example.com".into(), "/v1.2/x".into()));
         assert_eq!(parse("http://[::1]:9000").unwrap().host(), "[::1]");
         assert_eq!(parse("http://a.example:80/x").unwrap().host(), "a.example");
         assert_eq!(parse("https://a.example").unwrap().scheme(), "https");
@@ -153,6 +170,13 @@ mod tests {
             ("https://api.example/a%2fb", "percent"),
             ("https://api.example /x", "white space"),
             ("https://api.example/\u{e9}", "non-ASCII"),
+            ("http://127.1", "no valid host"),
+            ("http://2130706433:8081", "no valid host"),
+            ("http://0x7f.1", "no valid host"),
+            ("http://a.0x10", "no valid host"),
+            ("https://api.example/v1\\..\\admin", "no ; or"),
+            ("https://api.example/v1;..", "no ; or"),
+            ("https://api.example:0080", "port"),
         ] {
             let e = parse(raw).expect_err(raw);
             assert!(e.contains(problem), "{raw}: {e}");

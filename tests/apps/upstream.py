@@ -8,7 +8,7 @@
   /stall             sends headers promising 1000 bytes, 10 of them, then nothing for 60 s
   /big?bytes=N       N bytes of a fixed pattern (the test computes the same), Content-Length set
   /hop               200 with hop-by-hop headers that must not reach the client
-  /early             413 at once, without reading the request body
+  /early             413 at once, before reading the request body (then drained)
 
 Every request is appended to the file named by ECHO_LOG as one line, `METHOD PATH`, when
 its head has been read, so a test can tell whether a request reached it at all.
@@ -88,8 +88,15 @@ class Upstream(BaseHTTPRequestHandler):
         # The last segment names the behaviour, so a gateway's base path does not matter.
         route = "/" + url.path.rsplit("/", 1)[-1]
         if route == "/early":
+            # The answer goes out before the body is read; the body is then drained, so
+            # closing does not reset the connection under the answer (a TCP RST).
             self.send(413, b'{"upstream":"too large"}', extra=[("connection", "close")])
+            self.wfile.flush()
             self.close_connection = True
+            try:
+                self.body()
+            except ConnectionError:
+                pass
             return
         if route == "/close":
             self.close_connection = True
