@@ -94,7 +94,7 @@ fn require(binary: &str) -> PathBuf {
 fn program_of(name: &str) -> &'static str {
     match name {
         "nginx" | "nginx-forward-auth" => "nginx",
-        "haproxy" | "haproxy-hex" => "haproxy",
+        "haproxy" | "haproxy-hex" | "haproxy-forward-auth" => "haproxy",
         "caddy" | "caddy-forward-auth" => "caddy",
         "apache" => "apache2",
         other => panic!("unknown terminator {other}"),
@@ -121,6 +121,13 @@ fn start_with_app(name: &'static str, dir: &Path, upstream: SocketAddr, app: Opt
             let mut c = Command::new(require("nginx"));
             c.arg("-p").arg(dir).arg("-e").arg(dir.join("nginx-early.log"));
             c.arg("-c").arg(dir.join("nginx.conf")).arg("-g").arg("daemon off;");
+            c
+        }
+        "haproxy-forward-auth" => {
+            render(&deploy.join("haproxy/forward-auth.cfg"), &dir.join("haproxy.cfg"), &vars);
+            std::fs::copy(deploy.join("haproxy/certgate-auth.lua"), dir.join("certgate-auth.lua")).unwrap();
+            let mut c = Command::new(require("haproxy"));
+            c.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
             c
         }
         "caddy-forward-auth" => {
@@ -461,7 +468,7 @@ async fn forward_auth_scenario(name: &'static str, platform: &str) {
         // A header under the prefix that certgate does not write: Caddy removes it by prefix;
         // nginx cannot remove headers by prefix (docs/forward-auth.md: the app reads only
         // the names certgate writes, which the signature covers).
-        if name.starts_with("caddy") {
+        if name.starts_with("caddy") || name.starts_with("haproxy") {
             assert!(headers.get("x-certgate-client-role").is_none(), "{name}: {headers}");
         }
         // The same name with `_` (CGI-style apps read it as the same variable) never arrives.
@@ -502,6 +509,11 @@ async fn forward_auth_scenario(name: &'static str, platform: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_auth_request_asks_certgate_in_front_of_another_app() {
     forward_auth_scenario("nginx-forward-auth", "nginx").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_lua_asks_certgate_in_front_of_another_app() {
+    forward_auth_scenario("haproxy-forward-auth", "haproxy").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
