@@ -32,6 +32,7 @@ mod extract;
 mod gate;
 pub mod gateway;
 mod log;
+pub mod middleware;
 pub mod platform;
 mod policy;
 mod reason;

@@ -42,8 +42,9 @@ pub enum Reason {
     NotFound,
     /// Authenticated (or a public route), but the method is not served there.
     MethodNotAllowed,
-    /// Authenticated, but a gateway will not forward the request target (a `.` or `..`
-    /// segment, plain or percent-encoded, or a target that is not a path).
+    /// Authenticated, but will not be forwarded as sent: a gateway's target with a `.` or
+    /// `..` segment (plain or percent-encoded) or that is not a path, or a request carrying
+    /// identity-named headers that a middleware cannot remove.
     RequestNotForwardable,
     /// Authenticated, but the request body is over the gateway's limit.
     RequestBodyTooLarge,
@@ -140,7 +141,7 @@ impl Reason {
             Reason::ConfigurationError => "The service is not configured correctly",
             Reason::NotFound => "Not found",
             Reason::MethodNotAllowed => "Method not allowed",
-            Reason::RequestNotForwardable => "The request target cannot be forwarded",
+            Reason::RequestNotForwardable => "The request cannot be forwarded as sent",
             Reason::RequestBodyTooLarge => "The request body is too large",
             Reason::UpstreamUnavailable => "The upstream service could not be reached",
             Reason::UpstreamTimeout => "The upstream service did not answer in time",
@@ -170,7 +171,7 @@ impl Reason {
             Reason::ConfigurationError => "certgate's configuration is missing or invalid; see the service log",
             Reason::NotFound => "no such resource",
             Reason::MethodNotAllowed => "use GET or HEAD",
-            Reason::RequestNotForwardable => "the request path has dot segments or is not a path",
+            Reason::RequestNotForwardable => "the request cannot be forwarded as sent",
             Reason::RequestBodyTooLarge => "the request body is over the size limit",
             Reason::UpstreamUnavailable => "the upstream service could not be reached or failed to answer",
             Reason::UpstreamTimeout => "the upstream service did not answer in time",

@@ -17,7 +17,7 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("tests/ lives in the workspace root").to_path_buf();
     for input in
-        ["src", "wit", "build.rs", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "adapters/config-env", "examples", "p3"]
+        ["src", "wit", "build.rs", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "adapters/config-env", "examples", "p3", "middleware"]
     {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
@@ -34,7 +34,7 @@ fn main() {
     // cargo writes that library's own certgate.wasm too; building certgate next puts the
     // component back in its place. The WASI 0.3 artifact (certgate-p3) uses the library
     // the same way, so it goes first too.
-    for package in ["certgate-example-inventory", "certgate-p3", "certgate", "certgate-config-env"] {
+    for package in ["certgate-example-inventory", "certgate-p3", "certgate-middleware", "certgate", "certgate-config-env"] {
         build(&root, &target_dir, package);
     }
     let release = target_dir.join(TARGET).join("release");
@@ -43,6 +43,7 @@ fn main() {
         ("CERTGATE_CONFIG_ENV_WASM", "certgate_config_env.wasm"),
         ("CERTGATE_EXAMPLE_WASM", "certgate_example_inventory.wasm"),
         ("CERTGATE_P3_WASM", "certgate_p3.wasm"),
+        ("CERTGATE_MIDDLEWARE_WASM", "certgate_middleware.wasm"),
     ] {
         let path = release.join(file);
         assert!(path.is_file(), "the build succeeded but {} does not exist", path.display());

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-const ORDER: [&str; 16] = [
+const ORDER: [&str; 17] = [
     "reason",
     "certificate",
     "extract",
@@ -19,6 +19,7 @@ const ORDER: [&str; 16] = [
     "upstream",
     "service",
     "gateway",
+    "middleware",
     "component",
     "lib",
 ];

@@ -102,6 +102,11 @@ pub fn config_env_adapter_path() -> PathBuf {
     PathBuf::from(env!("CERTGATE_CONFIG_ENV_WASM"))
 }
 
+/// The `certgate-middleware.wasm` (composed in front of another component) build.rs built.
+pub fn middleware_path() -> PathBuf {
+    PathBuf::from(env!("CERTGATE_MIDDLEWARE_WASM"))
+}
+
 /// The `certgate-p3.wasm` (WASI 0.3, for Spin 4) build.rs built for this test run.
 pub fn p3_component_path() -> PathBuf {
     PathBuf::from(env!("CERTGATE_P3_WASM"))
