@@ -7,57 +7,21 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use certgate_host::runtime::SharedLog;
 use certgate_host::AllowedHosts;
 use certgate_testkit::{encode, Ca, Issued, LeafOptions};
-use certgate_tests::{self as support, free_port, Running};
+use certgate_tests::{self as support, free_port, PythonApp};
 use sha2::{Digest, Sha256};
 
 const SECRET: &str = "gateway-test-proxy-secret";
 
-/// The upstream app on a free port, and the log of what reached it.
-struct Upstream {
-    _running: Running,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Upstream {
-    fn start(dir: &Path) -> Upstream {
-        let port = free_port();
-        let log = dir.join("upstream.log");
-        std::fs::write(&log, "").unwrap();
-        let child = Command::new("python3")
-            .arg(support::root().join("tests/apps/upstream.py"))
-            .arg(port.to_string())
-            .env("ECHO_LOG", &log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("upstream.out")).unwrap())
-            .spawn()
-            .expect("starting the upstream app");
-        let running = Running(child, "upstream");
-        wait_for(port);
-        Upstream { _running: running, port, log }
-    }
-
-    /// The request lines that reached it.
-    fn reached(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log).unwrap_or_default().lines().map(str::to_string).collect()
-    }
-}
-
-/// Wait (at most 10 s) until something listens on `port`.
-fn wait_for(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// The upstream app (tests/apps/upstream.py) on a free port.
+fn upstream(dir: &Path) -> PythonApp {
+    PythonApp::start("upstream.py", dir)
 }
 
 /// certgate in gateway mode on a free port, in front of `upstream`.
@@ -214,7 +178,7 @@ async fn the_allowed_client_reaches_the_upstream_with_certgates_identity_and_not
         return;
     }
     let dir = scratch("identity");
-    let up = Upstream::start(&dir);
+    let up = upstream(&dir);
     let origin = format!("http://127.0.0.1:{}", up.port);
     let gw =
         Gateway::start(&format!("{origin}/base"), &[&origin], &[("identity_signing_key", "gateway-signing-key-0123")])
@@ -300,7 +264,7 @@ async fn refused_requests_never_reach_the_upstream() {
         return;
     }
     let dir = scratch("refused");
-    let up = Upstream::start(&dir);
+    let up = upstream(&dir);
     let origin = format!("http://127.0.0.1:{}", up.port);
     let gw = Gateway::start(&origin, &[&origin], &[("max_request_body_bytes", "1000")]).await;
     let (alice, bob) = (cert_header(&gw.alice), cert_header(&gw.bob));
@@ -329,7 +293,7 @@ async fn bodies_stream_both_ways_and_a_growing_body_is_cut_off_at_the_limit() {
         return;
     }
     let dir = scratch("stream");
-    let up = Upstream::start(&dir);
+    let up = upstream(&dir);
     let origin = format!("http://127.0.0.1:{}", up.port);
     let limit = 48 << 20;
     let gw = Gateway::start(&origin, &[&origin], &[("max_request_body_bytes", &limit.to_string())]).await;
@@ -388,7 +352,7 @@ async fn upstreams_that_are_down_slow_silent_or_break_off_are_reasoned_answers()
         return;
     }
     let dir = scratch("failures");
-    let up = Upstream::start(&dir);
+    let up = upstream(&dir);
     let origin = format!("http://127.0.0.1:{}", up.port);
     let gw = Gateway::start(&origin, &[&origin], &[("upstream_timeout_seconds", "1")]).await;
     let alice = cert_header(&gw.alice);

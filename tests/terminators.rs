@@ -18,7 +18,7 @@ use std::time::Duration;
 use certgate_host::runtime::Stderr;
 use certgate_host::server::serve_with;
 use certgate_testkit::{encode, Ca, Issued, LeafOptions};
-use support::{free_port, Running};
+use support::{free_port, PythonApp, Running};
 
 /// The secret each terminator config sets and certgate requires.
 const PROXY_SECRET: &str = "terminator-test-secret-0123456789";
@@ -384,38 +384,6 @@ async fn haproxy_forwards_hex_der() {
     scenario("haproxy-hex", "haproxy", "X-SSL-Client-Cert", &[("certificate_format", "auto")]).await;
 }
 
-/// The echo app (tests/apps/echo.py, not certgate) on a free port: what reached it.
-struct EchoApp {
-    _running: Running,
-    port: u16,
-    log: PathBuf,
-}
-
-impl EchoApp {
-    fn start(dir: &Path) -> EchoApp {
-        let port = free_port();
-        let log = dir.join("echo.log");
-        std::fs::write(&log, "").unwrap();
-        let child = Command::new(require("python3"))
-            .arg(support::root().join("tests/apps/echo.py"))
-            .arg(port.to_string())
-            .env("ECHO_LOG", &log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("echo.out")).unwrap())
-            .spawn()
-            .expect("starting the echo app");
-        let mut running = Running(child, "echo");
-        wait_for_port(&mut running, port, dir);
-        EchoApp { _running: running, port, log }
-    }
-
-    /// How many requests reached it.
-    fn reached(&self) -> usize {
-        std::fs::read_to_string(&self.log).unwrap_or_default().lines().count()
-    }
-}
-
 /// certgate as the proxy's authorization service in front of the echo app: the allowed
 /// client reaches the app with certgate's identity headers (signed), refused clients never
 /// reach it, and headers a client sends under certgate's prefix never reach it as sent.
@@ -430,7 +398,7 @@ async fn forward_auth_scenario(name: &'static str, platform: &str) {
     let (dir, upstream) = (fx.dir.clone(), fx.upstream);
     let (alice, bob) = (fx.alice.clone(), fx.bob.clone());
     let checks = tokio::task::spawn_blocking(move || {
-        let app = EchoApp::start(&dir);
+        let app = PythonApp::start("echo.py", &dir);
         let port = free_port();
         let _proxy = start_with_app(name, &dir, upstream, Some(app.port), port);
 
@@ -475,7 +443,7 @@ async fn forward_auth_scenario(name: &'static str, platform: &str) {
         assert!(headers.get("x-certgate-client_subject").is_none(), "{name}: {headers}");
         // What only certgate needs stays with certgate.
         assert!(headers.get("x-certgate-proxy-secret").is_none(), "{name}: {headers}");
-        let reached = app.reached();
+        let reached = app.reached().len();
         assert_eq!(reached, 1, "{name}");
 
         // Refused: another valid certificate, none, and /healthz (the client's own path):
@@ -497,7 +465,7 @@ async fn forward_auth_scenario(name: &'static str, platform: &str) {
             ],
         );
         assert_eq!(forged.status(), Some(403), "{name}: a forged certificate header: {forged:?}");
-        assert_eq!(app.reached(), reached, "{name}: a refused request reached the app");
+        assert_eq!(app.reached().len(), reached, "{name}: a refused request reached the app");
     })
     .await;
     if let Err(e) = checks {

@@ -39,6 +39,15 @@ class Upstream(BaseHTTPRequestHandler):
     def body(self):
         """The request body's length and SHA-256, read in pieces."""
         digest = hashlib.sha256()
+
+        def take(n):
+            while n:
+                piece = self.rfile.read(min(n, 1 << 16))
+                if not piece:
+                    raise ConnectionError("body cut off")
+                digest.update(piece)
+                n -= len(piece)
+
         total = 0
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
             while True:
@@ -50,24 +59,12 @@ class Upstream(BaseHTTPRequestHandler):
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
                     break
-                left = size
-                while left:
-                    piece = self.rfile.read(min(left, 1 << 16))
-                    if not piece:
-                        raise ConnectionError("body cut off")
-                    digest.update(piece)
-                    total += len(piece)
-                    left -= len(piece)
+                take(size)
+                total += size
                 self.rfile.readline()
         else:
-            left = int(self.headers.get("content-length") or 0)
-            while left:
-                piece = self.rfile.read(min(left, 1 << 16))
-                if not piece:
-                    raise ConnectionError("body cut off")
-                digest.update(piece)
-                total += len(piece)
-                left -= len(piece)
+            total = int(self.headers.get("content-length") or 0)
+            take(total)
         return total, digest.hexdigest()
 
     def send(self, status, body, content_type="application/json", extra=()):

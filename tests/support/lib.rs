@@ -47,6 +47,50 @@ impl Drop for Running {
     }
 }
 
+/// A small Python app of `tests/apps` (not certgate) on a free loopback port, started with
+/// `ECHO_LOG` naming a file it appends one line to per request it receives, so a test can
+/// tell whether a request reached it at all. Stopped by PID when dropped.
+pub struct PythonApp {
+    _running: Running,
+    /// Its port.
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl PythonApp {
+    /// Start `tests/apps/<script>` in `dir` and wait (at most 10 s) until it listens.
+    pub fn start(script: &str, dir: &Path) -> PythonApp {
+        let port = free_port();
+        let log = dir.join(format!("{script}.log"));
+        std::fs::write(&log, "").expect("app log");
+        let child = std::process::Command::new(find_program("python3").expect("python3"))
+            .arg(root().join("tests/apps").join(script))
+            .arg(port.to_string())
+            .env("ECHO_LOG", &log)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join(format!("{script}.out"))).expect("app output"))
+            .spawn()
+            .expect("starting the app");
+        let mut running = Running(child, "python app");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = running.0.try_wait() {
+                let out = std::fs::read_to_string(dir.join(format!("{script}.out"))).unwrap_or_default();
+                panic!("{script} exited ({status}) before listening:\n{out}");
+            }
+            assert!(std::time::Instant::now() < deadline, "{script} did not listen on {port} within 10 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        PythonApp { _running: running, port, log }
+    }
+
+    /// The lines it logged: one per request that reached it.
+    pub fn reached(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().map(str::to_string).collect()
+    }
+}
+
 /// One HTTP/1.1 exchange on a kept-alive connection: status and body (read to its length).
 pub fn exchange(reader: &mut BufReader<TcpStream>, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: spin.test\r\n");
