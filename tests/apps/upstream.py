@@ -5,7 +5,8 @@
                      (Content-Length or chunked bodies)
   /slow?s=N          waits N seconds before answering
   /close             closes the connection without an answer
-  /stall             sends headers promising 1000 bytes, 10 of them, then nothing for 60 s
+  /stall             sends headers promising 100,000 bytes, 8 KiB of them, then nothing for 60 s
+  /stall-small       the same with 10 of 1,000 bytes
   /big?bytes=N       N bytes of a fixed pattern (the test computes the same), Content-Length set
   /hop               200 with hop-by-hop headers that must not reach the client
   /early             413 at once, before reading the request body (then drained)
@@ -108,11 +109,13 @@ class Upstream(BaseHTTPRequestHandler):
             return
         if route == "/slow":
             time.sleep(float(query["s"][0]))
-        if route == "/stall":
+        if route in ("/stall", "/stall-small"):
+            # /stall: 8 KiB of 100,000 bytes, then nothing; /stall-small: 10 of 1,000.
+            sent, promised = (10, 1000) if route == "/stall-small" else (8192, 100000)
             self.send_response(200)
-            self.send_header("content-length", "1000")
+            self.send_header("content-length", str(promised))
             self.end_headers()
-            self.wfile.write(b"0123456789")
+            self.wfile.write(b"x" * sent)
             self.wfile.flush()
             time.sleep(60)
             return
