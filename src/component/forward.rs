@@ -413,14 +413,14 @@ pub(super) fn forward(request: IncomingRequest, response_out: ResponseOutparam, 
     }
     let relayed = OutgoingResponse::new(headers);
     let _ = relayed.set_status_code(status);
-    let (Ok(upstream_body), Ok(client_body)) = (response.consume(), relayed.body()) else {
-        let failure = UpstreamFailure::Unavailable("the response bodies were already taken".into());
+    let Ok(upstream_body) = response.consume() else {
+        let failure = UpstreamFailure::Unavailable("the upstream body was already taken".into());
         drop(relayed);
         answer_failure(plan, failure, response_out, &mut logs);
         return logs;
     };
     let Ok(up) = upstream_body.stream() else {
-        drop((client_body, relayed));
+        drop(relayed);
         let failure = UpstreamFailure::Unavailable("the upstream body stream was already taken".into());
         answer_failure(plan, failure, response_out, &mut logs);
         return logs;
@@ -430,46 +430,48 @@ pub(super) fn forward(request: IncomingRequest, response_out: ResponseOutparam, 
         // Nothing went to the client yet: a failure before the body's first piece is a 502.
         Err(detail) => {
             drop(up);
-            drop((client_body, relayed));
+            drop(relayed);
             answer_failure(plan, UpstreamFailure::Unavailable(detail), response_out, &mut logs);
             return logs;
         }
     };
     logs.push(decided);
     let copied = match start {
-        Start::Whole(body) => {
-            let written = client_body.write().map_err(|()| "no response body stream".to_string()).and_then(|down| {
-                body.chunks(4096)
-                    .try_for_each(|c| down.blocking_write_and_flush(c).map_err(|e| format!("client: {e:?}")))
-            });
-            written.and_then(|()| OutgoingBody::finish(client_body, None).map_err(|e| format!("{e:?}"))).map(|()| {
+        // At most 4096 bytes: the component's `send` writes and finishes it before handing
+        // the response over.
+        Start::Whole(body) => super::send(response_out, relayed, &body),
+        Start::Streaming(pieces) => match relayed.body() {
+            // Nothing went to the client yet: answered as the other failures before the body.
+            Err(()) => {
+                let failure = UpstreamFailure::Unavailable("the response body was already taken".into());
+                answer_failure(plan, failure, response_out, &mut logs);
+                Ok(())
+            }
+            Ok(client_body) => {
                 response_out.set(relayed);
-            })
-        }
-        Start::Streaming(pieces) => {
-            response_out.set(relayed);
-            let copied = match client_body.write() {
-                Ok(down) => {
-                    let writable = down.subscribe();
-                    let copied = pieces
-                        .iter()
-                        .try_for_each(|p| write_piece(&down, &writable, p, plan.timeout_ns))
-                        .and_then(|()| download(&up, &down, plan.timeout_ns));
-                    drop(writable);
-                    drop(down);
-                    copied
-                }
-                Err(()) => Err("no response body stream".into()),
-            };
-            match copied {
-                Ok(()) => OutgoingBody::finish(client_body, None).map_err(|e| format!("{e:?}")),
-                // Dropped unfinished: the host ends the response as broken, never as complete.
-                Err(detail) => {
-                    drop(client_body);
-                    Err(detail)
+                let copied = match client_body.write() {
+                    Ok(down) => {
+                        let writable = down.subscribe();
+                        let copied = pieces
+                            .iter()
+                            .try_for_each(|p| write_piece(&down, &writable, p, plan.timeout_ns))
+                            .and_then(|()| download(&up, &down, plan.timeout_ns));
+                        drop(writable);
+                        drop(down);
+                        copied
+                    }
+                    Err(()) => Err("no response body stream".into()),
+                };
+                match copied {
+                    Ok(()) => OutgoingBody::finish(client_body, None).map_err(|e| format!("{e:?}")),
+                    // Dropped unfinished: the host ends the response as broken, never as complete.
+                    Err(detail) => {
+                        drop(client_body);
+                        Err(detail)
+                    }
                 }
             }
-        }
+        },
     };
     drop(up);
     drop(upstream_body);
