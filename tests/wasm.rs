@@ -383,3 +383,28 @@ async fn the_local_host_reuses_p3_instances_as_spin_4_does() {
     assert!(broken.instances_created() < 21, "the instance was reused");
     server.abort();
 }
+
+/// The WASI 0.3 target answers a request whose configuration another test's runtime used
+/// first, while that runtime is not running: its reused instance is a task of the
+/// harness's own runtime (`p3_tokio`), not of the test that started it. Before, the
+/// second request was queued for an instance nobody polled and a CI run hung.
+#[test]
+fn the_p3_target_answers_while_the_test_that_started_its_instance_is_not_running() {
+    use certgate_tests::{Target, WasmP3};
+    let pins = format!("{};{}", alice().sha256_hex(), "ab".repeat(32));
+    let request = get("/api/whoami").pins(&pins).header("X-ARR-ClientCert", encode::base64_der(&alice().der)).build();
+    let first = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let answered = first.block_on(WasmP3.handle(&request));
+    assert_eq!(answered.status, 200, "{}", String::from_utf8_lossy(&answered.body));
+    // `first` is alive and idle, as a test that has moved on to other work: the instance
+    // must not depend on it.
+    let (sent, received) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let second = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _ = sent.send(second.block_on(WasmP3.handle(&request)).status);
+    });
+    let status = received.recv_timeout(std::time::Duration::from_secs(60));
+    assert_eq!(status, Ok(200), "the second request was never answered");
+    thread.join().unwrap();
+    drop(first);
+}

@@ -654,6 +654,11 @@ impl Runtime {
     /// configuration's reused ones (WASI 0.3). Returns the response as soon as the guest
     /// sets it, the guest's stderr for it when captured, and what resolves when the guest's
     /// work for it is done.
+    ///
+    /// WASI 0.3 instances are tasks of the tokio runtime that started them and are reused
+    /// by later requests to this `Runtime` (and its clones): call it from one tokio runtime
+    /// that outlives it. A request handed to an instance whose runtime has shut down is
+    /// never answered.
     pub async fn handle<B>(&self, request: hyper::Request<B>, config: ConfigValues, stderr: Stderr) -> Result<Handled>
     where
         B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + 'static,

@@ -158,12 +158,29 @@ pub fn p3_component_path() -> PathBuf {
 
 /// `certgate-p3.wasm`, compiled once per test binary; certgate-host serves it on instances
 /// reused as Spin 4.0.2 reuses them (128 requests, 16 at once, 1 s idle), one set of
-/// instances per configuration.
+/// instances per configuration. Its instances are tasks of the tokio runtime that started
+/// them, so every call goes through [`p3_tokio`], not the calling test's own runtime.
 pub fn p3_runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         Runtime::new(&p3_component_path(), &RuntimeOptions { pooling: true, max_instances: 128 })
             .expect("compile certgate-p3.wasm")
+    })
+}
+
+/// The one tokio runtime that runs every request to [`p3_runtime`], for the whole test
+/// binary. Each `#[tokio::test]` has a runtime of its own that ends with the test; an
+/// instance started there and reused by another test's request would end with it, and
+/// the request queued for it would wait forever (seen as a CI run that hung).
+pub fn p3_tokio() -> &'static tokio::runtime::Runtime {
+    static TOKIO: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    TOKIO.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("certgate-p3")
+            .enable_all()
+            .build()
+            .expect("the WASI 0.3 instances' tokio runtime")
     })
 }
 
@@ -283,7 +300,15 @@ impl Target for WasmP3 {
     }
 
     fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a> {
-        Box::pin(call_component(p3_runtime(), request))
+        let request = request.clone();
+        let call = p3_tokio().spawn(async move { call_component(p3_runtime(), &request).await });
+        Box::pin(async move {
+            match call.await {
+                Ok(response) => response,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("the WASI 0.3 call did not finish: {e}"),
+            }
+        })
     }
 }
 
