@@ -113,6 +113,9 @@ pub struct ClientCertificate {
     pub subject: String,
     /// The issuer's distinguished name, RFC 4514 string form.
     pub issuer: String,
+    /// SHA-256 of the issuer Name's DER (the whole SEQUENCE, tag and length included): what
+    /// a key-value store's revocations by issuer and serial are keyed by.
+    pub issuer_sha256: [u8; 32],
     /// The subject's commonName values, decoded (`#`-hex for a string type not read).
     pub common_names: Vec<String>,
     /// The serial number as an unsigned big-endian integer, leading zero bytes stripped
@@ -281,6 +284,7 @@ impl ClientCertificate {
             .collect();
         let spki = tbs.subject_public_key_info.to_der().map_err(|e| CertificateError::PublicKey(e.into()))?;
         let serial_der = tbs.serial_number.as_bytes();
+        let issuer_der = tbs.issuer.to_der().map_err(|e| CertificateError::NotDer(e.into()))?;
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);
         if not_before > not_after {
@@ -293,6 +297,7 @@ impl ClientCertificate {
             spki_sha256: Sha256::digest(&spki).into(),
             subject: name_text(&tbs.subject),
             issuer: name_text(&tbs.issuer),
+            issuer_sha256: Sha256::digest(&issuer_der).into(),
             common_names,
             serial_hex: hex::encode(serial_der),
             serial: serial_magnitude(serial_der),
@@ -438,6 +443,7 @@ impl ClientCertificate {
             spki_sha256: [0; 32],
             subject: format!("CN={cn}"),
             issuer: "CN=ca".into(),
+            issuer_sha256: [0; 32],
             common_names: vec![cn.into()],
             serial: vec![1],
             serial_hex: "01".into(),

@@ -14,6 +14,7 @@ use crate::extract::{check_digest, extract, ExtractError, Format};
 use crate::policy::proxy::OriginDenial;
 use crate::policy::{InlineList, InlineListError, PolicyDenial, Presented};
 use crate::reason::{Reason, Refusal};
+use crate::store::KeyValue;
 
 pub(crate) use crate::policy::TrustedBy;
 
@@ -205,8 +206,14 @@ impl<T: Into<Denied>> From<T> for Denial {
     }
 }
 
-/// Authenticate a request at `now` (Unix seconds).
-pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> Result<Identity, Denial> {
+/// Authenticate a request at `now` (Unix seconds), with the key-value store `kv` (read
+/// only when `keyvalue_store` is configured).
+pub fn authenticate(
+    config: &Config,
+    headers: &dyn RequestHeaders,
+    now: i64,
+    kv: &dyn KeyValue,
+) -> Result<Identity, Denial> {
     let policy = &config.policy;
     let settings = &config.extraction;
     let cert_lines = headers.get_all(&settings.header);
@@ -269,7 +276,7 @@ pub fn authenticate(config: &Config, headers: &dyn RequestHeaders, now: i64) -> 
     }
 
     let presented = Presented { leaf: &forwarded.leaf, certificate: &certificate, chain: &forwarded.chain, inline };
-    match policy.evaluate(&presented, now) {
+    match policy.evaluate(&presented, now, kv) {
         Ok(trusted) => Ok(Identity {
             certificate,
             chain,
@@ -308,7 +315,7 @@ mod tests {
     }
 
     fn authenticate_lines(config: &Config, cert: &[Vec<u8>], chain: &[Vec<u8>], now: i64) -> Result<Identity, Denial> {
-        authenticate(config, &lines(config, cert, chain), now)
+        authenticate(config, &lines(config, cert, chain), now, &crate::store::NoKeyValue)
     }
 
     fn run(config: &Config, value: &str) -> Result<Identity, Denial> {

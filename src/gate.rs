@@ -2,6 +2,7 @@
 
 use crate::config::{Config, ConfigError, VariableSource};
 use crate::decision::{self, Denial, Denied, Identity, RequestHeaders};
+use crate::store::{KeyValue, NoKeyValue};
 use std::sync::Arc;
 
 /// A validated configuration, ready to authenticate requests: header and format settings,
@@ -40,10 +41,37 @@ impl Gate {
         self.decide(headers, now).map_err(|denial| denial.denied)
     }
 
+    /// Authenticate a request with the key-value store that `keyvalue_store` names (see
+    /// [`KeyValue`]). [`Gate::authenticate`] gives none: a configuration that names a
+    /// store then refuses every request with `store_unavailable`.
+    pub fn authenticate_with<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+        now: i64,
+        kv: &dyn KeyValue,
+    ) -> Result<Identity, Denied> {
+        self.decide_with(headers, now, kv).map_err(|denial| denial.denied)
+    }
+
     /// As [`Gate::authenticate`], keeping the decoded certificate of a denial (for logs
     /// and report-only mode).
     pub fn decide<H: RequestHeaders + ?Sized>(&self, headers: &H, now: i64) -> Result<Identity, Denial> {
-        decision::authenticate(&self.config, &headers, now)
+        self.decide_with(headers, now, &NoKeyValue)
+    }
+
+    /// As [`Gate::authenticate_with`], keeping the decoded certificate of a denial.
+    pub fn decide_with<H: RequestHeaders + ?Sized>(
+        &self,
+        headers: &H,
+        now: i64,
+        kv: &dyn KeyValue,
+    ) -> Result<Identity, Denial> {
+        decision::authenticate(&self.config, &headers, now, kv)
+    }
+
+    /// The label of the key-value store the configuration reads (`keyvalue_store`), if any.
+    pub fn store_label(&self) -> Option<&str> {
+        self.config.policy.store.as_deref()
     }
 
     /// Whether `mode = report-only`: denials are logged and let through.
@@ -101,6 +129,9 @@ impl KeptGate {
         gate
     }
 }
+
+#[cfg(test)]
+mod store_tests;
 
 #[cfg(test)]
 mod kept_tests {

@@ -37,6 +37,7 @@ pub mod platform;
 mod policy;
 mod reason;
 pub mod service;
+pub mod store;
 mod thumbprint;
 mod trust;
 pub mod upstream;

@@ -38,6 +38,12 @@ pub enum Reason {
     TerminatorRejected,
     /// The deployment's configuration is missing or invalid: everything is refused.
     ConfigurationError,
+    /// The configured key-value store (`keyvalue_store`) could not be opened or read: the
+    /// certificate's pins and revocations there are unknown, so it is refused.
+    StoreUnavailable,
+    /// The configured key-value store answered, but not in certgate's format: no version
+    /// marker, an unsupported one, or a malformed entry.
+    StoreInvalid,
     /// Authenticated, but no such route.
     NotFound,
     /// Authenticated (or a public route), but the method is not served there.
@@ -56,7 +62,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in documentation order.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 23] = [
         Reason::ProxyUnauthenticated,
         Reason::TerminatorRejected,
         Reason::CertificateMissing,
@@ -72,6 +78,8 @@ impl Reason {
         Reason::CertificateWrongUsage,
         Reason::CertificateNameNotAllowed,
         Reason::ConfigurationError,
+        Reason::StoreUnavailable,
+        Reason::StoreInvalid,
         Reason::NotFound,
         Reason::MethodNotAllowed,
         Reason::RequestNotForwardable,
@@ -98,6 +106,8 @@ impl Reason {
             Reason::ProxyUnauthenticated => "proxy_unauthenticated",
             Reason::TerminatorRejected => "terminator_rejected",
             Reason::ConfigurationError => "configuration_error",
+            Reason::StoreUnavailable => "store_unavailable",
+            Reason::StoreInvalid => "store_invalid",
             Reason::NotFound => "not_found",
             Reason::MethodNotAllowed => "method_not_allowed",
             Reason::RequestNotForwardable => "request_not_forwardable",
@@ -111,6 +121,7 @@ impl Reason {
     pub fn status(self) -> u16 {
         match self {
             Reason::ConfigurationError => 500,
+            Reason::StoreUnavailable | Reason::StoreInvalid => 503,
             Reason::NotFound => 404,
             Reason::MethodNotAllowed => 405,
             Reason::RequestNotForwardable => 400,
@@ -139,6 +150,8 @@ impl Reason {
             Reason::ProxyUnauthenticated => "The request did not come through the trusted proxy",
             Reason::TerminatorRejected => "The TLS terminator did not verify the client certificate",
             Reason::ConfigurationError => "The service is not configured correctly",
+            Reason::StoreUnavailable => "The key-value store could not be read",
+            Reason::StoreInvalid => "The key-value store is not in certgate's format",
             Reason::NotFound => "Not found",
             Reason::MethodNotAllowed => "Method not allowed",
             Reason::RequestNotForwardable => "The request cannot be forwarded as sent",
@@ -169,6 +182,8 @@ impl Reason {
             Reason::ProxyUnauthenticated => "the request did not carry valid proof that it came through the proxy",
             Reason::TerminatorRejected => "the TLS terminator did not report a verified client certificate",
             Reason::ConfigurationError => "certgate's configuration is missing or invalid; see the service log",
+            Reason::StoreUnavailable => "certgate could not read its key-value store; try again later",
+            Reason::StoreInvalid => "certgate's key-value store is not usable; see the service log",
             Reason::NotFound => "no such resource",
             Reason::MethodNotAllowed => "use GET or HEAD",
             Reason::RequestNotForwardable => "the request cannot be forwarded as sent",
@@ -294,6 +309,9 @@ mod tests {
         assert_eq!(Reason::RequestBodyTooLarge.status(), 413);
         assert_eq!(Reason::UpstreamUnavailable.status(), 502);
         assert_eq!(Reason::UpstreamTimeout.status(), 504);
+        assert_eq!(Reason::StoreUnavailable.status(), 503);
+        assert_eq!(Reason::StoreInvalid.status(), 503);
+        assert!(!Reason::StoreUnavailable.is_authentication_failure());
         assert!(!Reason::UpstreamTimeout.is_authentication_failure());
         assert!(Reason::CertificateExpired.is_authentication_failure());
         assert!(!Reason::ConfigurationError.is_authentication_failure());

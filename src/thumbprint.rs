@@ -46,6 +46,11 @@ pub struct Thumbprint {
 }
 
 impl Thumbprint {
+    /// The SHA-256 thumbprint with this digest.
+    pub fn sha256(digest: [u8; 32]) -> Self {
+        Thumbprint { algorithm: Algorithm::Sha256, bytes: digest }
+    }
+
     /// The digest bytes (20 for SHA-1, 32 for SHA-256).
     pub fn digest(&self) -> &[u8] {
         match self.algorithm {

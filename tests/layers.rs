@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-const ORDER: [&str; 17] = [
+const ORDER: [&str; 18] = [
     "reason",
     "certificate",
     "extract",
     "thumbprint",
     "platform",
     "log",
+    "store",
     "trust",
     "policy",
     "config",

@@ -1140,7 +1140,7 @@ fn run_scenario(
         base.iter().chain(&scenario.vars).map(|(k, v)| (k.to_string(), v.clone())).collect();
     let config = Config::load(&vars);
     let decision = match &config {
-        Ok(config) => Ok(authenticate(config, headers, NOW)),
+        Ok(config) => Ok(authenticate(config, headers, NOW, &certgate::store::NoKeyValue)),
         Err(_) => Err(()),
     };
     if let (Ok(config), Ok(Ok(id))) = (&config, &decision) {

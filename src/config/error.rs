@@ -107,8 +107,8 @@ impl fmt::Display for Problem {
             Problem::RepeatedHeader(header) => write!(f, "names the header `{header}` twice"),
             Problem::TooShort { min } => write!(f, "must be at least {min} characters"),
             Problem::NoTrustSource => f.write_str(
-                "no trust source: set one of the variables allowed_thumbprints, allowed_key_pins, pins or \
-                 trust_anchors (an empty allowed_thumbprints alone would allow nothing)",
+                "no trust source: set one of the variables allowed_thumbprints, allowed_key_pins, pins, \
+                 trust_anchors or keyvalue_store (an empty allowed_thumbprints alone would allow nothing)",
             ),
             Problem::Invalid(explanation) => f.write_str(explanation),
         }

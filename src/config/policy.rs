@@ -75,7 +75,11 @@ pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
     if !intermediates.is_empty() && anchors.is_empty() {
         return Err(ConfigError::new(var::INTERMEDIATES, Problem::Needs("trust_anchors")));
     }
-    if thumbprints.is_empty() && all_pins.is_empty() && anchors.is_empty() {
+    let store = match read.set(var::KEYVALUE_STORE)? {
+        Some(label) => Some(store_label(&label)?),
+        None => None,
+    };
+    if thumbprints.is_empty() && all_pins.is_empty() && anchors.is_empty() && store.is_none() {
         return Err(ConfigError::new(var::ALLOWED_THUMBPRINTS, Problem::NoTrustSource));
     }
     let eku = match read.flag(var::REQUIRE_CLIENT_AUTH_EKU)? {
@@ -175,5 +179,24 @@ pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
         signature,
         verdicts,
         pin_warning_seconds: i64::try_from(warning_days.saturating_mul(86_400)).unwrap_or(i64::MAX),
+        store,
     })
+}
+
+/// A key-value store label as Spin accepts one in `key_value_stores`: lowercase letters,
+/// digits, `-` and `_`, starting with a letter, at most 64 characters.
+fn store_label(raw: &str) -> Result<String, ConfigError> {
+    let label = raw.trim();
+    let ok = label.len() <= 64
+        && label.starts_with(|c: char| c.is_ascii_lowercase())
+        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(label.to_string())
+    } else {
+        Err(invalid(
+            var::KEYVALUE_STORE,
+            "a store label is lowercase letters, digits, '-' and '_', starting with a letter, at most 64 characters"
+                .to_string(),
+        ))
+    }
 }

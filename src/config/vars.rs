@@ -39,6 +39,8 @@ pub mod var {
     pub const ALLOWED_KEY_PINS: &str = "allowed_key_pins";
     /// `pins`: see [`VARS`](super::VARS).
     pub const PINS: &str = "pins";
+    /// `keyvalue_store`: see [`VARS`](super::VARS).
+    pub const KEYVALUE_STORE: &str = "keyvalue_store";
     /// `trust_anchors`: see [`VARS`](super::VARS).
     pub const TRUST_ANCHORS: &str = "trust_anchors";
     /// `intermediates`: see [`VARS`](super::VARS).
@@ -182,7 +184,7 @@ pub const VARS: &[Var] = &[
         name: var::ALLOWED_THUMBPRINTS,
         group: Group::Pins,
         default: Default::Unset,
-        default_doc: "none (a trust source is required: this, `allowed_key_pins`, `pins` or `trust_anchors`)",
+        default_doc: "none (a trust source is required: this, `allowed_key_pins`, `pins`, `trust_anchors` or `keyvalue_store`)",
         secret: false,
         kind: Kind::List,
         doc: "pinned certificates: SHA-1 (40 hex) or SHA-256 (64 hex) of the leaf's DER",
@@ -447,6 +449,15 @@ pub const VARS: &[Var] = &[
         secret: false,
         kind: Kind::Number { min: 0, max: 3_600 },
         doc: "where an instance serves many requests (`certgate-p3.wasm` on Spin 4), the longest a configuration read once is used before it is read again, 0 to 3600 (0: every request); `certgate.wasm` reads it for every request anyway",
+    },
+    Var {
+        name: var::KEYVALUE_STORE,
+        group: Group::Pins,
+        default: Default::Unset,
+        default_doc: "none (no store is read)",
+        secret: false,
+        kind: Kind::Text,
+        doc: "the label of a key-value store (`wasi:keyvalue`, Spin's `key_value_stores`) holding pins and revocations in [certgate's store format](keyvalue.md): a trust source beside the variables, and its revocations deny even a certificate a variable pins or a chain trusts. Every request reads its marker and the certificate's entries; a store that cannot be read or is not in the format refuses (`503 store_unavailable`, `store_invalid`)",
     },
     Var {
         name: var::PIN_EXPIRY_WARNING_DAYS,

@@ -5,12 +5,16 @@
 
 use std::fmt;
 
-use super::pins::{self, Pin, PinMatch};
+use sha2::{Digest, Sha256};
+
+use super::pins::{self, Pin, PinMatch, PinValue};
 use super::revocation::{crl_status, CrlStatus, Revocation, Staleness, WhenStale};
 use super::Policy;
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::reason::Reason;
-use crate::trust::issuer::{MAX_LIST_SIGNATURE_CHECKS, MAX_SIGNATURE_CHECKS};
+use crate::store::{self, Entry, EntryKey, KeyValue, Opened, State, StoreProblem};
+use crate::thumbprint::Thumbprint;
+use crate::trust::issuer::{ecdsa_twins, MAX_LIST_SIGNATURE_CHECKS, MAX_SIGNATURE_CHECKS};
 use crate::trust::{strip_sequence, ChainError, PathLink, SignatureBudget, SignedCertificate};
 
 /// What made the certificate trusted.
@@ -164,6 +168,8 @@ pub enum PolicyDenial {
     InlineList(InlineListError),
     /// No name rule matches.
     NameNotAllowed,
+    /// The key-value store could not be used, so the certificate's entries there are unknown.
+    Store(StoreProblem),
 }
 
 impl PolicyDenial {
@@ -178,6 +184,7 @@ impl PolicyDenial {
             PolicyDenial::IssuerSearchExhausted => Reason::CertificateUntrusted,
             PolicyDenial::InlineList(_) => Reason::CertificateAmbiguous,
             PolicyDenial::NameNotAllowed => Reason::CertificateNameNotAllowed,
+            PolicyDenial::Store(problem) => problem.reason(),
         }
     }
 
@@ -211,6 +218,7 @@ impl fmt::Display for PolicyDenial {
             PolicyDenial::NameNotAllowed => {
                 f.write_str("no name rule matches the certificate's subject CN, DNS, email, URI or SPIFFE ID")
             }
+            PolicyDenial::Store(problem) => write!(f, "{problem}"),
         }
     }
 }
@@ -352,8 +360,72 @@ impl Policy {
         }
     }
 
-    /// Judge a decoded certificate within its validity window at `now`.
-    pub fn evaluate(&self, presented: &Presented<'_>, now: i64) -> Result<Trusted, PolicyDenial> {
+    /// The store's entries for the client certificate: a revocation by its thumbprint, its
+    /// key, or its issuer and serial denies it; otherwise the pin the store has for it by
+    /// thumbprint or key, if any. Its ECDSA twins are looked up once it is trusted
+    /// ([`Policy::stored_twins`]).
+    fn stored_entries(store: &Opened<'_>, c: &ClientCertificate) -> Result<Option<Pin>, PolicyDenial> {
+        let revoked = |kind, label| PolicyDenial::Revoked(Revocation::Stored { kind, depth: 0, label });
+        let lookup = |key: &EntryKey| store.lookup(key).map_err(PolicyDenial::Store);
+        let mut pin = None;
+        match lookup(&EntryKey::Certificate(c.sha256))? {
+            Some(Entry { state: State::Revoked, label, .. }) => return Err(revoked("thumbprint", label)),
+            Some(entry) => pin = Some(store_pin(PinValue::Thumbprint(Thumbprint::sha256(c.sha256)), entry)),
+            None => {}
+        }
+        if store.has_key_entries() {
+            match lookup(&EntryKey::Key(c.spki_sha256))? {
+                Some(Entry { state: State::Revoked, label, .. }) => return Err(revoked("key", label)),
+                Some(entry) if pin.is_none() => pin = Some(store_pin(PinValue::KeySha256(c.spki_sha256), entry)),
+                _ => {}
+            }
+        }
+        Self::stored_serial(store, c.issuer_sha256, &c.serial, 0)?;
+        Ok(pin)
+    }
+
+    /// A revocation in the store by the thumbprint of one of the certificate's ECDSA twins:
+    /// the same certificate with the other valid form of its signature, which anyone can
+    /// write and which has another thumbprint ([`ecdsa_twins`]). Not looked up when the
+    /// certificate is trusted by a pin of its own exact thumbprint: a twin has another one,
+    /// so no twin of a revoked certificate gets in that way (one or two reads saved).
+    fn stored_twins(store: &Opened<'_>, leaf: &[u8], trusted_by: &TrustedBy) -> Result<(), PolicyDenial> {
+        if let TrustedBy::Pin(Pin { value: PinValue::Thumbprint(_), .. }) = trusted_by {
+            return Ok(());
+        }
+        for twin in ecdsa_twins(leaf) {
+            let twin_sha256: [u8; 32] = Sha256::digest(&twin).into();
+            let entry = store.lookup(&EntryKey::Certificate(twin_sha256)).map_err(PolicyDenial::Store)?;
+            if let Some(Entry { state: State::Revoked, label, .. }) = entry {
+                return Err(PolicyDenial::Revoked(Revocation::Stored { kind: "thumbprint", depth: 0, label }));
+            }
+        }
+        Ok(())
+    }
+
+    /// A revocation by issuer and serial in the store, for the certificate at `depth` on
+    /// the path. Looked up only for an issuer the marker lists; a serial entry can only
+    /// revoke (a pin by issuer name and serial would trust anyone who copies them).
+    fn stored_serial(store: &Opened<'_>, issuer: [u8; 32], serial: &[u8], depth: usize) -> Result<(), PolicyDenial> {
+        if !store.has_serials_of(&issuer) {
+            return Ok(());
+        }
+        let key = EntryKey::serial(issuer, serial);
+        match store.lookup(&key).map_err(PolicyDenial::Store)? {
+            Some(Entry { state: State::Revoked, label, .. }) => {
+                Err(PolicyDenial::Revoked(Revocation::Stored { kind: "serial", depth, label }))
+            }
+            Some(_) => Err(PolicyDenial::Store(StoreProblem::Entry {
+                key: key.name(),
+                problem: "an entry by issuer and serial can only revoke".into(),
+            })),
+            None => Ok(()),
+        }
+    }
+
+    /// Judge a decoded certificate within its validity window at `now`, with the
+    /// key-value store `kv` when `keyvalue_store` is configured.
+    pub fn evaluate(&self, presented: &Presented<'_>, now: i64, kv: &dyn KeyValue) -> Result<Trusted, PolicyDenial> {
         let Presented { leaf, certificate, chain, ref inline } = *presented;
         let budget = SignatureBudget::default().remembering(&self.trust.verified);
 
@@ -361,11 +433,28 @@ impl Policy {
         if let Some(revocation) = self.denylist.check(certificate, leaf) {
             return Err(PolicyDenial::Revoked(revocation));
         }
+        // The store, when configured: its marker, then the certificate's own entries, whose
+        // revocations come before any trust.
+        let store = match &self.store {
+            Some(_) => Some(store::open(kv).map_err(PolicyDenial::Store)?),
+            None => None,
+        };
+        let stored_pin = match &store {
+            Some(store) => Self::stored_entries(store, certificate)?,
+            None => None,
+        };
 
         // Trust, and the path whose revocation is then checked: for a pinned certificate, the
         // certificate alone with the configured CA whose key issued it (if any); for a chain,
-        // every certificate below the anchor.
-        let found = pins::find(&self.thumbprints, self.thumbprints_source, &self.pins, certificate, now);
+        // every certificate below the anchor. A variable's active pin comes first, then the
+        // store's; an inactive one is reported only when nothing is active.
+        let found =
+            match (pins::find(&self.thumbprints, self.thumbprints_source, &self.pins, certificate, now), stored_pin) {
+                (PinMatch::Active(pin), _) => PinMatch::Active(pin),
+                (_, Some(pin)) if pin.active_at(now) => PinMatch::Active(pin),
+                (PinMatch::Inactive(pin), _) | (PinMatch::None, Some(pin)) => PinMatch::Inactive(pin),
+                (PinMatch::None, None) => PinMatch::None,
+            };
         let (trusted_by, links, anchor_der) = match found {
             PinMatch::Active(pin) => {
                 if let Some(end) = pin.not_after {
@@ -415,6 +504,10 @@ impl Policy {
             PinMatch::None => return Err(PolicyDenial::NoPinMatches { sha256: certificate.sha256 }),
         };
 
+        if let Some(store) = &store {
+            Self::stored_twins(store, leaf, &trusted_by)?;
+        }
+
         // Trusted: only now does a list's chain of signatures matter (see `InlineList`). On the
         // anchor path the list must be made of the path's own certificates; for a pin, its links
         // are verified within their own small budget.
@@ -435,6 +528,13 @@ impl Policy {
                 return Err(PolicyDenial::Revoked(revocation));
             }
         }
+        // The store's revocations by issuer and serial of the CA certificates on the path
+        // (the client certificate's were looked up with its other entries).
+        if let Some(store) = &store {
+            for (depth, link) in links.iter().enumerate().skip(1) {
+                Self::stored_serial(store, name_sha256(&link.issuer_content), &link.serial, depth)?;
+            }
+        }
         match crl_status(&self.crls, &links, now) {
             CrlStatus::Revoked(revocation) => return Err(PolicyDenial::Revoked(revocation)),
             CrlStatus::Stale(stale) => self.stale(stale, &mut warnings)?,
@@ -446,4 +546,32 @@ impl Policy {
         }
         Ok(Trusted { trusted_by, warnings })
     }
+}
+
+/// A pin from a store entry (`keyvalue_store`, entry 0).
+fn store_pin(value: PinValue, entry: Entry) -> Pin {
+    Pin {
+        value,
+        label: entry.label,
+        not_before: entry.not_before,
+        not_after: entry.not_after,
+        source: store::PIN_SOURCE,
+        entry: 0,
+    }
+}
+
+/// SHA-256 of a Name's DER from its content (the SEQUENCE's tag and length put back): what
+/// [`ClientCertificate::issuer_sha256`] is for the client certificate.
+fn name_sha256(content: &[u8]) -> [u8; 32] {
+    let mut der = vec![0x30];
+    let len = content.len();
+    if len < 0x80 {
+        der.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        der.push(0x80 | bytes.len() as u8);
+        der.extend_from_slice(&bytes);
+    }
+    der.extend_from_slice(content);
+    Sha256::digest(&der).into()
 }

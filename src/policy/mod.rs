@@ -54,4 +54,6 @@ pub struct Policy {
     pub verdicts: Vec<Verdict>,
     /// `pin_expiry_warning_days`, in seconds: a matched pin whose window ends this soon is warned of.
     pub pin_warning_seconds: i64,
+    /// `keyvalue_store`: the label of the store with more pins and revocations, if configured.
+    pub store: Option<String>,
 }

@@ -30,7 +30,8 @@ pub struct Pin {
     pub not_after: Option<i64>,
     /// Which variable defined it.
     pub source: &'static str,
-    /// Its entry in that variable, 1-based.
+    /// Its entry in that variable, 1-based; 0 for a pin from the key-value store
+    /// (`source` is then `keyvalue_store`).
     pub entry: usize,
 }
 
@@ -55,8 +56,15 @@ impl Pin {
         self.not_before.is_none_or(|nb| now >= nb) && self.not_after.is_none_or(|na| now <= na)
     }
 
-    /// The pin as logs and warnings name it: its label if any, its variable and entry.
+    /// The pin as logs and warnings name it: its label if any, its variable and entry (a
+    /// store pin, entry 0, has none).
     pub fn describe(&self) -> String {
+        if self.entry == 0 {
+            return match &self.label {
+                Some(l) => format!("pin \"{l}\" ({})", self.source),
+                None => format!("{} pin", self.source),
+            };
+        }
         match &self.label {
             Some(l) => format!("pin \"{l}\" ({} entry {})", self.source, self.entry),
             None => format!("{} entry {}", self.source, self.entry),

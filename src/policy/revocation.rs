@@ -187,6 +187,16 @@ pub enum Revocation {
     /// A pinned certificate that no configured CA verifiably signed is listed by a CRL from a
     /// CA of its issuer's name.
     UnconfirmedIssuerListed,
+    /// An entry of the key-value store revokes it (`depth` 0 is the client certificate, 1
+    /// the CA above it...).
+    Stored {
+        /// What the entry is keyed by: `thumbprint` (of it or its ECDSA twin), `key` or `serial`.
+        kind: &'static str,
+        /// Position on the path.
+        depth: usize,
+        /// The entry's label, if it has one.
+        label: Option<String>,
+    },
 }
 
 fn on_path(depth: usize) -> String {
@@ -213,6 +223,12 @@ impl fmt::Display for Revocation {
                 "a configured CRL from a CA of its issuer's name lists its serial (no configured CA of that name \
                  verifiably signed it)",
             ),
+            Revocation::Stored { kind, depth, label: Some(label) } => {
+                write!(f, "{} is revoked by the key-value store's {kind} entry \"{label}\"", on_path(*depth))
+            }
+            Revocation::Stored { kind, depth, label: None } => {
+                write!(f, "{} is revoked by the key-value store's {kind} entry", on_path(*depth))
+            }
         }
     }
 }

@@ -1,0 +1,272 @@
+//! The key-value store as a trust source, end to end through [`Gate`]: what it allows,
+//! what its revocations deny whatever else trusts the certificate, how many reads a
+//! request costs, and that every way the store can fail refuses.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use certgate_testkit::{encode, Ca, Issued, KeyKind, LeafOptions};
+use sha2::{Digest, Sha256};
+
+use super::Gate;
+use crate::decision::Denied;
+use crate::policy::{PolicyDenial, TrustedBy};
+use crate::reason::Reason;
+use crate::store::{bucket_with, Entry, EntryKey, KeyValue, Layout, Marker, MARKER_KEY};
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// A store written as certgate-kv writes one, counting reads.
+struct Store {
+    kv: BTreeMap<String, Vec<u8>>,
+    reads: Cell<usize>,
+    down: Cell<bool>,
+}
+
+impl KeyValue for Store {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.reads.set(self.reads.get() + 1);
+        if self.down.get() {
+            return Err("connection refused".into());
+        }
+        Ok(self.kv.get(key).cloned())
+    }
+}
+
+impl Store {
+    fn new(layout: Layout, entries: &[(EntryKey, Entry)]) -> Store {
+        let mut marker = Marker::new(layout);
+        let mut kv = BTreeMap::new();
+        for (key, entry) in entries {
+            match key {
+                EntryKey::Key(_) => marker.key_entries = true,
+                EntryKey::Serial { issuer, .. } => marker.add_serial_issuer(issuer),
+                EntryKey::Certificate(_) => {}
+            }
+            match layout {
+                Layout::Direct => {
+                    kv.insert(key.name(), entry.to_json());
+                }
+                Layout::Bucketed { digits } => {
+                    let old: Vec<u8> = kv.get(&key.bucket(digits)).cloned().unwrap_or_default();
+                    kv.insert(key.bucket(digits), bucket_with(&old, &[(key.name(), Some(entry.clone()))]).unwrap());
+                }
+            }
+        }
+        kv.insert(MARKER_KEY.into(), marker.to_json());
+        Store { kv, reads: Cell::new(0), down: Cell::new(false) }
+    }
+
+    fn reads(&self) -> usize {
+        self.reads.replace(0)
+    }
+}
+
+fn cert_key(leaf: &Issued) -> EntryKey {
+    EntryKey::Certificate(Sha256::digest(&leaf.der).into())
+}
+
+/// The issuer Name's DER hash and the serial, read with x509-parser (an independent
+/// decoder), as certgate-kv keys a revocation by serial.
+fn serial_key(leaf: &Issued) -> EntryKey {
+    let (_, cert) = x509_parser::parse_x509_certificate(&leaf.der).unwrap();
+    EntryKey::serial(Sha256::digest(cert.issuer().as_raw()).into(), cert.raw_serial())
+}
+
+fn spki_key(leaf: &Issued) -> EntryKey {
+    let (_, cert) = x509_parser::parse_x509_certificate(&leaf.der).unwrap();
+    EntryKey::Key(Sha256::digest(cert.public_key().raw).into())
+}
+
+fn gate(vars: &[(&str, &str)]) -> Gate {
+    let mut all = vec![("keyvalue_store", "default")];
+    all.extend_from_slice(vars);
+    Gate::from_source(&all.as_slice()).unwrap()
+}
+
+fn headers(leaf: &Issued) -> Vec<(String, Vec<u8>)> {
+    vec![("x-arr-clientcert".into(), encode::base64_der(&leaf.der).into_bytes())]
+}
+
+fn reason(gate: &Gate, leaf: &Issued, store: &Store) -> Result<TrustedBy, Reason> {
+    gate.authenticate_with(&headers(leaf), now(), store).map(|id| id.trusted_by).map_err(|d| d.reason())
+}
+
+#[test]
+fn a_store_pin_allows_and_says_it_came_from_the_store_in_two_reads() {
+    let ca = Ca::new("Fleet CA");
+    let device = ca.issue(&LeafOptions::named("device-1"));
+    let stranger = ca.issue(&LeafOptions::named("stranger"));
+    for layout in [Layout::Direct, Layout::Bucketed { digits: 2 }] {
+        let store = Store::new(layout, &[(cert_key(&device), Entry::pinned().labelled(Some("device 1".into())))]);
+        let g = gate(&[]);
+        match reason(&g, &device, &store) {
+            Ok(TrustedBy::Pin(pin)) => {
+                assert_eq!((pin.source, pin.entry, pin.label.as_deref()), ("keyvalue_store", 0, Some("device 1")));
+                assert_eq!(pin.describe(), "pin \"device 1\" (keyvalue_store)");
+            }
+            other => panic!("{layout:?}: {other:?}"),
+        }
+        assert_eq!(store.reads(), 2, "the marker and the certificate's entry");
+        assert_eq!(reason(&g, &stranger, &store), Err(Reason::CertificateNotAllowed));
+    }
+}
+
+#[test]
+fn a_store_revocation_denies_what_a_variable_pins_or_a_chain_trusts() {
+    let ca = Ca::new("Fleet CA");
+    let leaf = ca.issue(&LeafOptions::named("device-2"));
+    let store = Store::new(Layout::Direct, &[(cert_key(&leaf), Entry::revoked().labelled(Some("lost".into())))]);
+    let pinned = gate(&[("allowed_thumbprints", &leaf.sha256_hex())]);
+    let denied = pinned.authenticate_with(&headers(&leaf), now(), &store).unwrap_err();
+    assert_eq!(denied.reason(), Reason::CertificateRevoked);
+    assert_eq!(denied.to_string(), "the certificate is revoked by the key-value store's thumbprint entry \"lost\"");
+    let chaining = gate(&[("trust_anchors", &ca.certificate.pem())]);
+    assert_eq!(reason(&chaining, &leaf, &store), Err(Reason::CertificateRevoked));
+    // Without the entry, both allow: the revocation is what denied.
+    let empty = Store::new(Layout::Direct, &[]);
+    assert!(reason(&pinned, &leaf, &empty).is_ok() && reason(&chaining, &leaf, &empty).is_ok());
+}
+
+#[test]
+fn an_ecdsa_twin_of_a_revoked_certificate_is_revoked_too() {
+    let ca = Ca::new("Fleet CA");
+    let leaf = ca.issue(&LeafOptions::named("device-3"));
+    let twins = crate::trust::issuer::ecdsa_twins(&leaf.der);
+    assert!(!twins.is_empty(), "a P-256 CA's certificate has a twin");
+    let chaining = gate(&[("trust_anchors", &ca.certificate.pem())]);
+    let store = Store::new(Layout::Direct, &[(cert_key(&leaf), Entry::revoked())]);
+    let empty = Store::new(Layout::Direct, &[]);
+    let mut chaining_twins = 0;
+    for twin in twins {
+        let twin = Issued { der: twin, key_pem: String::new() };
+        assert_ne!(twin.sha256_hex(), leaf.sha256_hex());
+        // Only the twin for the issuer's curve has a valid signature.
+        if reason(&chaining, &twin, &empty).is_ok() {
+            chaining_twins += 1;
+            assert_eq!(reason(&chaining, &twin, &store), Err(Reason::CertificateRevoked));
+        }
+    }
+    assert_eq!(chaining_twins, 1, "the twin for the CA's own curve chains like the original");
+    // A key pin trusts the twin too (same key): its revocation still holds.
+    let key_pinned = gate(&[("allowed_key_pins", &leaf.key_sha256_b64())]);
+    let twin = Issued { der: crate::trust::issuer::ecdsa_twins(&leaf.der).remove(0), key_pem: String::new() };
+    assert!(reason(&key_pinned, &twin, &empty).is_ok());
+    assert_eq!(reason(&key_pinned, &twin, &store), Err(Reason::CertificateRevoked));
+}
+
+#[test]
+fn serial_revocations_match_every_serial_high_bit_or_not_and_only_that_issuers() {
+    let ca = Ca::new("Fleet CA");
+    let other_ca = Ca::new("Other CA");
+    let chaining = gate(&[("trust_anchors", &format!("{}{}", ca.certificate.pem(), other_ca.certificate.pem()))]);
+    for serial in [vec![0x01], vec![0x7f, 0xff], vec![0x00, 0x80], vec![0x00, 0xff, 0x01, 0x02], vec![0x12; 20]] {
+        let mut options = LeafOptions::named("device");
+        options.serial = Some(serial.clone());
+        let leaf = ca.issue(&options);
+        let same_serial_elsewhere = other_ca.issue(&options);
+        let store = Store::new(Layout::Bucketed { digits: 1 }, &[(serial_key(&leaf), Entry::revoked())]);
+        assert_eq!(reason(&chaining, &leaf, &store), Err(Reason::CertificateRevoked), "serial {serial:02x?}");
+        assert!(reason(&chaining, &same_serial_elsewhere, &store).is_ok(), "another issuer's serial {serial:02x?}");
+        // That issuer has serials: marker, certificate, serial. The other: no serial read
+        // (and its two twin thumbprints, as it is trusted by a chain).
+        store.reads();
+        reason(&chaining, &leaf, &store).ok();
+        assert_eq!(store.reads(), 3);
+        reason(&chaining, &same_serial_elsewhere, &store).ok();
+        assert_eq!(store.reads(), 2 + 2);
+    }
+}
+
+#[test]
+fn an_intermediate_revoked_by_serial_in_the_store_denies_its_leaves() {
+    let root = Ca::new("Fleet Root");
+    let issuing = root.intermediate("Fleet Issuing CA");
+    let leaf = issuing.issue(&LeafOptions::named("device-4"));
+    let chaining = gate(&[("trust_anchors", &root.certificate.pem()), ("intermediates", &issuing.certificate.pem())]);
+    let store = Store::new(Layout::Direct, &[(serial_key(&issuing.certificate), Entry::revoked())]);
+    let denied = chaining.authenticate_with(&headers(&leaf), now(), &store).unwrap_err();
+    assert_eq!(denied.reason(), Reason::CertificateRevoked);
+    assert!(denied.to_string().starts_with("CA certificate 1 on the path is revoked"), "{denied}");
+}
+
+#[test]
+fn key_entries_pin_and_revoke_every_certificate_with_the_key() {
+    let ca = Ca::new("Fleet CA");
+    let first = ca.issue(&LeafOptions::named("device-5").key(KeyKind::Ed25519));
+    let renewed = ca.issue(&LeafOptions::named("device-5").same_key_as(&first));
+    let pinned = Store::new(Layout::Direct, &[(spki_key(&first), Entry::pinned())]);
+    let g = gate(&[]);
+    for leaf in [&first, &renewed] {
+        assert!(matches!(reason(&g, leaf, &pinned), Ok(TrustedBy::Pin(p)) if p.kind() == "key"));
+    }
+    // Marker, certificate and key, and the two twin thumbprints of the CA's ECDSA signature
+    // (a key pin trusts a twin as well).
+    assert_eq!(pinned.reads(), 2 * 5);
+    let revoked =
+        Store::new(Layout::Direct, &[(cert_key(&first), Entry::pinned()), (spki_key(&first), Entry::revoked())]);
+    assert_eq!(reason(&g, &first, &revoked), Err(Reason::CertificateRevoked));
+}
+
+#[test]
+fn windows_are_honoured_and_an_inactive_store_pin_is_reported() {
+    let ca = Ca::new("Fleet CA");
+    let leaf = ca.issue(&LeafOptions::named("device-6"));
+    let later = Entry { not_before: Some(now() + 3600), ..Entry::pinned() };
+    let store = Store::new(Layout::Direct, &[(cert_key(&leaf), later)]);
+    let denied = gate(&[]).authenticate_with(&headers(&leaf), now(), &store).unwrap_err();
+    assert!(matches!(denied, Denied::Policy(PolicyDenial::PinInactive(_))), "{denied:?}");
+    assert_eq!(denied.reason(), Reason::CertificateNotAllowed);
+}
+
+#[test]
+fn every_failure_of_the_store_refuses_with_its_reason() {
+    let ca = Ca::new("Fleet CA");
+    let leaf = ca.issue(&LeafOptions::named("device-7"));
+    let pinned_by_variable = gate(&[("allowed_thumbprints", &leaf.sha256_hex())]);
+    // Down: even a certificate a variable pins is refused (its revocation is unknown).
+    let store = Store::new(Layout::Direct, &[(cert_key(&leaf), Entry::pinned())]);
+    store.down.set(true);
+    assert_eq!(reason(&pinned_by_variable, &leaf, &store), Err(Reason::StoreUnavailable));
+    store.down.set(false);
+    assert!(reason(&pinned_by_variable, &leaf, &store).is_ok(), "and allowed again once it is back");
+    // No marker: an emptied store is not an empty denylist.
+    let mut emptied = Store::new(Layout::Direct, &[]);
+    emptied.kv.clear();
+    assert_eq!(reason(&pinned_by_variable, &leaf, &emptied), Err(Reason::StoreInvalid));
+    // A malformed entry, and a serial entry that claims to pin.
+    let mut malformed = Store::new(Layout::Direct, &[]);
+    malformed.kv.insert(cert_key(&leaf).name(), b"{\"state\":\"pinned\",".to_vec());
+    assert_eq!(reason(&pinned_by_variable, &leaf, &malformed), Err(Reason::StoreInvalid));
+    let serial_pin = Store::new(Layout::Direct, &[(serial_key(&leaf), Entry::pinned())]);
+    assert_eq!(reason(&pinned_by_variable, &leaf, &serial_pin), Err(Reason::StoreInvalid));
+    // A host that gives no store at all.
+    let denied = pinned_by_variable.authenticate(&headers(&leaf)[..], now()).unwrap_err();
+    assert_eq!(denied.reason(), Reason::StoreUnavailable);
+    // Without keyvalue_store nothing is read.
+    let plain = Gate::from_source(&[("allowed_thumbprints", leaf.sha256_hex().as_str())]).unwrap();
+    assert!(plain.authenticate_with(&headers(&leaf)[..], now(), &store).is_ok());
+    assert_eq!(store.reads(), 2 + 1, "the two reads above and the down one; none for `plain`");
+}
+
+#[test]
+fn the_store_label_is_checked_and_is_a_trust_source() {
+    assert!(Gate::from_source(&[("keyvalue_store", "default")]).is_ok());
+    for bad in ["Default", "a b", "-x", &"x".repeat(65)] {
+        let e = Gate::from_source(&[("keyvalue_store", bad)]).unwrap_err();
+        assert_eq!(e.variable, "keyvalue_store", "{bad}");
+    }
+}
+
+#[test]
+fn the_issuer_hash_is_the_issuer_names_der_as_another_decoder_reads_it() {
+    let ca = Ca::new("Fleet CA, with a comma");
+    for kind in [KeyKind::EcdsaP256, KeyKind::Rsa2048, KeyKind::Ed25519] {
+        let leaf = ca.issue(&LeafOptions::named("x").key(kind));
+        let (_, parsed) = x509_parser::parse_x509_certificate(&leaf.der).unwrap();
+        let decoded = crate::certificate::ClientCertificate::from_der(&leaf.der).unwrap();
+        assert_eq!(decoded.issuer_sha256, <[u8; 32]>::from(Sha256::digest(parsed.issuer().as_raw())));
+    }
+}
