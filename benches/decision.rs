@@ -165,10 +165,47 @@ fn gate(c: &mut Criterion) {
     group.finish();
 }
 
+/// Pins in a key-value store against one variable pin: the whole request (configuration
+/// read, decision) with 1, 10,000 and 1,000,000 store entries, the allowed one among them,
+/// next to the same request allowed by `allowed_thumbprints`. The store here is an ordered
+/// map in memory (the engines' own cost is measured end to end by `bench/keyvalue`).
+fn store(c: &mut Criterion) {
+    use certgate::store::{Entry, EntryKey, Layout, Marker, MARKER_KEY};
+    use std::collections::BTreeMap;
+    let ca = Ca::new("bench root");
+    let (_, cert) = kinds(&ca).remove(1);
+    let headers = vec![("x-arr-clientcert".to_string(), encode::base64_der(&cert.der).into_bytes())];
+    let mut group = c.benchmark_group("store");
+    let variable: HashMap<String, String> = [("allowed_thumbprints".to_string(), cert.sha256_hex())].into();
+    assert_eq!(handle("GET", "/api/values", &headers, &variable, NOW).response.status, 200);
+    group.bench_function("variable-pin", |b| {
+        b.iter(|| handle("GET", "/api/values", black_box(&headers), &variable, NOW))
+    });
+    let in_store: HashMap<String, String> = [("keyvalue_store".to_string(), "default".to_string())].into();
+    let pinned = Entry::pinned().to_json();
+    let mut kv: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    kv.insert(MARKER_KEY.into(), Marker::new(Layout::Direct).to_json());
+    kv.insert(EntryKey::Certificate(Sha256::digest(&cert.der).into()).name(), pinned.clone());
+    let mut filled = 1usize;
+    for n in [1usize, 10_000, 1_000_000] {
+        while filled < n {
+            kv.insert(EntryKey::Certificate(Sha256::digest(filled.to_be_bytes()).into()).name(), pinned.clone());
+            filled += 1;
+        }
+        let request = |kv: &BTreeMap<String, Vec<u8>>| {
+            let gate = certgate::Gate::from_source(&in_store);
+            certgate::service::respond_with_store(&gate, "GET", "/api/values", black_box(&headers), NOW, kv)
+        };
+        assert_eq!(request(&kv).response.status, 200);
+        group.bench_with_input(BenchmarkId::new("entries", n), &kv, |b, kv| b.iter(|| request(kv)));
+    }
+    group.finish();
+}
+
 // `criterion_group!` defines an undocumented `pub fn benches`: kept in a private module,
 // it is no public item of this crate (so `missing_docs` does not apply).
 mod group {
-    use super::{chain, decision, gate, hostile, scale};
-    criterion::criterion_group!(benches, decision, scale, hostile, chain, gate);
+    use super::{chain, decision, gate, hostile, scale, store};
+    criterion::criterion_group!(benches, decision, scale, hostile, chain, gate, store);
 }
 criterion_main!(group::benches);

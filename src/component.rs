@@ -21,6 +21,7 @@ wit_bindgen::generate!({
 });
 
 use self::wasi::config::store;
+use self::wasi::keyvalue::store as keyvalue;
 
 /// Spin variables, through the standard `wasi:config/store` interface, fetched with one
 /// `get-all` per request: one host call instead of one per variable (on Spin each call is
@@ -46,6 +47,34 @@ impl VariableSource for WasiConfig {
         match self.all.get_or_init(|| store::get_all().map(|pairs| pairs.into_iter().collect())) {
             Ok(all) => Ok(all.get(name).cloned()),
             Err(_) => store::get(name).map_err(describe),
+        }
+    }
+}
+
+/// The key-value store `keyvalue_store` names, through the standard `wasi:keyvalue/store`:
+/// opened on the first read (a configuration without a store never opens one), and a
+/// failure to open it is the answer to every read.
+struct WasiKeyValue {
+    label: Option<String>,
+    bucket: std::cell::OnceCell<Result<keyvalue::Bucket, String>>,
+}
+
+fn describe_keyvalue(e: keyvalue::Error) -> String {
+    match e {
+        keyvalue::Error::NoSuchStore => "no such store".into(),
+        keyvalue::Error::AccessDenied => "access denied (is the store in the component's key_value_stores?)".into(),
+        keyvalue::Error::Other(m) => m,
+    }
+}
+
+impl crate::store::KeyValue for WasiKeyValue {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let Some(label) = &self.label else {
+            return Err("no key-value store is configured".into());
+        };
+        match self.bucket.get_or_init(|| keyvalue::open(label).map_err(describe_keyvalue)) {
+            Ok(bucket) => bucket.get(key).map_err(describe_keyvalue),
+            Err(e) => Err(format!("opening store {label:?}: {e}")),
         }
     }
 }
@@ -87,7 +116,11 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         authority: authority.as_deref(),
         headers: &headers,
     };
-    match gateway::handle(&gate, &received, now) {
+    let kv = WasiKeyValue {
+        label: gate.as_ref().ok().and_then(|g| g.store_label()).map(str::to_string),
+        bucket: std::cell::OnceCell::new(),
+    };
+    match gateway::handle(&gate, &received, now, &kv) {
         Handling::Answer(outcome) => {
             write_logs(outcome.logs.iter().map(|l| l.render()));
             let mut failures = Vec::new();

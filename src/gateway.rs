@@ -14,6 +14,7 @@ use crate::gate::Gate;
 use crate::log::LogLine;
 use crate::reason::Reason;
 use crate::service::{self, Outcome};
+use crate::store::KeyValue;
 use crate::upstream::IdentityHeaders;
 
 /// What to do with a request.
@@ -233,11 +234,12 @@ pub struct Request<'a> {
     pub headers: &'a [(String, Vec<u8>)],
 }
 
-/// Decide about one request for `service = gateway`. Any other configuration (and
-/// `/healthz`) is answered by [`service::respond`] as usual.
-pub fn handle(gate: &Result<Gate, ConfigError>, request: &Request<'_>, now: i64) -> Handling {
+/// Decide about one request for `service = gateway`, with the key-value store `kv` (read
+/// only when `keyvalue_store` is configured). Any other configuration (and `/healthz`) is
+/// answered by [`service::respond_with_store`] as usual.
+pub fn handle(gate: &Result<Gate, ConfigError>, request: &Request<'_>, now: i64, kv: &dyn KeyValue) -> Handling {
     let Request { method, path_with_query, headers, .. } = *request;
-    let answer = || Handling::Answer(service::respond(gate, method, path_with_query, &headers, now));
+    let answer = || Handling::Answer(service::respond_with_store(gate, method, path_with_query, &headers, now, kv));
     let (gate, settings) = match gate {
         Ok(g) => match (&g.config().service.gateway, g.config().service.service) {
             (Some(settings), Service::Gateway) => (g, settings),
@@ -254,7 +256,7 @@ pub fn handle(gate: &Result<Gate, ConfigError>, request: &Request<'_>, now: i64)
         let response = service::configuration_refusal(now, method, path, &mut logs);
         return Handling::Answer(Outcome { response, logs });
     };
-    let identity = match gate.decide(headers, now) {
+    let identity = match gate.decide_with(headers, now, kv) {
         Ok(identity) => identity,
         Err(denial) => {
             let response = service::refusal(now, method, path, denial, &mut logs);
@@ -468,7 +470,7 @@ mod tests {
                 ("spin_full_url", "http://evil.example/"),
             ],
         );
-        let f = forward(handle(&g, &req("POST", "/orders/42?x=1&y=../z", &sent), now()));
+        let f = forward(handle(&g, &req("POST", "/orders/42?x=1&y=../z", &sent), now(), &crate::store::NoKeyValue));
         assert_eq!((f.method.as_str(), f.scheme, f.authority.as_str()), ("POST", "http", "127.0.0.1:8081"));
         assert_eq!(f.path_with_query, "/base/orders/42?x=1&y=../z");
         let got = names(&f.headers);
@@ -495,11 +497,11 @@ mod tests {
         let alice = ca.issue(&LeafOptions::named("alice"));
         let g = gate(&alice.sha256_hex(), &[]);
         let h = headers(Some(&alice), &[("X-Forwarded-Host", "outer.example")]);
-        let f = forward(handle(&g, &req("GET", "/", &h), now()));
+        let f = forward(handle(&g, &req("GET", "/", &h), now(), &crate::store::NoKeyValue));
         let hosts: Vec<_> = f.headers.iter().filter(|(n, _)| n == "x-forwarded-host").map(|(_, v)| v.clone()).collect();
         assert_eq!(hosts, [b"certgate.example".to_vec()], "the client's own is replaced");
         let h = headers(Some(&alice), &[("x_forwarded_host", "evil.example"), ("X-Forwarded_Host", "evil.example")]);
-        let f = forward(handle(&g, &req("GET", "/", &h), now()));
+        let f = forward(handle(&g, &req("GET", "/", &h), now(), &crate::store::NoKeyValue));
         let hosts: Vec<_> = f
             .headers
             .iter()
@@ -509,16 +511,16 @@ mod tests {
         assert_eq!(hosts, [("x-forwarded-host".to_string(), b"certgate.example".to_vec())]);
         // Names that are not ASCII are compared, never sliced.
         let h = headers(Some(&alice), &[("x-certgate-client\u{e9}", "x"), ("\u{e9}", "y")]);
-        let f = forward(handle(&g, &req("GET", "/", &h), now()));
+        let f = forward(handle(&g, &req("GET", "/", &h), now(), &crate::store::NoKeyValue));
         assert!(f.headers.iter().any(|(n, _)| n == "\u{e9}"));
-        let o = answer(handle(&g, &req("TRACE", "/", &headers(Some(&alice), &[])), now()));
+        let o = answer(handle(&g, &req("TRACE", "/", &headers(Some(&alice), &[])), now(), &crate::store::NoKeyValue));
         assert_eq!((o.response.status, reason(&o).as_str()), (400, "request_not_forwardable"));
         // Where the host keeps `Host` from the guest, the request's authority stands in.
         let mut no_host = headers(Some(&alice), &[]);
         no_host.retain(|(n, _)| n != "host");
         let asked =
             Request { method: "GET", path_with_query: "/", authority: Some("edge.example:8443"), headers: &no_host };
-        let f = forward(handle(&g, &asked, now()));
+        let f = forward(handle(&g, &asked, now(), &crate::store::NoKeyValue));
         let hosts: Vec<_> = f.headers.iter().filter(|(n, _)| n == "x-forwarded-host").map(|(_, v)| v.clone()).collect();
         assert_eq!(hosts, [b"edge.example:8443".to_vec()]);
     }
@@ -529,26 +531,44 @@ mod tests {
         let alice = ca.issue(&LeafOptions::named("alice"));
         let mallory = ca.issue(&LeafOptions::named("mallory"));
         let g = gate(&alice.sha256_hex(), &[]);
-        let o = answer(handle(&g, &req("GET", "/x", &headers(Some(&mallory), &[])), now()));
+        let o = answer(handle(&g, &req("GET", "/x", &headers(Some(&mallory), &[])), now(), &crate::store::NoKeyValue));
         assert_eq!((o.response.status, reason(&o).as_str()), (403, "certificate_not_allowed"));
-        let o = answer(handle(&g, &req("GET", "/x", &headers(None, &[])), now()));
+        let o = answer(handle(&g, &req("GET", "/x", &headers(None, &[])), now(), &crate::store::NoKeyValue));
         assert_eq!(reason(&o), "certificate_missing");
         let mut no_secret = headers(Some(&alice), &[]);
         no_secret.retain(|(n, _)| n != "x-certgate-proxy-secret");
-        assert_eq!(reason(&answer(handle(&g, &req("GET", "/x", &no_secret), now()))), "proxy_unauthenticated");
-        let o = answer(handle(&g, &req("GET", "/healthz", &headers(None, &[])), now()));
+        assert_eq!(
+            reason(&answer(handle(&g, &req("GET", "/x", &no_secret), now(), &crate::store::NoKeyValue))),
+            "proxy_unauthenticated"
+        );
+        let o = answer(handle(&g, &req("GET", "/healthz", &headers(None, &[])), now(), &crate::store::NoKeyValue));
         assert_eq!((o.response.status, o.response.body.as_slice()), (200, &br#"{"status":"ok"}"#[..]));
         // The app service answers its own routes.
         let pin = alice.sha256_hex();
         let app = Gate::from_source(&[(var::ALLOWED_THUMBPRINTS, pin.as_str())]);
         assert_eq!(
-            answer(handle(&app, &req("GET", "/api/values", &headers(Some(&alice), &[])), now())).response.status,
+            answer(handle(
+                &app,
+                &req("GET", "/api/values", &headers(Some(&alice), &[])),
+                now(),
+                &crate::store::NoKeyValue
+            ))
+            .response
+            .status,
             200
         );
         // A broken configuration is refused, health says 503.
         let broken = gate("not-a-pin", &[]);
-        assert_eq!(answer(handle(&broken, &req("GET", "/x", &headers(Some(&alice), &[])), now())).response.status, 500);
-        assert_eq!(answer(handle(&broken, &req("GET", "/healthz", &[]), now())).response.status, 503);
+        assert_eq!(
+            answer(handle(&broken, &req("GET", "/x", &headers(Some(&alice), &[])), now(), &crate::store::NoKeyValue))
+                .response
+                .status,
+            500
+        );
+        assert_eq!(
+            answer(handle(&broken, &req("GET", "/healthz", &[]), now(), &crate::store::NoKeyValue)).response.status,
+            503
+        );
     }
 
     #[test]
@@ -596,13 +616,13 @@ mod tests {
             "/a/..#/x",
             "/x#f",
         ] {
-            let o = answer(handle(&g, &req("GET", target, &h), now()));
+            let o = answer(handle(&g, &req("GET", target, &h), now(), &crate::store::NoKeyValue));
             assert_eq!((o.response.status, reason(&o).as_str()), (400, "request_not_forwardable"), "{target}");
         }
         for target in
             ["/a/..b", "/a/b..", "/.well-known/x", "/a/%2e%2ex", "/x?path=../../etc", "/%", "/%2", "/a%zz", "/a;v=1/b"]
         {
-            let f = forward(handle(&g, &req("GET", target, &h), now()));
+            let f = forward(handle(&g, &req("GET", target, &h), now(), &crate::store::NoKeyValue));
             assert_eq!(f.path_with_query, format!("/base{target}"));
         }
     }
@@ -612,12 +632,22 @@ mod tests {
         let ca = Ca::new("Gateway Root");
         let alice = ca.issue(&LeafOptions::named("alice"));
         let g = gate(&alice.sha256_hex(), &[(var::MAX_REQUEST_BODY_BYTES, "100")]);
-        let o = answer(handle(&g, &req("PUT", "/u", &headers(Some(&alice), &[("content-length", "101")])), now()));
+        let o = answer(handle(
+            &g,
+            &req("PUT", "/u", &headers(Some(&alice), &[("content-length", "101")])),
+            now(),
+            &crate::store::NoKeyValue,
+        ));
         assert_eq!((o.response.status, reason(&o).as_str()), (413, "request_body_too_large"));
         let body = String::from_utf8_lossy(&o.response.body).to_string();
         assert!(!body.contains("100"), "the limit is configuration: {body}");
         assert!(o.logs[0].render().contains("max_request_body_bytes (100)"));
-        let f = forward(handle(&g, &req("PUT", "/u", &headers(Some(&alice), &[("content-length", "100")])), now()));
+        let f = forward(handle(
+            &g,
+            &req("PUT", "/u", &headers(Some(&alice), &[("content-length", "100")])),
+            now(),
+            &crate::store::NoKeyValue,
+        ));
         assert_eq!(f.max_body_bytes, 100);
     }
 
@@ -626,7 +656,7 @@ mod tests {
         let ca = Ca::new("Gateway Root");
         let alice = ca.issue(&LeafOptions::named("alice"));
         let g = gate(&alice.sha256_hex(), &[]);
-        let f = forward(handle(&g, &req("GET", "/x", &headers(Some(&alice), &[])), now()));
+        let f = forward(handle(&g, &req("GET", "/x", &headers(Some(&alice), &[])), now(), &crate::store::NoKeyValue));
         for (failure, status, code) in [
             (UpstreamFailure::Unavailable("ConnectionRefused at 127.0.0.1:8081".into()), 502, "upstream_unavailable"),
             (UpstreamFailure::Timeout("no response headers in 30 s".into()), 504, "upstream_timeout"),
@@ -659,12 +689,13 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
         .collect();
-        let get = forward(handle(&g, &req("GET", "/x", &headers(Some(&alice), &[])), now()));
+        let get = forward(handle(&g, &req("GET", "/x", &headers(Some(&alice), &[])), now(), &crate::store::NoKeyValue));
         let (passed, line) = get.answered(200, &upstream);
         assert_eq!(names(&passed), ["content-type", "content-length", "set-cookie"]);
         let line = line.render();
         assert!(line.contains(r#""outcome":"allow""#) && line.contains(r#""status":200"#), "{line}");
-        let head = forward(handle(&g, &req("HEAD", "/x", &headers(Some(&alice), &[])), now()));
+        let head =
+            forward(handle(&g, &req("HEAD", "/x", &headers(Some(&alice), &[])), now(), &crate::store::NoKeyValue));
         assert_eq!(names(&head.answered(200, &upstream).0), ["content-type", "set-cookie"]);
         assert_eq!(names(&get.answered(304, &upstream).0), ["content-type", "set-cookie"]);
         assert!(get.response_cut_off("upstream body stalled").render().contains(r#""event":"response_cut_off""#));

@@ -16,6 +16,7 @@ use crate::gate::Gate;
 use crate::log::LogLine;
 use crate::policy::pins::PinValue;
 use crate::reason::Reason;
+use crate::store::{KeyValue, NoKeyValue};
 use crate::upstream::IdentityHeaders;
 
 pub use crate::decision::RequestHeaders;
@@ -87,7 +88,9 @@ enum Matched<'a> {
     Pin {
         #[serde(skip_serializing_if = "Option::is_none")]
         algorithm: Option<&'static str>,
-        entry: usize,
+        /// The entry in its variable; absent for a pin from the key-value store.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        entry: Option<usize>,
         #[serde(skip_serializing_if = "Option::is_none")]
         key_sha256: Option<String>,
         kind: &'static str,
@@ -211,7 +214,7 @@ fn matched(trusted_by: &TrustedBy) -> Matched<'_> {
             };
             Matched::Pin {
                 algorithm,
-                entry: pin.entry,
+                entry: (pin.entry > 0).then_some(pin.entry),
                 key_sha256,
                 kind: pin.kind(),
                 label: pin.label.as_deref(),
@@ -366,6 +369,7 @@ fn forward_auth_answer(
     path: &str,
     headers: &dyn RequestHeaders,
     now: i64,
+    kv: &dyn KeyValue,
     logs: &mut Vec<LogLine>,
 ) -> HttpResponse {
     let Ok(identity_headers) = identity_headers(gate) else {
@@ -377,7 +381,7 @@ fn forward_auth_answer(
         headers: vec![("cache-control".into(), "no-store".to_string())],
         body: Vec::new(),
     };
-    match gate.decide(headers, now) {
+    match gate.decide_with(headers, now, kv) {
         Ok(identity) => {
             let mut response = allowed();
             for (name, value) in identity_headers.for_identity(&identity, now) {
@@ -402,13 +406,26 @@ pub fn handle(
 }
 
 /// Handle one request with a configuration already read (a [`Gate`] built once, or the
-/// error that building it gave).
+/// error that building it gave), in a host that gives no key-value store (a configuration
+/// with `keyvalue_store` is then refused with `store_unavailable`).
 pub fn respond(
     gate: &Result<Gate, ConfigError>,
     method: &str,
     path_with_query: &str,
     headers: &dyn RequestHeaders,
     now: i64,
+) -> Outcome {
+    respond_with_store(gate, method, path_with_query, headers, now, &NoKeyValue)
+}
+
+/// As [`respond`], with the key-value store `keyvalue_store` names ([`Gate::store_label`]).
+pub fn respond_with_store(
+    gate: &Result<Gate, ConfigError>,
+    method: &str,
+    path_with_query: &str,
+    headers: &dyn RequestHeaders,
+    now: i64,
+    kv: &dyn KeyValue,
 ) -> Outcome {
     let path = path_of(path_with_query);
     let is_read = method == "GET" || method == "HEAD";
@@ -438,7 +455,7 @@ pub fn respond(
                 logs.push(configuration_log(now, error));
                 configuration_refusal(now, method, path, &mut logs)
             }
-            Ok(gate) if forward_auth => forward_auth_answer(gate, method, path, headers, now, &mut logs),
+            Ok(gate) if forward_auth => forward_auth_answer(gate, method, path, headers, now, kv, &mut logs),
             Ok(gate) if gate.config().service.service == Service::Gateway => {
                 // Only a shell that can send requests forwards (the gateway shell); this
                 // one was asked to answer itself, which a gateway never does.
@@ -452,7 +469,7 @@ pub fn respond(
                 );
                 configuration_refusal(now, method, path, &mut logs)
             }
-            Ok(gate) => match gate.decide(headers, now) {
+            Ok(gate) => match gate.decide_with(headers, now, kv) {
                 Ok(identity) => {
                     let response = route(path, is_read, || whoami_body(&identity, gate.platform()));
                     logs.push(allow_log(now, method, path, response.status, &identity));

@@ -50,6 +50,7 @@ fn spinapp_manifest_is_valid() {
         return;
     }
     check(&root().join("deploy/spinkube/spinapp.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    check(&root().join("deploy/spinkube/spinapp-fleet.yaml")).unwrap_or_else(|e| panic!("fleet: {e}"));
 }
 
 #[test]

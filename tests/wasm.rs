@@ -20,9 +20,12 @@ fn alice() -> &'static Issued {
 }
 
 #[test]
-fn imports_only_standard_wasi_and_the_draft_config_store() {
+fn imports_only_standard_wasi_the_draft_config_store_and_the_draft_keyvalue_store() {
     let imports = certgate_tests::runtime().imports();
     assert!(imports.contains(&"wasi:config/store@0.2.0-draft-2024-09-27".to_string()), "{imports:?}");
+    // Only wasi:keyvalue's `store` interface: Fermyon Cloud and Akamai Functions offer no more.
+    let keyvalue: Vec<_> = imports.iter().filter(|n| n.starts_with("wasi:keyvalue/")).collect();
+    assert_eq!(keyvalue, ["wasi:keyvalue/store@0.2.0-draft2"], "{imports:?}");
     for name in &imports {
         assert!(name.starts_with("wasi:"), "non-standard import {name}");
         assert!(!name.contains("fermyon") && !name.contains("spin"), "Spin-specific import {name}");
@@ -149,6 +152,8 @@ fn standalone_imports_no_wasi_config() {
     let Some(standalone) = standalone("standalone_imports_no_wasi_config") else { return };
     let imports = standalone.imports();
     assert!(imports.iter().all(|i| !i.starts_with("wasi:config")), "{imports:?}");
+    // Nor wasi:keyvalue: the adapter's store refuses to open, so any wasi:http host runs it.
+    assert!(imports.iter().all(|i| !i.starts_with("wasi:keyvalue")), "{imports:?}");
     assert!(imports.iter().all(|i| i.starts_with("wasi:")), "{imports:?}");
     assert!(standalone.exports().iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")));
 }
@@ -214,6 +219,15 @@ async fn standalone_is_configured_by_environment_variables_only() {
     )
     .await;
     assert_eq!(other.json().unwrap()["reason"], "certificate_not_allowed");
+
+    // A store configured where the adapter has none: refused, and the log says why.
+    let env = [("allowed_thumbprints", pin.clone()), ("keyvalue_store", "default".to_string())];
+    let r =
+        standalone_get(standalone, &env, "/api/values", Some(("X-ARR-ClientCert", encode::base64_der(&alice().der))))
+            .await;
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!((r.status, body["reason"].as_str()), (503, Some("store_unavailable")), "{body}");
+    assert!(r.stderr.contains("certgate-standalone has no key-value store"), "{}", r.stderr);
 }
 
 /// The component hands the host each response whole: a `content-length` that matches the

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use certgate_host::{build, devpki, server, Runtime, RuntimeOptions, Variables};
+use certgate_host::{
+    build, devpki, keyvalue, server, KeyValueStores, Runtime, RuntimeConfig, RuntimeOptions, Variables,
+};
 use clap::{ArgAction, Parser, Subcommand};
 
 /// How long the first wasmtime compile of certgate.wasm takes in the debug host on a
@@ -51,6 +53,12 @@ struct Args {
     /// `tokio::task::block_in_place` (docs/reports/spin-upstream.md)
     #[arg(long = "spin-lookups")]
     spin_lookups: bool,
+    /// Spin runtime config file (as `spin up --runtime-config-file`): its
+    /// `[key_value_store.<label>]` tables put a key-value label on SQLite (`type = "spin"`,
+    /// `path` relative to the file) or Redis (`type = "redis"`, `url`); without one, the
+    /// label `default` is `.spin/sqlite_key_value.db` beside the manifest
+    #[arg(long = "runtime-config-file", value_name = "PATH")]
+    runtime_config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +101,29 @@ fn component_id(manifest: &std::path::Path) -> Result<String> {
     })
 }
 
+/// The key-value stores of the served component, as `spin up` sets them up: the labels
+/// its `key_value_stores` lists, the default store beside the manifest, and what the runtime
+/// config file (if any) configures. Says on stdout what backs each label; a label with no
+/// store answers `no-such-store` here (`spin up` refuses to start with one).
+fn key_value_stores(args: &Args, component_id: &str) -> Result<KeyValueStores> {
+    let runtime_config = args.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
+    let text =
+        std::fs::read_to_string(&args.manifest).with_context(|| format!("reading {}", args.manifest.display()))?;
+    let labels = keyvalue::manifest_key_value_stores(&text, component_id)
+        .with_context(|| format!("key_value_stores of [component.{component_id}] in {}", args.manifest.display()))?;
+    let stores = KeyValueStores::for_app(&args.manifest, runtime_config.as_ref(), &labels)?;
+    for label in stores.allowed() {
+        match stores.store(label) {
+            Some(store) => println!("Key-value store {label:?}: {store}"),
+            None => eprintln!(
+                "certgate-host: key_value_stores lists {label:?}, which no runtime config file backs: opening it \
+                 answers no-such-store (spin up refuses to start)"
+            ),
+        }
+    }
+    Ok(stores)
+}
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -108,6 +139,7 @@ async fn run() -> Result<()> {
         return Ok(());
     }
     let component_id = component_id(&args.manifest)?;
+    let key_value = key_value_stores(&args, &component_id)?;
     let mut variables = Variables::from_manifest(&args.manifest, &component_id)?;
     variables.provide_from_env(std::env::vars());
     for (name, value) in &args.variables {
@@ -171,7 +203,7 @@ async fn run() -> Result<()> {
              serves one component, so those requests are refused; use spin up, or an upstream URL"
         );
     }
-    runtime = runtime.with_allowed_outbound_hosts(allowed);
+    runtime = runtime.with_allowed_outbound_hosts(allowed).with_key_value(key_value);
     let how = if cached { "loaded from cache" } else { "compiled" };
     let reuse = if runtime.is_wasi_0_3() {
         let r = certgate_host::InstanceReuse::default();
@@ -293,6 +325,14 @@ mod tests {
         assert!(parse(&["manifest"]).unwrap_err().use_stderr());
         // A subcommand and the serve flags do not mix.
         assert!(parse(&["--listen", "127.0.0.1:1", "manifest", "platform"]).is_err());
+    }
+
+    #[test]
+    fn runtime_config_file_is_a_path() {
+        let args = parse(&["--runtime-config-file", "rc.toml"]).unwrap();
+        assert_eq!(args.runtime_config_file, Some(PathBuf::from("rc.toml")));
+        assert!(parse(&[]).unwrap().runtime_config_file.is_none());
+        assert!(parse(&["--runtime-config-file"]).unwrap_err().use_stderr());
     }
 
     #[test]

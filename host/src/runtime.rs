@@ -2,7 +2,8 @@
 //! Spin 4.0.2 embeds (44): a WASI 0.2 component (`certgate.wasm`) in a fresh instance per
 //! request, a WASI 0.3 one (`certgate-p3.wasm`, `wasi:http/handler@0.3.0-rc-2026-03-15`) in
 //! instances reused under Spin's limits ([`InstanceReuse`]). The draft `wasi:config/store`
-//! is bound to a map of configuration values.
+//! is bound to a map of configuration values, and `wasi:keyvalue/store@0.2.0-draft2` to the
+//! runtime's [`KeyValueStores`] (crate::keyvalue).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +24,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{p2, p3, WasiHttpCtx};
 
+use crate::keyvalue::{KeyValueCtx, KeyValueStores};
 use crate::outbound::AllowedHosts;
 
 /// Host side of `wasi:config/store@0.2.0-draft-2024-09-27`, the version Spin 3 and 4
@@ -71,6 +73,7 @@ pub struct HostState {
     hooks: Outbound,
     config: ConfigValues,
     lookups: Option<ProviderLookups>,
+    kv: KeyValueCtx,
 }
 
 /// For each component variable, the application variables its template refers to: what
@@ -331,6 +334,8 @@ pub struct Runtime {
     env: Arc<Vec<(String, String)>>,
     lookups: Option<ProviderLookups>,
     allowed: Arc<AllowedHosts>,
+    /// The key-value stores every request shares.
+    kv: Arc<KeyValueStores>,
     reuse: InstanceReuse,
     /// WASI 0.3: the instances serving each configuration (most recent last).
     p3: Arc<Mutex<Vec<P3Instances>>>,
@@ -359,6 +364,7 @@ struct P3State {
     config: ConfigValues,
     lookups: Option<ProviderLookups>,
     allowed: Arc<AllowedHosts>,
+    kv: Arc<KeyValueStores>,
     pipe: Option<SharedLog>,
     reuse: InstanceReuse,
     instances: std::sync::atomic::AtomicU64,
@@ -371,7 +377,14 @@ impl HandlerState for P3State {
         self.instances.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stderr: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>> =
             self.pipe.clone().map(|p| Box::new(p) as Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>);
-        let state = HostState::new(&self.env, stderr, self.config.clone(), self.lookups.clone(), self.allowed.clone());
+        let state = HostState::new(
+            &self.env,
+            stderr,
+            self.config.clone(),
+            self.lookups.clone(),
+            self.allowed.clone(),
+            self.kv.clone(),
+        );
         Ok(StoreBundle { store: Store::new(&self.engine, state), write_profile: Box::new(|_| ()) })
     }
 
@@ -403,6 +416,7 @@ impl HostState {
         config: ConfigValues,
         lookups: Option<ProviderLookups>,
         allowed: Arc<AllowedHosts>,
+        kv: Arc<KeyValueStores>,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.envs(env);
@@ -421,6 +435,7 @@ impl HostState {
             hooks: Outbound { allowed },
             config,
             lookups,
+            kv: KeyValueCtx::new(kv),
         }
     }
 }
@@ -574,6 +589,7 @@ impl Runtime {
         p3::add_to_linker(&mut linker)?;
         config_store::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         spin_vars::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        crate::keyvalue::add_to_linker(&mut linker, |s| &mut s.kv)?;
         let pre = linker.instantiate_pre(&component)?;
         // As Spin's trigger: a WASI 0.3 export if there is one, else WASI 0.2.
         let export = match ServicePre::new(pre.clone()) {
@@ -589,6 +605,7 @@ impl Runtime {
             env: Arc::new(Vec::new()),
             lookups: None,
             allowed: Arc::new(AllowedHosts::default()),
+            kv: Arc::new(KeyValueStores::default()),
             reuse: InstanceReuse::default(),
             p3: Arc::new(Mutex::new(Vec::new())),
         })
@@ -612,6 +629,16 @@ impl Runtime {
     /// `allowed_outbound_hosts`); by default it may make none.
     pub fn with_allowed_outbound_hosts(mut self, allowed: AllowedHosts) -> Self {
         self.allowed = Arc::new(allowed);
+        self
+    }
+
+    /// Back `wasi:keyvalue/store` with these stores, shared by every request (Spin's
+    /// `key_value_stores` and runtime config; see [`KeyValueStores::for_app`]). By default
+    /// the component may open no store: every `open` answers `access-denied`. The result
+    /// starts with no WASI 0.3 instances of its own, so none of them keeps other stores.
+    pub fn with_key_value(mut self, stores: KeyValueStores) -> Self {
+        self.kv = Arc::new(stores);
+        self.p3 = Arc::new(Mutex::new(Vec::new()));
         self
     }
 
@@ -683,7 +710,8 @@ impl Runtime {
         let pipe = (stderr == Stderr::Capture).then(|| MemoryOutputPipe::new(1 << 20));
         let stream: Option<Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>> =
             pipe.clone().map(|p| Box::new(p) as Box<dyn wasmtime_wasi::cli::StdoutStream + Sync>);
-        let state = HostState::new(&self.env, stream, config, self.lookups.clone(), self.allowed.clone());
+        let state =
+            HostState::new(&self.env, stream, config, self.lookups.clone(), self.allowed.clone(), self.kv.clone());
         let mut store = Store::new(pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let request = request.map(|body| body.map_err(p2::hyper_request_error));
@@ -733,6 +761,7 @@ impl Runtime {
             config: config.clone(),
             lookups: self.lookups.clone(),
             allowed: self.allowed.clone(),
+            kv: self.kv.clone(),
             pipe: pipe.clone(),
             reuse: self.reuse,
             instances: std::sync::atomic::AtomicU64::new(0),
