@@ -39,7 +39,7 @@ pub const VERSION: u32 = 1;
 /// Most bytes of one entry's value.
 pub const MAX_ENTRY_BYTES: usize = 1024;
 /// Most bytes of the marker's value.
-pub const MAX_MARKER_BYTES: usize = 64 << 10;
+pub const MAX_MARKER_BYTES: usize = 128 << 10;
 /// Most bytes of one bucket (Fermyon Cloud's limit for one value).
 pub const MAX_BUCKET_BYTES: usize = 1 << 20;
 /// Most issuers the marker may list as having revocations by serial.
