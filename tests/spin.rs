@@ -205,3 +205,46 @@ fn spin_4_serves_the_p3_artifact_across_reused_instances() {
     let (status, _) = exchange(&mut conn, "/healthz", &[]);
     assert_eq!(status, 503);
 }
+
+/// One certgate-kv command, as its command line would run it.
+fn certgate_kv(args: &[&str]) {
+    use clap::Parser;
+    let argv: Vec<&str> = std::iter::once("certgate-kv").chain(args.iter().copied()).collect();
+    let cli = certgate_kv::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    certgate_kv::cli::run(cli).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+}
+
+/// `spin up` with the repository's manifest (`key_value_stores = ["default"]`) reads the
+/// `.spin/sqlite_key_value.db` certgate-kv writes beside it: an empty store is refused,
+/// a pin allows, a revocation written while Spin serves refuses the next request, and a
+/// restore allows again.
+#[test]
+fn spin_serves_certgate_from_the_store_certgate_kv_writes() {
+    let Some(spin) = spin("spin_serves_certgate_from_the_store_certgate_kv_writes") else { return };
+    let ca = Ca::new("Spin Lane Fleet CA");
+    let alice = ca.issue(&LeafOptions::named("alice"));
+    let bob = ca.issue(&LeafOptions::named("bob"));
+    let up = spin_up(&spin, "kv", &repository_manifest(), &[("SPIN_VARIABLE_KEYVALUE_STORE", "default".into())]);
+    let db = up.dir.join(".spin/sqlite_key_value.db").display().to_string();
+    let pem = up.dir.join("alice.pem");
+    std::fs::write(&pem, alice.pem()).unwrap();
+    let pem = pem.display().to_string();
+    let mut conn = connect(up.port);
+    let alice_b64 = encode::base64_der(&alice.der);
+    let ask = |conn: &mut _| exchange(conn, "/api/whoami", &[("X-ARR-ClientCert", &alice_b64)]);
+    let (status, body) = ask(&mut conn);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("store_invalid"), "{body}");
+    certgate_kv(&["--sqlite", &db, "pin", "--label", "alice", &pem]);
+    let (status, body) = ask(&mut conn);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""source":"keyvalue_store""#), "{body}");
+    let (status, body) = exchange(&mut conn, "/api/values", &[("X-ARR-ClientCert", &encode::base64_der(&bob.der))]);
+    assert_eq!(status, 403, "{body}");
+    certgate_kv(&["--sqlite", &db, "revoke", &pem]);
+    let (status, body) = ask(&mut conn);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("certificate_revoked"), "{body}");
+    certgate_kv(&["--sqlite", &db, "pin", &pem]);
+    assert_eq!(ask(&mut conn).0, 200);
+}
