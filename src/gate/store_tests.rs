@@ -12,7 +12,7 @@ use super::Gate;
 use crate::decision::Denied;
 use crate::policy::{PolicyDenial, TrustedBy};
 use crate::reason::Reason;
-use crate::store::{bucket_with, Entry, EntryKey, KeyValue, Layout, Marker, MARKER_KEY};
+use crate::store::{Entry, EntryKey, KeyValue, Layout};
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -37,26 +37,7 @@ impl KeyValue for Store {
 
 impl Store {
     fn new(layout: Layout, entries: &[(EntryKey, Entry)]) -> Store {
-        let mut marker = Marker::new(layout);
-        let mut kv = BTreeMap::new();
-        for (key, entry) in entries {
-            match key {
-                EntryKey::Key(_) => marker.key_entries = true,
-                EntryKey::Serial { issuer, .. } => marker.add_serial_issuer(issuer),
-                EntryKey::Certificate(_) => {}
-            }
-            match layout {
-                Layout::Direct => {
-                    kv.insert(key.name(), entry.to_json());
-                }
-                Layout::Bucketed { digits } => {
-                    let old: Vec<u8> = kv.get(&key.bucket(digits)).cloned().unwrap_or_default();
-                    kv.insert(key.bucket(digits), bucket_with(&old, &[(key.name(), Some(entry.clone()))]).unwrap());
-                }
-            }
-        }
-        kv.insert(MARKER_KEY.into(), marker.to_json());
-        Store { kv, reads: Cell::new(0), down: Cell::new(false) }
+        Store { kv: crate::store::written(layout, entries), reads: Cell::new(0), down: Cell::new(false) }
     }
 
     fn reads(&self) -> usize {

@@ -510,33 +510,40 @@ impl Opened<'_> {
     }
 }
 
+/// A whole store holding `entries` in `layout`, with its marker, as certgate-kv writes one
+/// (for tests of the reader).
+#[cfg(test)]
+pub(crate) fn written(layout: Layout, entries: &[(EntryKey, Entry)]) -> BTreeMap<String, Vec<u8>> {
+    let mut marker = Marker::new(layout);
+    let mut kv = BTreeMap::new();
+    for (key, entry) in entries {
+        match key {
+            EntryKey::Key(_) => marker.key_entries = true,
+            EntryKey::Serial { issuer, .. } => marker.add_serial_issuer(issuer),
+            EntryKey::Certificate(_) => {}
+        }
+        match layout {
+            Layout::Direct => {
+                kv.insert(key.name(), entry.to_json());
+            }
+            Layout::Bucketed { digits } => {
+                let bucket = key.bucket(digits);
+                let old = kv.get(&bucket).cloned().unwrap_or_default();
+                let new = bucket_with(&old, &[(key.name(), Some(entry.clone()))]).unwrap();
+                kv.insert(bucket, new);
+            }
+        }
+    }
+    kv.insert(MARKER_KEY.into(), marker.to_json());
+    kv
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn store(layout: Layout, entries: &[(EntryKey, Entry)]) -> BTreeMap<String, Vec<u8>> {
-        let mut marker = Marker::new(layout);
-        let mut kv = BTreeMap::new();
-        for (key, entry) in entries {
-            match key {
-                EntryKey::Key(_) => marker.key_entries = true,
-                EntryKey::Serial { issuer, .. } => marker.add_serial_issuer(issuer),
-                EntryKey::Certificate(_) => {}
-            }
-            match layout {
-                Layout::Direct => {
-                    kv.insert(key.name(), entry.to_json());
-                }
-                Layout::Bucketed { digits } => {
-                    let bucket = key.bucket(digits);
-                    let old = kv.get(&bucket).cloned().unwrap_or_default();
-                    let new = bucket_with(&old, &[(key.name(), Some(entry.clone()))]).unwrap();
-                    kv.insert(bucket, new);
-                }
-            }
-        }
-        kv.insert(MARKER_KEY.into(), marker.to_json());
-        kv
+        written(layout, entries)
     }
 
     #[test]
