@@ -17,10 +17,10 @@ fuzz_target!(|data: &[u8]| {
         let name = names.iter().find(|v| **v == name).copied().unwrap_or_else(|| names[name.len() % names.len()]);
         vars.insert(name.to_string(), value.to_string());
     }
-    // Must never panic; when it loads, it has a trust source.
+    // Must never panic; when it loads, it has a trust source (a key-value store is one).
     if let Ok(config) = Config::load(&vars) {
         let p = &config.policy;
-        assert!(!p.thumbprints.is_empty() || !p.pins.is_empty() || !p.trust.is_empty());
+        assert!(!p.thumbprints.is_empty() || !p.pins.is_empty() || !p.trust.is_empty() || p.store.is_some());
     }
     let _ = certgate::internals::ThumbprintList::parse(text);
     let _ = certgate::internals::parse_rules(text);
