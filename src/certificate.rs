@@ -284,7 +284,10 @@ impl ClientCertificate {
             .collect();
         let spki = tbs.subject_public_key_info.to_der().map_err(|e| CertificateError::PublicKey(e.into()))?;
         let serial_der = tbs.serial_number.as_bytes();
-        let issuer_der = tbs.issuer.to_der().map_err(|e| CertificateError::NotDer(e.into()))?;
+        // The issuer as signed, not re-encoded (see `raw_issuer`).
+        let issuer_der = raw_issuer(der, 0xa0).ok_or_else(|| {
+            CertificateError::NotDer(DerError(x509_cert::der::Error::from(x509_cert::der::ErrorKind::Failed)))
+        })?;
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);
         if not_before > not_after {
@@ -297,7 +300,7 @@ impl ClientCertificate {
             spki_sha256: Sha256::digest(&spki).into(),
             subject: name_text(&tbs.subject),
             issuer: name_text(&tbs.issuer),
-            issuer_sha256: Sha256::digest(&issuer_der).into(),
+            issuer_sha256: Sha256::digest(issuer_der).into(),
             common_names,
             serial_hex: hex::encode(serial_der),
             serial: serial_magnitude(serial_der),
@@ -319,6 +322,53 @@ impl ClientCertificate {
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
     }
+}
+
+/// One DER TLV at the start of `input`: its tag, and the whole TLV and what follows it.
+/// Definite lengths of up to four bytes only (what a decoded certificate has).
+fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *input.first()?;
+    let first = *input.get(1)?;
+    let (header, length) = match first {
+        0..=0x7f => (2, usize::from(first)),
+        0x81..=0x84 => {
+            let n = usize::from(first & 0x7f);
+            let bytes = input.get(2..2 + n)?;
+            (2 + n, bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
+        }
+        _ => return None,
+    };
+    let end = header.checked_add(length)?;
+    (end <= input.len()).then(|| (tag, &input[..end], &input[end..]))
+}
+
+/// The content of the TLV at the start of `tlv`.
+fn tlv_content(tlv: &[u8]) -> Option<&[u8]> {
+    let (_, whole, _) = split_tlv(tlv)?;
+    let header = if whole[1] < 0x80 { 2 } else { 2 + usize::from(whole[1] & 0x7f) };
+    whole.get(header..)
+}
+
+/// The issuer Name's DER exactly as a signed certificate (`first_optional` 0xa0: its
+/// version) or CRL (0x02: its version) carries it: the fourth or third field of the signed
+/// part. Taken from the bytes, never re-encoded: a decoder re-sorts a SET OF written out of
+/// order, and the signed bytes are what every other part of certgate compares.
+pub(crate) fn raw_issuer(der: &[u8], first_optional: u8) -> Option<&[u8]> {
+    let signed = tlv_content(der)?;
+    let (_, tbs, _) = split_tlv(signed)?;
+    let mut rest = tlv_content(tbs)?;
+    let (tag, _, after) = split_tlv(rest)?;
+    if tag == first_optional {
+        rest = after;
+    }
+    if first_optional == 0xa0 {
+        // The serial number.
+        rest = split_tlv(rest)?.2;
+    }
+    // The signature algorithm, then the issuer.
+    let (_, _, rest) = split_tlv(rest)?;
+    let (tag, issuer, _) = split_tlv(rest)?;
+    (tag == 0x30).then_some(issuer)
 }
 
 /// A serial number's DER content bytes (or any big-endian spelling of it) as an unsigned

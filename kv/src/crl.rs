@@ -75,8 +75,6 @@ pub fn read_crls(input: &Input) -> Result<Vec<CrlRevocations>, InputError> {
 fn revocations(der: &[u8], origin: String) -> Result<CrlRevocations, String> {
     let crl = CertificateList::from_der(der).map_err(|e| format!("not a DER X.509 CRL ({e})"))?;
     let tbs = &crl.tbs_cert_list;
-    // Encoded as certgate encodes a certificate's issuer before hashing it.
-    let issuer_der = tbs.issuer.to_der().map_err(|e| format!("the CRL's issuer cannot be encoded ({e})"))?;
     let issuer = tbs.issuer.to_string();
     if tbs.crl_extensions.iter().flatten().any(|e| e.extn_id == DELTA_CRL_INDICATOR) {
         return Err(format!("a delta CRL (from {issuer}): give the full CRL"));
@@ -99,7 +97,11 @@ fn revocations(der: &[u8], origin: String) -> Result<CrlRevocations, String> {
         serials.push(entry.serial_number.as_bytes().to_vec());
     }
     let next_update = tbs.next_update.map(|t| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX));
-    Ok(CrlRevocations { issuer_sha256: Sha256::digest(&issuer_der).into(), issuer, serials, next_update, origin })
+    // The issuer as the CRL carries it (certgate's own reading): re-encoding would re-sort an
+    // RDN written out of order and miss every certificate that CA signed.
+    let issuer_sha256 =
+        certgate::store::crl_issuer_sha256(der).ok_or_else(|| "the CRL's issuer cannot be read".to_string())?;
+    Ok(CrlRevocations { issuer_sha256, issuer, serials, next_update, origin })
 }
 
 #[cfg(test)]

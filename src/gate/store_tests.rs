@@ -251,3 +251,48 @@ fn the_issuer_hash_is_the_issuer_names_der_as_another_decoder_reads_it() {
         assert_eq!(decoded.issuer_sha256, <[u8; 32]>::from(Sha256::digest(parsed.issuer().as_raw())));
     }
 }
+
+/// A CA whose Name has an RDN written out of DER order (CN before O): the signed bytes are
+/// what certgate hashes for the client certificate, for the CA certificates on its chain
+/// and for a CRL's issuer (certgate-kv's key), so a revocation by serial matches at every
+/// depth. Re-encoding would re-sort the RDN and miss them (found by a review).
+#[test]
+fn an_issuer_name_written_out_of_order_is_keyed_by_its_signed_bytes_at_every_depth() {
+    use certgate_testkit::reencode::{unsorted_name, with_names};
+    let root = Ca::new("Fleet Root");
+    let name = unsorted_name("Fleet Mid", "Fleet");
+    let mid = root.intermediate("Fleet Mid");
+    let mid_der = with_names(&mid.certificate.der, None, Some(&name), &root.certificate.key_pem);
+    let issuing = mid.intermediate("Fleet Issuing CA");
+    let issuing_der = with_names(&issuing.certificate.der, Some(&name), None, &mid.certificate.key_pem);
+    let leaf = Issued {
+        der: with_names(&mid.issue(&LeafOptions::named("d")).der, Some(&name), None, &mid.certificate.key_pem),
+        key_pem: String::new(),
+    };
+    let (_, parsed) = x509_parser::parse_x509_certificate(&issuing_der).unwrap();
+    let raw: [u8; 32] = Sha256::digest(parsed.issuer().as_raw()).into();
+    let decoded = crate::certificate::ClientCertificate::from_der(&issuing_der).unwrap();
+    assert_eq!(decoded.issuer_sha256, raw, "the issuer as signed, not re-encoded");
+    // The CRL's issuer, read as certgate-kv reads it, is that same digest.
+    let now = certgate_testkit::OffsetDateTime::now_utc();
+    let crl_pem = mid.crl(&[&[1]], now, now + certgate_testkit::Duration::days(1));
+    let crl_der =
+        crate::extract::decode_base64(&crl_pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>())
+            .unwrap();
+    let crl_issuer = crate::store::crl_issuer_sha256(&crl_der).unwrap();
+    let (_, parsed_crl) = x509_parser::parse_x509_crl(&crl_der).unwrap();
+    assert_eq!(crl_issuer, <[u8; 32]>::from(Sha256::digest(parsed_crl.issuer().as_raw())));
+
+    let intermediates = format!("{}{}", encode::pem(&mid_der), encode::pem(&issuing_der));
+    let chaining = gate(&[("trust_anchors", &root.certificate.pem()), ("intermediates", &intermediates)]);
+    let device = issuing.issue(&LeafOptions::named("device-1"));
+    assert!(reason(&chaining, &device, &Store::new(Layout::Direct, &[])).is_ok());
+    let serial = parsed.raw_serial().to_vec();
+    let store = Store::new(Layout::Direct, &[(EntryKey::serial(raw, &serial), Entry::revoked())]);
+    assert_eq!(reason(&chaining, &device, &store), Err(Reason::CertificateRevoked), "the issuing CA, depth 1");
+    // And a leaf whose own issuer is that name, pinned: its serial entry matches at depth 0.
+    let pinned = gate(&[("allowed_thumbprints", &leaf.sha256_hex())]);
+    let leaf_serial = x509_parser::parse_x509_certificate(&leaf.der).unwrap().1.raw_serial().to_vec();
+    let store = Store::new(Layout::Direct, &[(EntryKey::serial(raw, &leaf_serial), Entry::revoked())]);
+    assert_eq!(reason(&pinned, &leaf, &store), Err(Reason::CertificateRevoked), "the leaf, depth 0");
+}

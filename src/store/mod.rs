@@ -286,6 +286,14 @@ impl EntryKey {
     }
 }
 
+/// SHA-256 of the issuer Name of a DER X.509 CRL, as signed (never re-encoded: a decoder
+/// re-sorts a SET OF written out of order): what its serial revocations are keyed by, and
+/// what [`ClientCertificate::issuer_sha256`](crate::ClientCertificate::issuer_sha256) is
+/// for a certificate that CRL's issuer signed. `None` when the bytes are not shaped as a CRL.
+pub fn crl_issuer_sha256(crl_der: &[u8]) -> Option<[u8; 32]> {
+    crate::certificate::raw_issuer(crl_der, 0x02).map(|issuer| Sha256::digest(issuer).into())
+}
+
 /// The bucket of a direct key: `certgate/v1/bucket/` and the first `digits` hex digits of
 /// the SHA-256 of the key.
 pub fn bucket_of(direct_key: &str, digits: u8) -> String {
@@ -414,7 +422,13 @@ pub fn bucket_lookup<'b>(bucket: &'b [u8], direct_key: &str) -> Result<Option<&'
         let Some(space) = line.iter().position(|b| *b == b' ') else {
             return Err(format!("line {} has no space between key and entry", i + 1));
         };
-        if &line[..space] == direct_key.as_bytes() {
+        // A key that is not one of certgate's (a leading space, a `\r`, another prefix) is
+        // malformed, not skipped: a hand-copied line must not hide an entry.
+        let key = &line[..space];
+        if !key.starts_with(b"certgate/v1/") || !key.iter().all(|b| b.is_ascii_graphic()) {
+            return Err(format!("line {} does not start with a certgate/v1/ key", i + 1));
+        }
+        if key == direct_key.as_bytes() {
             if found.is_some() {
                 return Err("the key is on two lines".into());
             }
@@ -639,6 +653,10 @@ mod tests {
         let pinned = String::from_utf8(Entry::pinned().to_json()).unwrap();
         // Out of order is still found.
         let unsorted = format!("{}/zzz {pinned}\n{key} {revoked}\n", MARKER_KEY);
+        // A line whose key is not certgate's shape is malformed, not skipped.
+        for bad in [format!(" {key} {revoked}\n"), format!("{key}\r {revoked}\n"), format!("other/{key} {revoked}\n")] {
+            assert!(bucket_lookup(bad.as_bytes(), &key).is_err(), "{bad:?}");
+        }
         assert_eq!(bucket_lookup(unsorted.as_bytes(), &key).unwrap(), Some(revoked.as_bytes()));
         // The same key twice (pinned, then revoked) is malformed, not the first one.
         let twice = format!("{key} {pinned}\n{key} {revoked}\n");

@@ -163,3 +163,43 @@ fn oid_der(arcs: &[u64]) -> Vec<u8> {
     out.extend(content);
     out
 }
+
+/// A Name of one RDN holding CN and O, written CN first: DER orders a SET OF by encoding,
+/// which puts O (2.5.4.10) first, so a decoder that re-encodes gets other bytes. Some CAs
+/// write names this way.
+pub fn unsorted_name(cn: &str, o: &str) -> Node {
+    let atv = |last: u8, v: &str| {
+        Node::Constructed(
+            0x30,
+            vec![Node::Primitive(0x06, vec![0x55, 0x04, last]), Node::Primitive(0x0c, v.as_bytes().to_vec())],
+        )
+    };
+    Node::Constructed(0x30, vec![Node::Constructed(0x31, vec![atv(0x03, cn), atv(0x0a, o)])])
+}
+
+/// `der` (a certificate) with its issuer and/or subject Name replaced, signed again by
+/// `signer` (a P-256 CA's key, PEM).
+pub fn with_names(der: &[u8], issuer: Option<&Node>, subject: Option<&Node>, signer_key_pem: &str) -> Vec<u8> {
+    let cert = parse(der);
+    let parts = children(&cert).to_vec();
+    let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!("tbs") };
+    // version [0], serial, signature algorithm, issuer, validity, subject.
+    if let Some(name) = issuer {
+        tbs[3] = name.clone();
+    }
+    if let Some(name) = subject {
+        tbs[5] = name.clone();
+    }
+    let tbs = write(&Node::Constructed(tbs_tag, tbs));
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(signer_key_pem).expect("a P-256 CA key");
+    let signature: p256::ecdsa::Signature = key.sign(&tbs);
+    let mut bits = vec![0];
+    bits.extend_from_slice(signature.to_der().as_bytes());
+    let mut body = tbs;
+    body.extend(write(&parts[1]));
+    body.extend(write(&Node::Primitive(0x03, bits)));
+    let mut out = vec![0x30];
+    out.extend(length_bytes(body.len()));
+    out.extend(body);
+    out
+}
