@@ -324,51 +324,36 @@ impl ClientCertificate {
     }
 }
 
-/// One DER TLV at the start of `input`: its tag, and the whole TLV and what follows it.
-/// Definite lengths of up to four bytes only (what a decoded certificate has).
-fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *input.first()?;
-    let first = *input.get(1)?;
-    let (header, length) = match first {
-        0..=0x7f => (2, usize::from(first)),
-        0x81..=0x84 => {
-            let n = usize::from(first & 0x7f);
-            let bytes = input.get(2..2 + n)?;
-            (2 + n, bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)))
-        }
-        _ => return None,
-    };
-    let end = header.checked_add(length)?;
-    (end <= input.len()).then(|| (tag, &input[..end], &input[end..]))
-}
-
-/// The content of the TLV at the start of `tlv`.
-fn tlv_content(tlv: &[u8]) -> Option<&[u8]> {
-    let (_, whole, _) = split_tlv(tlv)?;
-    let header = if whole[1] < 0x80 { 2 } else { 2 + usize::from(whole[1] & 0x7f) };
-    whole.get(header..)
-}
-
 /// The issuer Name's DER exactly as a signed certificate (`first_optional` 0xa0: its
 /// version) or CRL (0x02: its version) carries it: the fourth or third field of the signed
 /// part. Taken from the bytes, never re-encoded: a decoder re-sorts a SET OF written out of
 /// order, and the signed bytes are what every other part of certgate compares.
 pub(crate) fn raw_issuer(der: &[u8], first_optional: u8) -> Option<&[u8]> {
-    let signed = tlv_content(der)?;
-    let (_, tbs, _) = split_tlv(signed)?;
-    let mut rest = tlv_content(tbs)?;
-    let (tag, _, after) = split_tlv(rest)?;
-    if tag == first_optional {
-        rest = after;
+    use x509_cert::der::{Reader, SliceReader};
+    fn read(der: &[u8], first_optional: u8) -> Result<&[u8], x509_cert::der::Error> {
+        let mut signed = SliceReader::new(der)?;
+        let tbs = signed.sequence(|r| {
+            let tbs = r.tlv_bytes()?;
+            r.read_slice(r.remaining_len())?;
+            Ok(tbs)
+        })?;
+        let mut fields = SliceReader::new(tbs)?;
+        fields.sequence(|r| {
+            if r.peek_byte() == Some(first_optional) {
+                r.tlv_bytes()?;
+            }
+            if first_optional == 0xa0 {
+                // The serial number.
+                r.tlv_bytes()?;
+            }
+            // The signature algorithm, then the issuer.
+            r.tlv_bytes()?;
+            let issuer = r.tlv_bytes()?;
+            r.read_slice(r.remaining_len())?;
+            Ok(issuer)
+        })
     }
-    if first_optional == 0xa0 {
-        // The serial number.
-        rest = split_tlv(rest)?.2;
-    }
-    // The signature algorithm, then the issuer.
-    let (_, _, rest) = split_tlv(rest)?;
-    let (tag, issuer, _) = split_tlv(rest)?;
-    (tag == 0x30).then_some(issuer)
+    read(der, first_optional).ok().filter(|issuer| issuer.first() == Some(&0x30))
 }
 
 /// A serial number's DER content bytes (or any big-endian spelling of it) as an unsigned

@@ -134,18 +134,25 @@ pub fn with_explicit_false(ca: &Ca, options: &LeafOptions) -> Issued {
         }
     }
     assert!(found, "the marked extension");
-    let tbs = write(&Node::Constructed(tbs_tag, tbs));
-    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(&ca.certificate.key_pem).expect("a P-256 CA key");
+    let der = signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], &ca.certificate.key_pem);
+    Issued { der, key_pem: issued.key_pem }
+}
+
+/// A certificate of `tbs`, signed over exactly its bytes with a P-256 key (PEM) and
+/// `algorithm` as its signatureAlgorithm.
+fn signed_p256(tbs: &Node, algorithm: &Node, key_pem: &str) -> Vec<u8> {
+    let tbs = write(tbs);
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(key_pem).expect("a P-256 CA key");
     let signature: p256::ecdsa::Signature = key.sign(&tbs);
     let mut bits = vec![0];
     bits.extend_from_slice(signature.to_der().as_bytes());
     let mut body = tbs;
-    body.extend(write(&parts[1]));
+    body.extend(write(algorithm));
     body.extend(write(&Node::Primitive(0x03, bits)));
     let mut der = vec![0x30];
     der.extend(length_bytes(body.len()));
     der.extend(body);
-    Issued { der, key_pem: issued.key_pem }
+    der
 }
 
 fn oid_der(arcs: &[u64]) -> Vec<u8> {
@@ -190,16 +197,5 @@ pub fn with_names(der: &[u8], issuer: Option<&Node>, subject: Option<&Node>, sig
     if let Some(name) = subject {
         tbs[5] = name.clone();
     }
-    let tbs = write(&Node::Constructed(tbs_tag, tbs));
-    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(signer_key_pem).expect("a P-256 CA key");
-    let signature: p256::ecdsa::Signature = key.sign(&tbs);
-    let mut bits = vec![0];
-    bits.extend_from_slice(signature.to_der().as_bytes());
-    let mut body = tbs;
-    body.extend(write(&parts[1]));
-    body.extend(write(&Node::Primitive(0x03, bits)));
-    let mut out = vec![0x30];
-    out.extend(length_bytes(body.len()));
-    out.extend(body);
-    out
+    signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
 }
