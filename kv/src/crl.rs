@@ -8,10 +8,9 @@
 //! which keying by the CRL's own issuer would misfile), and an entry whose reason is
 //! `removeFromCRL`.
 
-use sha2::{Digest, Sha256};
 use x509_cert::crl::CertificateList;
 use x509_cert::der::oid::ObjectIdentifier;
-use x509_cert::der::{Decode, Encode};
+use x509_cert::der::Decode;
 
 use crate::input::{pem_blocks, Input, InputError};
 
@@ -120,6 +119,8 @@ mod tests {
     use x509_cert::Version;
 
     use super::*;
+    use sha2::{Digest, Sha256};
+    use x509_cert::der::Encode;
 
     fn time(unix: u64) -> Time {
         Time::GeneralTime(GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(unix)).unwrap())

@@ -10,7 +10,9 @@ use std::time::Instant;
 use certgate::store::{open, Entry, EntryKey, Marker, MARKER_KEY};
 use certgate::{ClientCertificate, Reason};
 use certgate_testkit::{Ca, Duration, LeafOptions, OffsetDateTime};
-use common::{decide, kv, kv_err, kv_ok, sha256, thumbprints, write_lines, RedisKv, RedisServer};
+use common::{
+    decide, kv, kv_err, kv_ok, pin_from_four_writers_at_once, sha256, thumbprints, write_lines, RedisKv, RedisServer,
+};
 
 fn marker(kv: &RedisKv) -> Marker {
     Marker::parse(&certgate::store::KeyValue::get(kv, MARKER_KEY).unwrap().unwrap()).unwrap()
@@ -137,24 +139,7 @@ fn concurrent_writers_lose_nothing() {
     let d = dir.path();
     kv_ok(d, &["init", "--redis", &server.url, "--layout", "bucketed", "--bucket-digits", "1"]);
     // Every writer rewrites all 16 buckets: each EXEC that lands makes the others plan again.
-    let sets: Vec<Vec<[u8; 32]>> = (0..4).map(|i| thumbprints(&format!("writer {i}"), 2000)).collect();
-    for (i, set) in sets.iter().enumerate() {
-        write_lines(&d.join(format!("{i}.txt")), set);
-    }
-    let children: Vec<_> = (0..4)
-        .map(|i| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_certgate-kv"))
-                .args(["pin", "--redis", &server.url, &format!("{i}.txt")])
-                .current_dir(d)
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    let sets = pin_from_four_writers_at_once(d, &["--redis", &server.url]);
     let opened = open(&db).unwrap();
     for digest in sets.iter().flatten() {
         assert_eq!(opened.lookup(&EntryKey::Certificate(*digest)).unwrap(), Some(Entry::pinned()));

@@ -9,7 +9,7 @@ use std::path::Path;
 use certgate::store::{open, Entry, EntryKey, Marker, MARKER_KEY, MAX_BUCKET_BYTES};
 use certgate::{ClientCertificate, Reason, TrustedBy};
 use certgate_testkit::{Ca, Duration, Issued, LeafOptions, OffsetDateTime};
-use common::{decide, kv, kv_err, kv_ok, sha256, thumbprints, write_lines, SqliteKv};
+use common::{decide, kv, kv_err, kv_ok, pin_from_four_writers_at_once, sha256, thumbprints, write_lines, SqliteKv};
 
 const DB: &str = ".spin/sqlite_key_value.db";
 
@@ -465,24 +465,7 @@ fn concurrent_writers_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     kv_ok(d, &["init", "--sqlite", DB, "--layout", "bucketed", "--bucket-digits", "1"]);
-    let sets: Vec<Vec<[u8; 32]>> = (0..4).map(|i| thumbprints(&format!("writer {i}"), 2000)).collect();
-    for (i, set) in sets.iter().enumerate() {
-        write_lines(&d.join(format!("{i}.txt")), set);
-    }
-    let children: Vec<_> = (0..4)
-        .map(|i| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_certgate-kv"))
-                .args(["pin", "--sqlite", DB, &format!("{i}.txt")])
-                .current_dir(d)
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    let sets = pin_from_four_writers_at_once(d, &["--sqlite", DB]);
     let kv = reader(d);
     let opened = open(&kv).unwrap();
     for digest in sets.iter().flatten() {

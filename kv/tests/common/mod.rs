@@ -211,3 +211,30 @@ pub(crate) fn decide(kv: &dyn KeyValue, leaf: &Issued, anchor: Option<&Issued>) 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     gate.authenticate_with(&headers, now, kv).map(|id| id.trusted_by).map_err(|d| d.reason())
 }
+
+/// Four certgate-kv processes pinning 2,000 thumbprints each into the same store
+/// (`store`: `--sqlite PATH` or `--redis URL`) at once, each of which must succeed; the
+/// thumbprints each wrote.
+pub(crate) fn pin_from_four_writers_at_once(d: &Path, store: &[&str]) -> Vec<Vec<[u8; 32]>> {
+    let sets: Vec<Vec<[u8; 32]>> = (0..4).map(|i| thumbprints(&format!("writer {i}"), 2000)).collect();
+    for (i, set) in sets.iter().enumerate() {
+        write_lines(&d.join(format!("{i}.txt")), set);
+    }
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_certgate-kv"))
+                .arg("pin")
+                .args(store)
+                .arg(format!("{i}.txt"))
+                .current_dir(d)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    sets
+}
