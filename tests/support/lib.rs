@@ -300,8 +300,15 @@ impl Target for WasmP3 {
     }
 
     fn handle<'a>(&'a self, request: &'a Request) -> Answer<'a> {
+        // One request at a time: a set of reused instances shares one captured stderr, and
+        // a request's log lines are what the set wrote while it ran, so two requests of one
+        // configuration at once (from two tests) would each see the other's lines.
+        static ONE_AT_A_TIME: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
         let request = request.clone();
-        let call = p3_tokio().spawn(async move { call_component(p3_runtime(), &request).await });
+        let call = p3_tokio().spawn(async move {
+            let _alone = ONE_AT_A_TIME.get_or_init(|| tokio::sync::Mutex::new(())).lock().await;
+            call_component(p3_runtime(), &request).await
+        });
         Box::pin(async move {
             match call.await {
                 Ok(response) => response,
