@@ -77,6 +77,16 @@ impl crate::store::KeyValue for WasiKeyValue {
             Err(e) => Err(format!("opening store {label:?}: {e}")),
         }
     }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        let Some(label) = &self.label else {
+            return Err("no key-value store is configured".into());
+        };
+        match self.bucket.get_or_init(|| keyvalue::open(label).map_err(describe_keyvalue)) {
+            Ok(bucket) => bucket.set(key, value).map_err(describe_keyvalue),
+            Err(e) => Err(format!("opening store {label:?}: {e}")),
+        }
+    }
 }
 
 fn unix_now() -> i64 {

@@ -61,6 +61,8 @@ pub struct Identity {
     pub trusted_by: TrustedBy,
     /// Things an operator should know (a pin nearing its end, a stale CRL let through).
     pub warnings: Vec<String>,
+    /// Whether the path to the anchor came from the chain cache (`chain_cache_seconds`).
+    pub path_from_cache: bool,
 }
 
 /// Why a request was not authenticated. [`Denied::reason`] is the stable code,
@@ -283,6 +285,7 @@ pub fn authenticate(
             format: forwarded.format,
             trusted_by: trusted.trusted_by,
             warnings: trusted.warnings,
+            path_from_cache: trusted.path_from_cache,
         }),
         Err(denial) => Err(deny(Denied::Policy(denial), certificate)),
     }

@@ -134,6 +134,9 @@ impl KeptGate {
 mod store_tests;
 
 #[cfg(test)]
+mod chain_cache_tests;
+
+#[cfg(test)]
 mod kept_tests {
     use super::*;
     use std::cell::Cell;

@@ -338,9 +338,9 @@ impl Forward {
         let passed = headers
             .iter()
             .filter(|(name, _)| {
-                !HOP_BY_HOP.iter().any(|h| same_name(name, h))
-                    && !options.iter().any(|o| same_name(name, o))
-                    && !(bodiless && name.eq_ignore_ascii_case("content-length"))
+                !(HOP_BY_HOP.iter().any(|h| same_name(name, h))
+                    || options.iter().any(|o| same_name(name, o))
+                    || (bodiless && name.eq_ignore_ascii_case("content-length")))
             })
             .cloned()
             .collect();

@@ -315,6 +315,7 @@ pub(crate) fn allow_log(now: i64, method: &str, path: &str, status: u16, identit
     let line = decision_log(now, method, path, status)
         .with("outcome", "allow")
         .with("matched", matched_json(&identity.trusted_by));
+    let line = if identity.path_from_cache { line.with("path_from_cache", true) } else { line };
     let line = with_certificate(line, Some(&identity.certificate));
     if identity.warnings.is_empty() {
         line
@@ -826,6 +827,7 @@ mod tests {
             format: Format::Pem,
             trusted_by,
             warnings: Vec::new(),
+            path_from_cache: false,
         };
         let text = |v: &HttpResponse| String::from_utf8(v.body.clone()).unwrap();
         let cert_head = r#""dns_names":["a.example","b.example"],"emails":["a@example"],"#;

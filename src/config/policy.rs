@@ -79,6 +79,15 @@ pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
         Some(label) => Some(store_label(&label)?),
         None => None,
     };
+    let chain_cache_seconds = read.number(var::CHAIN_CACHE_SECONDS)?;
+    if chain_cache_seconds.is_some() {
+        if store.is_none() {
+            return Err(ConfigError::new(var::CHAIN_CACHE_SECONDS, Problem::Needs("keyvalue_store")));
+        }
+        if anchors.is_empty() {
+            return Err(ConfigError::new(var::CHAIN_CACHE_SECONDS, Problem::Needs("trust_anchors")));
+        }
+    }
     if thumbprints.is_empty() && all_pins.is_empty() && anchors.is_empty() && store.is_none() {
         return Err(ConfigError::new(var::ALLOWED_THUMBPRINTS, Problem::NoTrustSource));
     }
@@ -180,6 +189,7 @@ pub(super) fn load(read: &Reader<'_>) -> Result<Policy, ConfigError> {
         verdicts,
         pin_warning_seconds: i64::try_from(warning_days.saturating_mul(86_400)).unwrap_or(i64::MAX),
         store,
+        chain_cache_seconds,
     })
 }
 

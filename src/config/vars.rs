@@ -41,6 +41,8 @@ pub mod var {
     pub const PINS: &str = "pins";
     /// `keyvalue_store`: see [`VARS`](super::VARS).
     pub const KEYVALUE_STORE: &str = "keyvalue_store";
+    /// `chain_cache_seconds`: see [`VARS`](super::VARS).
+    pub const CHAIN_CACHE_SECONDS: &str = "chain_cache_seconds";
     /// `trust_anchors`: see [`VARS`](super::VARS).
     pub const TRUST_ANCHORS: &str = "trust_anchors";
     /// `intermediates`: see [`VARS`](super::VARS).
@@ -314,6 +316,15 @@ pub const VARS: &[Var] = &[
         secret: false,
         kind: Kind::Pem,
         doc: "PEM bundle of CA certificates: a certificate that chains to one is trusted (path building through `intermediates` and the forwarded chain, signatures, basic constraints, name constraints, validity, clientAuth EKU, CRLs). Each must be a CA (basicConstraints cA=TRUE, keyUsage allowing keyCertSign if present): an end-entity certificate is a `configuration_error` naming its place and subject",
+    },
+    Var {
+        name: var::CHAIN_CACHE_SECONDS,
+        group: Group::Chain,
+        default: Default::Unset,
+        default_doc: "none (every request validates its path)",
+        secret: false,
+        kind: Kind::Number { min: 1, max: crate::store::chain::MAX_LIFETIME_SECONDS },
+        doc: "keep each validated path to a trust anchor in the key-value store (`keyvalue_store`, needed, as are `trust_anchors`) for this many seconds, 1 to 86,400, so a fleet's chains are built and their signatures verified once per certificate per lifetime instead of on every request (one more read, and a write when the path was validated). Entries are keyed by the leaf and a digest of the anchors, intermediates and EKU policy, so changing those starts afresh; validity, revocation, key usage and names are still judged on every request ([the chain cache](keyvalue.md#the-chain-cache))",
     },
     Var {
         name: var::INTERMEDIATES,

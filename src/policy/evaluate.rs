@@ -12,10 +12,11 @@ use super::revocation::{crl_status, CrlStatus, Revocation, Staleness, WhenStale}
 use super::Policy;
 use crate::certificate::{rfc3339, ClientCertificate};
 use crate::reason::Reason;
+use crate::store::chain::CachedChain;
 use crate::store::{self, Entry, EntryKey, KeyValue, Opened, State, StoreProblem};
 use crate::thumbprint::Thumbprint;
 use crate::trust::issuer::{ecdsa_twins, MAX_LIST_SIGNATURE_CHECKS, MAX_SIGNATURE_CHECKS};
-use crate::trust::{strip_sequence, ChainError, PathLink, SignatureBudget, SignedCertificate};
+use crate::trust::{strip_sequence, ChainError, PathLink, SignatureBudget, SignedCertificate, VerifiedChain};
 
 /// What made the certificate trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,6 +233,8 @@ pub struct Trusted {
     pub trusted_by: TrustedBy,
     /// Things an operator should know (a pin nearing its end, a stale CRL let through).
     pub warnings: Vec<String>,
+    /// Whether the path to the anchor came from the chain cache rather than being validated.
+    pub path_from_cache: bool,
 }
 
 /// The certificates a request forwarded, as the policy sees them.
@@ -455,6 +458,7 @@ impl Policy {
                 (PinMatch::Inactive(pin), _) | (PinMatch::None, Some(pin)) => PinMatch::Inactive(pin),
                 (PinMatch::None, None) => PinMatch::None,
             };
+        let mut path_from_cache = false;
         let (trusted_by, links, anchor_der) = match found {
             PinMatch::Active(pin) => {
                 if let Some(end) = pin.not_after {
@@ -484,8 +488,16 @@ impl Policy {
                 // (`from_der` refuses a window that ends before it begins; max-then-min cannot
                 // panic even if one reached here, where `clamp` would).
                 let at = now.max(certificate.not_before).min(certificate.not_after);
-                match self.trust.verify(leaf, chain, at, self.eku, &budget) {
-                    Ok(verified) => {
+                let verified = match (&store, self.chain_cache_seconds) {
+                    (Some(store), Some(lifetime)) => {
+                        let cache = ChainCache { store, lifetime, now };
+                        cache.verify(self, presented, at, &budget, &mut warnings)?
+                    }
+                    _ => self.trust.verify(leaf, chain, at, self.eku, &budget).map(|v| (v, false)),
+                };
+                match verified {
+                    Ok((verified, cached)) => {
+                        path_from_cache = cached;
                         if certificate.digital_signature_allowed == Some(false) {
                             return Err(PolicyDenial::KeyUsage);
                         }
@@ -544,7 +556,66 @@ impl Policy {
         if !self.names.is_empty() && !self.names.iter().any(|rule| rule.matches(certificate)) {
             return Err(PolicyDenial::NameNotAllowed);
         }
-        Ok(Trusted { trusted_by, warnings })
+        Ok(Trusted { trusted_by, warnings, path_from_cache })
+    }
+}
+
+/// The chain cache (`chain_cache_seconds`) in an opened store: see [`store::chain`].
+struct ChainCache<'s, 'kv> {
+    store: &'s Opened<'kv>,
+    lifetime: u64,
+    now: i64,
+}
+
+impl ChainCache<'_, '_> {
+    /// Validate the presented path at `at`, or use the path an earlier request validated
+    /// for this leaf under this trust configuration if its entry is fresh and every
+    /// certificate of it is at hand and valid at `at`. A path validated here is written back
+    /// (a store that refuses the write is a warning: the request was judged all the same).
+    /// Only an unreadable store refuses; an entry that cannot be used is validated again.
+    fn verify(
+        &self,
+        policy: &Policy,
+        presented: &Presented<'_>,
+        at: i64,
+        budget: &SignatureBudget,
+        warnings: &mut Vec<String>,
+    ) -> Result<Result<(VerifiedChain, bool), ChainError>, PolicyDenial> {
+        let (leaf, chain) = (presented.leaf, presented.chain);
+        let trust = policy.trust.digest(policy.eku);
+        let key = store::chain::key(&trust, &presented.certificate.sha256);
+        if let Some(bytes) = self.store.get(&key).map_err(PolicyDenial::Store)? {
+            match CachedChain::parse(&bytes, &trust, &presented.certificate.sha256) {
+                Ok(entry) if entry.is_fresh(self.now, self.lifetime) => {
+                    // One not usable for this request (a path certificate not sent, or outside
+                    // its validity) is validated as if it were not there.
+                    if let Ok(verified) = policy.trust.cached(leaf, chain, &entry.path, &entry.anchor, at) {
+                        return Ok(Ok((verified, true)));
+                    }
+                }
+                Ok(_) => {}
+                Err(problem) => {
+                    warnings.push(format!("chain cache entry {key}: {problem}; the path was validated again"))
+                }
+            }
+        }
+        let result = policy.trust.verify(leaf, chain, at, policy.eku, budget);
+        if let Ok(verified) = &result {
+            let sha256 = |der: &[u8]| -> [u8; 32] { Sha256::digest(der).into() };
+            let entry = CachedChain {
+                trust,
+                leaf: presented.certificate.sha256,
+                path: verified.links.iter().skip(1).map(|l| sha256(&l.der)).collect(),
+                anchor: sha256(&verified.anchor_der),
+                verified_at: self.now,
+            };
+            if entry.path.len() <= store::chain::MAX_PATH {
+                if let Err(e) = self.store.set(&key, &entry.to_json()) {
+                    warnings.push(format!("chain cache entry {key} could not be written: {e}"));
+                }
+            }
+        }
+        Ok(result.map(|verified| (verified, false)))
     }
 }
 

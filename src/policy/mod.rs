@@ -56,4 +56,7 @@ pub struct Policy {
     pub pin_warning_seconds: i64,
     /// `keyvalue_store`: the label of the store with more pins and revocations, if configured.
     pub store: Option<String>,
+    /// `chain_cache_seconds`: how long a validated path kept in the store may be used
+    /// (none: every request validates its path).
+    pub chain_cache_seconds: Option<u64>,
 }

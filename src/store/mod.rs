@@ -30,6 +30,8 @@ use sha2::{Digest, Sha256};
 
 use crate::certificate::{parse_rfc3339, rfc3339};
 
+pub mod chain;
+
 /// The key of the version marker; every other key starts with it and a `/`.
 pub const MARKER_KEY: &str = "certgate/v1";
 /// The `format` the marker names.
@@ -54,6 +56,14 @@ pub trait KeyValue {
     /// The value of `key`, `None` when there is none; `Err` (the host's message) when the
     /// store cannot answer.
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+
+    /// Write `value` under `key` (only the chain cache writes, and only when
+    /// `chain_cache_seconds` is set); `Err` (the host's message) when the store refuses. A
+    /// store that cannot be written keeps the default, which refuses.
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        let _ = (key, value);
+        Err("this key-value store is read-only".into())
+    }
 }
 
 impl KeyValue for BTreeMap<String, Vec<u8>> {
@@ -62,9 +72,25 @@ impl KeyValue for BTreeMap<String, Vec<u8>> {
     }
 }
 
+/// A map that can also be written (what tests and benchmarks of the chain cache use).
+impl KeyValue for std::sync::Mutex<BTreeMap<String, Vec<u8>>> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.lock().map_err(|_| "poisoned".to_string())?.get(key).cloned())
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.lock().map_err(|_| "poisoned".to_string())?.insert(key.to_string(), value.to_vec());
+        Ok(())
+    }
+}
+
 impl<T: KeyValue + ?Sized> KeyValue for &T {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         (**self).get(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        (**self).set(key, value)
     }
 }
 
@@ -511,6 +537,17 @@ impl Opened<'_> {
             }
         };
         value.map(|v| Entry::parse(&v).map_err(malformed)).transpose()
+    }
+
+    /// The raw value of `key`, which is not an entry (the chain cache's own keys).
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreProblem> {
+        self.kv.get(key).map_err(StoreProblem::Unavailable)
+    }
+
+    /// Write `value` under `key` (the chain cache's own keys, in every layout); the host's
+    /// message when it refuses.
+    pub fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.kv.set(key, value)
     }
 
     /// Whether the store holds entries by key.

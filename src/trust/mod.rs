@@ -274,6 +274,96 @@ impl TrustStore {
         }
         Ok(VerifiedChain { anchor: anchor_ca.subject.clone(), anchor_der: anchor_ca.der.clone(), links })
     }
+
+    /// SHA-256 of everything a path's validation depends on besides the time and the
+    /// certificates sent: the anchors and intermediates (their DER, in order), the extended
+    /// key usage policy and this build's version (a later build may judge differently). The
+    /// chain cache keys its entries by it, so an entry never outlives its configuration.
+    pub fn digest(&self, eku: EkuPolicy) -> [u8; 32] {
+        use sha2::Digest;
+        let mut digest = sha2::Sha256::new();
+        digest.update(b"certgate trust configuration v1\0");
+        digest.update(env!("CARGO_PKG_VERSION").as_bytes());
+        digest.update(match eku {
+            EkuPolicy::ClientAuth => &b"\0eku client-auth\0"[..],
+            EkuPolicy::Any => &b"\0eku any\0"[..],
+        });
+        for set in [&self.anchors, &self.intermediates] {
+            digest.update((set.len() as u64).to_be_bytes());
+            for ca in set.iter() {
+                digest.update((ca.der.len() as u64).to_be_bytes());
+                digest.update(&ca.der);
+            }
+        }
+        digest.finalize().into()
+    }
+
+    /// A path an earlier request validated (the chain cache), rebuilt from certificates this
+    /// request has: `leaf`, then each certificate of `path` (by SHA-256, the leaf's issuer
+    /// first) found among `forwarded` or the configured intermediates, ending at the
+    /// configured anchor whose DER has the SHA-256 `anchor`. No signature is checked again;
+    /// the names must still chain to the anchor and every certificate must be within its
+    /// validity at `time`. `Err` says why it cannot be used (the caller then validates).
+    pub fn cached(
+        &self,
+        leaf: &[u8],
+        forwarded: &[Vec<u8>],
+        path: &[[u8; 32]],
+        anchor: &[u8; 32],
+        time: i64,
+    ) -> Result<VerifiedChain, String> {
+        use sha2::{Digest, Sha256};
+        let sha256 = |der: &[u8]| -> [u8; 32] { Sha256::digest(der).into() };
+        let anchor_ca =
+            self.anchors.iter().find(|a| sha256(&a.der) == *anchor).ok_or("its anchor is not configured")?;
+        let forwarded_digests: Vec<[u8; 32]> = forwarded.iter().map(|c| sha256(c)).collect();
+        let mut ders: Vec<&[u8]> = vec![leaf];
+        for digest in path {
+            let found = match forwarded_digests.iter().position(|d| d == digest) {
+                Some(i) => Some(forwarded[i].as_slice()),
+                None => self.intermediates.iter().map(|c| c.der.as_slice()).find(|der| sha256(der) == *digest),
+            };
+            ders.push(found.ok_or("a certificate of its path was not forwarded and is not configured")?);
+        }
+        let mut certs = Vec::with_capacity(ders.len());
+        for der in &ders {
+            let cert =
+                x509_cert::Certificate::from_der(der).map_err(|_| "a certificate of its path does not decode")?;
+            let validity = &cert.tbs_certificate.validity;
+            let seconds = |t: &x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+            if time < seconds(&validity.not_before) || time > seconds(&validity.not_after) {
+                return Err("a certificate of its path is not valid at this time".into());
+            }
+            certs.push(cert);
+        }
+        let name = |n: &x509_cert::name::Name| n.to_der().map_err(|_| "a name does not re-encode".to_string());
+        let mut links = Vec::with_capacity(certs.len());
+        for (i, (cert, der)) in certs.iter().zip(&ders).enumerate() {
+            let tbs = &cert.tbs_certificate;
+            let issuer_spki = match certs.get(i + 1) {
+                Some(next) => {
+                    if name(&next.tbs_certificate.subject)? != name(&tbs.issuer)? {
+                        return Err("its path's names do not chain".into());
+                    }
+                    next.tbs_certificate.subject_public_key_info.to_der().map_err(|_| "a key does not re-encode")?
+                }
+                None => {
+                    if anchor_ca.signed.subject_der != name(&tbs.issuer)? {
+                        return Err("its path's names do not chain to the anchor".into());
+                    }
+                    anchor_ca.signed.spki_der.clone()
+                }
+            };
+            let issuer = crate::certificate::raw_issuer(der, 0xa0).ok_or("a certificate's issuer cannot be read")?;
+            links.push(PathLink {
+                der: der.to_vec(),
+                issuer_content: strip_sequence(issuer).to_vec(),
+                serial: crate::certificate::serial_magnitude(tbs.serial_number.as_bytes()),
+                issuer_spki,
+            });
+        }
+        Ok(VerifiedChain { anchor: anchor_ca.subject.clone(), anchor_der: anchor_ca.der.clone(), links })
+    }
 }
 
 fn classify(e: webpki::Error) -> ChainError {

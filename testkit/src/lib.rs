@@ -278,6 +278,19 @@ impl Ca {
         Ca { issuer: Issuer::new(params, key), certificate: Issued { der: cert.der().to_vec(), key_pem } }
     }
 
+    /// An intermediate CA signed by this one, valid only from `not_before` to `not_after`
+    /// (an issuing CA that expires before the certificates it issued, as real ones do when
+    /// they are not rotated in time).
+    pub fn intermediate_valid(&self, name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> Ca {
+        let key = KeyKind::EcdsaP256.key_pair();
+        let mut params = ca_params(name);
+        params.not_before = not_before;
+        params.not_after = not_after;
+        let cert = params.signed_by(&key, &self.issuer).expect("intermediate");
+        let key_pem = key.serialize_pem();
+        Ca { issuer: Issuer::new(params, key), certificate: Issued { der: cert.der().to_vec(), key_pem } }
+    }
+
     /// Issue a leaf certificate.
     pub fn issue(&self, options: &LeafOptions) -> Issued {
         let key = match &options.key_pem {
