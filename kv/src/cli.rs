@@ -73,6 +73,12 @@ pub enum Command {
                       and values of at most 1 MB: a store bigger than that in the direct layout is \
                       reported on stderr, and the bucketed layout (1 or 2 digits) is the fit.")]
     ExportFermyonScript(ExportArgs),
+    /// Delete every chain cache entry certgate wrote (`chain_cache_seconds`).
+    #[command(long_about = "Delete every chain cache entry (certgate/v1/chain/...) that certgate wrote with \
+                      chain_cache_seconds. Entries of an earlier trust configuration are never read again; \
+                      this removes them (and the current ones, which the next requests write back). Pins \
+                      and revocations are not touched.")]
+    ClearChainCache,
 }
 
 /// Which store a command reads or writes: exactly one of `--sqlite` and `--redis`, given
@@ -289,6 +295,12 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Remove(args) => write_digests(target, &args.inputs, None, None, "removed"),
         Command::Show(args) => show(target, args),
         Command::ExportFermyonScript(args) => export(target, args),
+        Command::ClearChainCache => {
+            let mut store = open_target(target, true)?;
+            let removed = store.clear_chain_cache()?;
+            eprintln!("removed {removed} chain cache entries from {}", store.describe());
+            Ok(())
+        }
     }
 }
 
@@ -460,7 +472,9 @@ fn export(target_args: &TargetArgs, args: ExportArgs) -> Result<(), Error> {
     };
     let mut target = open_target(target_args, false)?;
     let source = target.describe();
-    let keys = target.format_keys()?;
+    // The chain cache is not copied: it belongs to the instances that wrote it.
+    let mut keys = target.format_keys()?;
+    keys.retain(|(key, _)| !key.starts_with(certgate::store::chain::PREFIX));
     let script = fermyon_script(&keys, &cloud, &source)?;
     for warning in &script.warnings {
         eprintln!("certgate-kv: warning: {warning}");

@@ -28,6 +28,9 @@ const DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
 /// Keys from `certgate/v1/` up to (not including) `certgate/v10`: every entry and bucket key.
 const SELECT_FORMAT_KEY: &str =
     "SELECT 1 FROM spin_key_value WHERE store = ?1 AND key >= 'certgate/v1/' AND key < 'certgate/v10' LIMIT 1";
+const CHAIN_PREFIX: &str = certgate::store::chain::PREFIX;
+/// The first key after every key that starts with [`CHAIN_PREFIX`] (`/` + 1 is `0`).
+const CHAIN_PREFIX_END: &str = "certgate/v1/chain0";
 const SELECT_FORMAT: &str = "SELECT key, value FROM spin_key_value WHERE store = ?1 \
                              AND (key = 'certgate/v1' OR (key >= 'certgate/v1/' AND key < 'certgate/v10')) ORDER BY key";
 
@@ -107,6 +110,46 @@ impl Target {
         match self {
             Target::Sqlite(t) => t.format_keys(),
             Target::Redis(t) => t.format_keys(),
+        }
+    }
+
+    /// Delete every chain cache entry (`certgate/v1/chain/…`, which certgate writes itself
+    /// with `chain_cache_seconds`), in one transaction for SQLite; how many were deleted.
+    pub fn clear_chain_cache(&mut self) -> Result<usize, Error> {
+        match self {
+            Target::Sqlite(t) => {
+                if !t.has_table()? {
+                    return Ok(0);
+                }
+                // `0` is the character after `/`: every key with the prefix, and no other.
+                let removed = t.conn.execute(
+                    "DELETE FROM spin_key_value WHERE store = ?1 AND key >= ?2 AND key < ?3",
+                    (&t.store, CHAIN_PREFIX, CHAIN_PREFIX_END),
+                )?;
+                Ok(removed)
+            }
+            Target::Redis(t) => {
+                let mut removed = 0;
+                let mut cursor: u64 = 0;
+                loop {
+                    let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(format!("{CHAIN_PREFIX}*"))
+                        .arg("COUNT")
+                        .arg(REDIS_KEYS_PER_COMMAND)
+                        .query(&mut t.con)?;
+                    let batch: Vec<String> = batch.into_iter().filter(|k| k.starts_with(CHAIN_PREFIX)).collect();
+                    if !batch.is_empty() {
+                        removed += redis::cmd("DEL").arg(&batch).query::<usize>(&mut t.con)?;
+                    }
+                    cursor = next;
+                    if cursor == 0 {
+                        break;
+                    }
+                }
+                Ok(removed)
+            }
         }
     }
 

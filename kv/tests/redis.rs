@@ -160,3 +160,32 @@ fn a_million_thumbprints_in_one_multi_exec() {
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
     assert_eq!(db.dbsize(), 1_000_001);
 }
+
+#[test]
+fn clear_chain_cache_removes_what_certgate_cached_in_redis_and_nothing_else() {
+    let Some(server) = RedisServer::start() else { return };
+    let url = server.url.as_str();
+    let db = RedisKv::open(url);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pinned = Ca::new("Other CA").issue(&LeafOptions::named("pinned"));
+    std::fs::write(d.join("pinned.pem"), pinned.pem()).unwrap();
+    kv_ok(d, &["pin", "--redis", url, "pinned.pem"]);
+    let (gate, headers) = common::chain_fleet();
+    assert_eq!(common::chain_decision(&gate, &headers, &db), Ok(false));
+    assert_eq!(common::chain_decision(&gate, &headers, &db), Ok(true));
+    // More entries than one SCAN step returns, and keys that only look like the cache's.
+    for i in 0..2500 {
+        db.set(&format!("certgate/v1/chain/{i:064x}/{i:064x}"), b"{}");
+    }
+    db.set("certgate/v1/chain", b"x");
+    db.set("certgate/v1/chainx/1", b"x");
+    let before = db.dump();
+    let summary = kv_ok(d, &["clear-chain-cache", "--redis", url]);
+    assert!(summary.starts_with("removed 2501 chain cache entries from Redis"), "{summary}");
+    let mut expected = before;
+    expected.retain(|k, _| !k.starts_with("certgate/v1/chain/"));
+    assert_eq!(db.dump(), expected);
+    assert_eq!(common::chain_decision(&gate, &headers, &db), Ok(false));
+    assert_eq!(common::chain_decision(&gate, &headers, &db), Ok(true));
+}

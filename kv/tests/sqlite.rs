@@ -490,3 +490,43 @@ fn a_million_thumbprints_in_one_transaction() {
         assert_eq!(opened.lookup(&EntryKey::Certificate(*digest)).unwrap(), Some(Entry::pinned()));
     }
 }
+
+#[test]
+fn clear_chain_cache_removes_what_certgate_cached_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pinned = Ca::new("Other CA").issue(&LeafOptions::named("pinned"));
+    std::fs::write(d.join("pinned.pem"), pinned.pem()).unwrap();
+    kv_ok(d, &["pin", "--sqlite", DB, "pinned.pem"]);
+    kv_ok(d, &["pin", "--sqlite", DB, "--store", "other", "pinned.pem"]);
+    // certgate writes its chain cache entry into the same file, through Spin's schema.
+    let (gate, headers) = common::chain_fleet();
+    let store = reader(d);
+    assert_eq!(common::chain_decision(&gate, &headers, &store), Ok(false));
+    assert_eq!(common::chain_decision(&gate, &headers, &store), Ok(true));
+    // The Fermyon Cloud export leaves the cache behind.
+    let script = String::from_utf8(kv(d, &["export-fermyon-script", "--sqlite", DB, "--app", "fleet"]).stdout).unwrap();
+    assert!(script.contains("certgate/v1/cert/") && !script.contains("certgate/v1/chain/"), "{script}");
+    // Keys that only look like the cache's, and the cache key of another label's store.
+    let conn = rusqlite::Connection::open(d.join(DB)).unwrap();
+    for (label, key) in
+        [("default", "certgate/v1/chain"), ("default", "certgate/v1/chain0"), ("other", "certgate/v1/chain/x/y")]
+    {
+        conn.execute("INSERT INTO spin_key_value VALUES (?1, ?2, x'00')", (label, key)).unwrap();
+    }
+    let before = dump(d);
+    let cached: Vec<_> = before.keys().filter(|(l, k)| l == "default" && k.starts_with("certgate/v1/chain/")).collect();
+    assert_eq!(cached.len(), 1, "{before:?}");
+
+    let summary = kv_ok(d, &["clear-chain-cache", "--sqlite", DB]);
+    assert_eq!(summary.trim(), format!("removed 1 chain cache entries from store \"default\" of {DB}"));
+    let mut expected = before.clone();
+    expected.retain(|(l, k), _| !(l == "default" && k.starts_with("certgate/v1/chain/")));
+    assert_eq!(dump(d), expected);
+    // The next request validates again and writes the entry back; the pin is untouched.
+    assert_eq!(common::chain_decision(&gate, &headers, &store), Ok(false));
+    assert_eq!(common::chain_decision(&gate, &headers, &store), Ok(true));
+    assert_eq!(lookup(d, &cert_key(&pinned)), Some(Entry::pinned()));
+    assert!(kv_ok(d, &["clear-chain-cache", "--sqlite", DB]).contains("removed 1 "));
+    assert!(kv_ok(d, &["clear-chain-cache", "--sqlite", DB]).contains("removed 0 "));
+}

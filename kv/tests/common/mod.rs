@@ -96,6 +96,17 @@ impl KeyValue for SqliteKv {
             .optional()
             .map_err(|e| e.to_string())
     }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.conn
+            .execute(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                (&self.store, key, value),
+            )
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// A reader over Redis, written for the tests: one `GET` per key.
@@ -135,6 +146,37 @@ impl KeyValue for RedisKv {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         redis::cmd("GET").arg(key).query(&mut *self.0.borrow_mut()).map_err(|e| e.to_string())
     }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        redis::cmd("SET").arg(key).arg(value).exec(&mut *self.0.borrow_mut()).map_err(|e| e.to_string())
+    }
+}
+
+/// A fleet on the chain path with the chain cache on: the gate, and the leaf's headers
+/// (the issuing CA forwarded with it).
+pub(crate) fn chain_fleet() -> (Gate, Vec<(String, Vec<u8>)>) {
+    let root = certgate_testkit::Ca::new("Fleet Root");
+    let issuing = root.intermediate("Fleet Issuing");
+    let leaf = issuing.issue(&certgate_testkit::LeafOptions::named("device-1"));
+    let anchors = root.certificate.pem();
+    let vars = [
+        ("keyvalue_store", "default"),
+        ("trust_anchors", anchors.as_str()),
+        ("platform", "rfc9440"),
+        ("chain_cache_seconds", "600"),
+    ];
+    let gate = Gate::from_source(&vars).unwrap();
+    let headers = vec![
+        ("client-cert".to_string(), encode::rfc9440(&leaf.der).into_bytes()),
+        ("client-cert-chain".to_string(), encode::rfc9440(&issuing.certificate.der).into_bytes()),
+    ];
+    (gate, headers)
+}
+
+/// Whether `gate` allows `headers` from `kv`, and whether the path came from the cache.
+pub(crate) fn chain_decision(gate: &Gate, headers: &[(String, Vec<u8>)], kv: &dyn KeyValue) -> Result<bool, Reason> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    gate.authenticate_with(headers, now, kv).map(|id| id.path_from_cache).map_err(|d| d.reason())
 }
 
 /// A redis-server of its own on a free loopback port, without persistence, stopped (by
