@@ -23,6 +23,12 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CERTGATE_STACK_BYTES");
+    // Cargo names this package's units by its path inside the workspace, so two checkouts
+    // sharing a target directory share this script's output too: without this, a test
+    // build in a second checkout finds the first checkout's run fresh (its inputs are the
+    // first checkout's files) and tests the first checkout's certgate.wasm. The directory
+    // cargo was started in tells the checkouts apart.
+    println!("cargo:rerun-if-env-changed=PWD");
 
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let target_dir = wasm_target_dir(&out_dir, &root);

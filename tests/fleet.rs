@@ -2,7 +2,8 @@
 //! Spin's SQLite file and into a real `redis-server`, certgate.wasm serving from them in
 //! certgate-host, a client revoked with one command while it serves and restored with
 //! another, a CRL's serials, and Redis stopped mid-run (refused with the reason) and
-//! started again (served again).
+//! started again (served again); and the chain cache written and read back through the
+//! host's `wasi:keyvalue` on both engines.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -194,6 +195,72 @@ async fn a_million_pins_in_redis_and_redis_going_down_and_coming_back() {
     kv(&["--redis", &url, "pin", &lost.display().to_string()]);
     let (status, source, log) = served.whoami(&f.alice).await;
     assert_eq!((status, source.as_str()), (200, "keyvalue_store"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The chain cache through certgate.wasm and the host's `wasi:keyvalue` `set`: the first
+/// request validates the chain and writes its entry, the next is served from it (the log
+/// says so), a store revocation still denies it, and clear-chain-cache makes the next one
+/// validate again.
+async fn chain_cache(store: StoreConfig, target: &[&str], dir: &Path) {
+    let root = Ca::new("Fleet Root");
+    let issuing = root.intermediate("Fleet Issuing");
+    let device = issuing.issue(&LeafOptions::named("device-7"));
+    kv(&[target, &["init"]].concat());
+    let stores = KeyValueStores::new().with_store("default", store).unwrap().allow(&["default"]);
+    let runtime = certgate_tests::runtime().clone().with_key_value(stores);
+    let vars = Arc::new(BTreeMap::from([
+        ("keyvalue_store".to_string(), "default".to_string()),
+        ("trust_anchors".to_string(), root.certificate.pem()),
+        ("platform".to_string(), "rfc9440".to_string()),
+        ("chain_cache_seconds".to_string(), "600".to_string()),
+    ]));
+    let ask = || async {
+        let request = hyper::Request::builder()
+            .uri("http://fleet.test/api/values")
+            .header("client-cert", encode::rfc9440(&device.der))
+            .header("client-cert-chain", encode::rfc9440(&issuing.certificate.der))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let answer = runtime.call(request, vars.clone()).await.expect("no trap");
+        (answer.status, answer.stderr.contains("\"path_from_cache\":true"), answer.stderr)
+    };
+    let (status, cached, log) = ask().await;
+    assert_eq!((status, cached), (200, false), "{log}");
+    let (status, cached, log) = ask().await;
+    assert_eq!((status, cached), (200, true), "the second request reads the path back: {log}");
+    let pem = dir.join("device.pem");
+    std::fs::write(&pem, device.pem()).unwrap();
+    kv(&[target, &["revoke", &pem.display().to_string()]].concat());
+    let (status, _, log) = ask().await;
+    assert_eq!(status, 403, "revoked while its path is cached: {log}");
+    assert!(log.contains("certificate_revoked"), "{log}");
+    kv(&[target, &["remove", &pem.display().to_string()]].concat());
+    kv(&[target, &["clear-chain-cache"]].concat());
+    let (status, cached, log) = ask().await;
+    assert_eq!((status, cached), (200, false), "validated again after clear-chain-cache: {log}");
+    let (status, cached, log) = ask().await;
+    assert_eq!((status, cached), (200, true), "{log}");
+}
+
+#[tokio::test]
+async fn the_chain_cache_in_spins_sqlite_file() {
+    let dir = tempfile_dir("chain-sqlite");
+    let db = dir.join(".spin/sqlite_key_value.db");
+    chain_cache(StoreConfig::Sqlite(db.clone()), &["--sqlite", &db.display().to_string()], &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_cache_in_redis() {
+    let Some(program) = tool("the_chain_cache_in_redis", "redis-server") else {
+        return;
+    };
+    let dir = tempfile_dir("chain-redis");
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let _server = redis(&program, port, &dir);
+    chain_cache(StoreConfig::Redis(url.clone()), &["--redis", &url], &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
