@@ -369,13 +369,21 @@ fn an_entry_that_cannot_be_used_is_validated_again_and_rewritten() {
     ];
     for (i, path) in forged_paths.into_iter().enumerate() {
         entry.path = path;
+        entry.verified_at = t;
         kv.map.borrow_mut().insert(key.clone(), entry.to_json());
+        // Validated instead; a fresh entry is replaced only once it is a minute old, so a
+        // client alternating between two valid paths cannot make every request a write.
         let identity = send(&gate, &kv, &f.leaf, &chain, t + 1).unwrap();
         assert!(!identity.path_from_cache, "forged path {i}");
-        assert_eq!(CachedChain::parse(&kv.map.borrow()[&key], &trust, &leaf_sha).unwrap().path.len(), 1);
+        assert_eq!(kv.map.borrow()[&key], entry.to_json(), "forged path {i}: kept while fresh");
+        let identity = send(&gate, &kv, &f.leaf, &chain, t + 60).unwrap();
+        assert!(!identity.path_from_cache, "forged path {i}");
+        let rewritten = CachedChain::parse(&kv.map.borrow()[&key], &trust, &leaf_sha).unwrap();
+        assert_eq!((rewritten.path.len(), rewritten.verified_at), (1, t + 60), "forged path {i}");
     }
     // An entry naming an anchor that is not configured.
     entry.path = vec![sha256(&f.issuing.certificate.der)];
+    entry.verified_at = t - 120;
     entry.anchor = sha256(&unrelated.certificate.der);
     kv.map.borrow_mut().insert(key.clone(), entry.to_json());
     assert!(!send(&gate, &kv, &f.leaf, &chain, t + 1).unwrap().path_from_cache);
@@ -392,6 +400,54 @@ fn an_entry_that_cannot_be_used_is_validated_again_and_rewritten() {
     // The entry does not make a certificate of another issuer trusted: its leaf is not this one.
     let stranger = Ca::new("Stranger").issue(&LeafOptions::named("device-1"));
     assert_eq!(reason(&send(&gate, &kv, &stranger, &chain, t + 2)), Some(Reason::CertificateUntrusted));
+}
+
+#[test]
+fn a_refused_request_writes_nothing() {
+    let f = fleet();
+    let t = now();
+    let chain = [&f.issuing.certificate];
+    let (_, issuing) = x509_parser::parse_x509_certificate(&f.issuing.certificate.der).unwrap();
+    let crl = f.root.crl(&[issuing.raw_serial()], at(t - 60), at(t + 3600));
+    // Each chains to the anchor and is refused after: by a name rule, by the root's CRL
+    // revoking the issuing CA, by the store.
+    for (why, extra) in [("names", ("allowed_names", "cn:someone-else")), ("crl", ("crls", crl.as_str()))] {
+        let gate = gate(&f.root, &[extra]);
+        let kv = Kv::new();
+        assert!(send(&gate, &kv, &f.leaf, &chain, t).is_err(), "{why}");
+        assert!(send(&gate, &kv, &f.leaf, &chain, t + 1).is_err(), "{why}");
+        assert_eq!((kv.writes(), kv.cache_keys().len()), (0, 0), "{why}");
+    }
+    let kv = Kv::with(&[(EntryKey::Certificate(sha256(&f.leaf.der)), Entry::revoked())]);
+    assert_eq!(reason(&send(&gate(&f.root, &[]), &kv, &f.leaf, &chain, t)), Some(Reason::CertificateRevoked));
+    assert_eq!(kv.writes(), 0);
+    // Many distinct refused certificates: still nothing written.
+    let names = gate(&f.root, &[("allowed_names", "cn:device-1")]);
+    let kv = Kv::new();
+    for i in 0..20 {
+        let other = f.issuing.issue(&LeafOptions::named(&format!("intruder-{i}")));
+        assert_eq!(reason(&send(&names, &kv, &other, &chain, t)), Some(Reason::CertificateNameNotAllowed));
+    }
+    assert_eq!(kv.writes(), 0);
+    assert!(send(&names, &kv, &f.leaf, &chain, t).is_ok());
+    assert_eq!(kv.cache_keys().len(), 1, "only the allowed certificate's path");
+}
+
+#[test]
+fn the_trust_digest_names_the_build_and_is_computed_once() {
+    let f = fleet();
+    let gate = gate(&f.root, &[]);
+    let trust = &gate.config().policy.trust;
+    let client_auth = trust.digest(crate::trust::EkuPolicy::ClientAuth);
+    assert_eq!(trust.digest(crate::trust::EkuPolicy::ClientAuth), client_auth);
+    assert_ne!(trust.digest(crate::trust::EkuPolicy::Any), client_auth);
+    // Another store with the same CAs has the same digest; a clone keeps it.
+    let again = self::gate(&f.root, &[]);
+    assert_eq!(again.config().policy.trust.digest(crate::trust::EkuPolicy::ClientAuth), client_auth);
+    assert_eq!(trust.clone().digest(crate::trust::EkuPolicy::ClientAuth), client_auth);
+    assert_eq!(&again.config().policy.trust, trust, "a memo, not configuration");
+    assert_eq!(env!("CERTGATE_LOCK_HASH").len(), 16);
+    assert_ne!(env!("CERTGATE_LOCK_HASH"), "0000000000000000", "the workspace's Cargo.lock was read");
 }
 
 #[test]

@@ -458,7 +458,7 @@ impl Policy {
                 (PinMatch::Inactive(pin), _) | (PinMatch::None, Some(pin)) => PinMatch::Inactive(pin),
                 (PinMatch::None, None) => PinMatch::None,
             };
-        let mut path_from_cache = false;
+        let mut path_source = PathSource::Validated;
         let (trusted_by, links, anchor_der) = match found {
             PinMatch::Active(pin) => {
                 if let Some(end) = pin.not_after {
@@ -493,11 +493,11 @@ impl Policy {
                         let cache = ChainCache { store, lifetime, now };
                         cache.verify(self, presented, at, &budget, &mut warnings)?
                     }
-                    _ => self.trust.verify(leaf, chain, at, self.eku, &budget).map(|v| (v, false)),
+                    _ => self.trust.verify(leaf, chain, at, self.eku, &budget).map(|v| (v, PathSource::Validated)),
                 };
                 match verified {
-                    Ok((verified, cached)) => {
-                        path_from_cache = cached;
+                    Ok((verified, source)) => {
+                        path_source = source;
                         if certificate.digital_signature_allowed == Some(false) {
                             return Err(PolicyDenial::KeyUsage);
                         }
@@ -556,6 +556,11 @@ impl Policy {
         if !self.names.is_empty() && !self.names.iter().any(|rule| rule.matches(certificate)) {
             return Err(PolicyDenial::NameNotAllowed);
         }
+        // Allowed: only now is a validated path kept (a refused request writes nothing).
+        if let (Some(store), PathSource::ToCache(key, value)) = (&store, &path_source) {
+            ChainCache::write(store, key, value, &mut warnings);
+        }
+        let path_from_cache = matches!(path_source, PathSource::Cached);
         Ok(Trusted { trusted_by, warnings, path_from_cache })
     }
 }
@@ -567,12 +572,28 @@ struct ChainCache<'s, 'kv> {
     now: i64,
 }
 
+/// Where an anchor path came from, and what the chain cache does once the request is
+/// allowed.
+enum PathSource {
+    /// Validated, and the cache is off (or keeps the entry it has).
+    Validated,
+    /// Read back from the cache.
+    Cached,
+    /// Validated; write this entry under this key if the request is allowed.
+    ToCache(String, Vec<u8>),
+}
+
+/// How old a fresh entry that could not be used must be before a validated path replaces
+/// it: a client alternating between two valid paths costs a write a minute, not one a request.
+const REPLACE_AFTER_SECONDS: i64 = 60;
+
 impl ChainCache<'_, '_> {
     /// Validate the presented path at `at`, or use the path an earlier request validated
     /// for this leaf under this trust configuration if its entry is fresh and every
-    /// certificate of it is at hand and valid at `at`. A path validated here is written back
-    /// (a store that refuses the write is a warning: the request was judged all the same).
-    /// Only an unreadable store refuses; an entry that cannot be used is validated again.
+    /// certificate of it is at hand and valid at `at`. A validated path is written back only
+    /// once the whole request is allowed ([`ChainCache::write`]), so a refused request
+    /// writes nothing. Only an unreadable store refuses; an entry that cannot be used is
+    /// validated again.
     fn verify(
         &self,
         policy: &Policy,
@@ -580,18 +601,20 @@ impl ChainCache<'_, '_> {
         at: i64,
         budget: &SignatureBudget,
         warnings: &mut Vec<String>,
-    ) -> Result<Result<(VerifiedChain, bool), ChainError>, PolicyDenial> {
+    ) -> Result<Result<(VerifiedChain, PathSource), ChainError>, PolicyDenial> {
         let (leaf, chain) = (presented.leaf, presented.chain);
         let trust = policy.trust.digest(policy.eku);
         let key = store::chain::key(&trust, &presented.certificate.sha256);
+        let mut replace = true;
         if let Some(bytes) = self.store.get(&key).map_err(PolicyDenial::Store)? {
             match CachedChain::parse(&bytes, &trust, &presented.certificate.sha256) {
                 Ok(entry) if entry.is_fresh(self.now, self.lifetime) => {
                     // One not usable for this request (a path certificate not sent, or outside
                     // its validity) is validated as if it were not there.
                     if let Ok(verified) = policy.trust.cached(leaf, chain, &entry.path, &entry.anchor, at) {
-                        return Ok(Ok((verified, true)));
+                        return Ok(Ok((verified, PathSource::Cached)));
                     }
+                    replace = self.now.saturating_sub(entry.verified_at) >= REPLACE_AFTER_SECONDS;
                 }
                 Ok(_) => {}
                 Err(problem) => {
@@ -599,8 +622,7 @@ impl ChainCache<'_, '_> {
                 }
             }
         }
-        let result = policy.trust.verify(leaf, chain, at, policy.eku, budget);
-        if let Ok(verified) = &result {
+        Ok(policy.trust.verify(leaf, chain, at, policy.eku, budget).map(|verified| {
             let sha256 = |der: &[u8]| -> [u8; 32] { Sha256::digest(der).into() };
             let entry = CachedChain {
                 trust,
@@ -609,13 +631,21 @@ impl ChainCache<'_, '_> {
                 anchor: sha256(&verified.anchor_der),
                 verified_at: self.now,
             };
-            if entry.path.len() <= store::chain::MAX_PATH {
-                if let Err(e) = self.store.set(&key, &entry.to_json()) {
-                    warnings.push(format!("chain cache entry {key} could not be written: {e}"));
-                }
-            }
+            let source = if replace && entry.path.len() <= store::chain::MAX_PATH {
+                PathSource::ToCache(key, entry.to_json())
+            } else {
+                PathSource::Validated
+            };
+            (verified, source)
+        }))
+    }
+
+    /// Write a validated path of an allowed request (a store that refuses is a warning:
+    /// the request was judged all the same).
+    fn write(store: &Opened<'_>, key: &str, value: &[u8], warnings: &mut Vec<String>) {
+        if let Err(e) = store.set(key, value) {
+            warnings.push(format!("chain cache entry {key} could not be written: {e}"));
         }
-        Ok(result.map(|verified| (verified, false)))
     }
 }
 

@@ -169,7 +169,28 @@ pub struct TrustStore {
     webpki_anchors: Vec<TrustAnchor<'static>>,
     /// Signatures verified by earlier requests under this store (see [`VerifiedSignatures`]).
     pub verified: VerifiedSignatures,
+    /// The chain cache's digests of this store, computed on first use.
+    digests: Digests,
 }
+
+/// [`TrustStore::digest`] for each EKU policy, and the SHA-256 of each configured CA
+/// (anchors, intermediates), computed when the chain cache first needs them. It compares
+/// equal to any other: it is a memo of the store's own fields, not configuration.
+#[derive(Clone, Debug, Default)]
+struct Digests {
+    client_auth: std::sync::OnceLock<[u8; 32]>,
+    any_eku: std::sync::OnceLock<[u8; 32]>,
+    #[allow(clippy::type_complexity)]
+    cas: std::sync::OnceLock<(Vec<[u8; 32]>, Vec<[u8; 32]>)>,
+}
+
+impl PartialEq for Digests {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Digests {}
 
 impl TrustStore {
     /// A store of these CAs (each already checked by [`CaCertificate::from_der`]).
@@ -181,7 +202,13 @@ impl TrustStore {
                 webpki::anchor_from_trusted_cert(&der).ok().map(|anchor| anchor.to_owned())
             })
             .collect();
-        TrustStore { anchors, intermediates, webpki_anchors, verified: VerifiedSignatures::default() }
+        TrustStore {
+            anchors,
+            intermediates,
+            webpki_anchors,
+            verified: VerifiedSignatures::default(),
+            digests: Digests::default(),
+        }
     }
 
     /// Whether no anchor is configured (then no chain is validated).
@@ -277,13 +304,31 @@ impl TrustStore {
 
     /// SHA-256 of everything a path's validation depends on besides the time and the
     /// certificates sent: the anchors and intermediates (their DER, in order), the extended
-    /// key usage policy and this build's version (a later build may judge differently). The
+    /// key usage policy and this build (version, dependency set, signature algorithms). The
     /// chain cache keys its entries by it, so an entry never outlives its configuration.
+    /// Computed once per store and policy.
     pub fn digest(&self, eku: EkuPolicy) -> [u8; 32] {
+        let slot = match eku {
+            EkuPolicy::ClientAuth => &self.digests.client_auth,
+            EkuPolicy::Any => &self.digests.any_eku,
+        };
+        *slot.get_or_init(|| self.compute_digest(eku))
+    }
+
+    fn compute_digest(&self, eku: EkuPolicy) -> [u8; 32] {
         use sha2::Digest;
         let mut digest = sha2::Sha256::new();
         digest.update(b"certgate trust configuration v1\0");
+        // This build: its version, its dependency set and the signature algorithms it
+        // accepts (a later build may judge the same path differently).
         digest.update(env!("CARGO_PKG_VERSION").as_bytes());
+        digest.update(env!("CERTGATE_LOCK_HASH").as_bytes());
+        for alg in algorithms::ALL {
+            for id in [alg.public_key_alg_id(), alg.signature_alg_id()] {
+                digest.update((id.as_ref().len() as u64).to_be_bytes());
+                digest.update(id.as_ref());
+            }
+        }
         digest.update(match eku {
             EkuPolicy::ClientAuth => &b"\0eku client-auth\0"[..],
             EkuPolicy::Any => &b"\0eku any\0"[..],
@@ -314,14 +359,25 @@ impl TrustStore {
     ) -> Result<VerifiedChain, String> {
         use sha2::{Digest, Sha256};
         let sha256 = |der: &[u8]| -> [u8; 32] { Sha256::digest(der).into() };
-        let anchor_ca =
-            self.anchors.iter().find(|a| sha256(&a.der) == *anchor).ok_or("its anchor is not configured")?;
+        let (anchor_digests, intermediate_digests) = self.digests.cas.get_or_init(|| {
+            (
+                self.anchors.iter().map(|a| sha256(&a.der)).collect(),
+                self.intermediates.iter().map(|c| sha256(&c.der)).collect(),
+            )
+        });
+        let anchor_ca = anchor_digests
+            .iter()
+            .position(|d| d == anchor)
+            .map(|i| &self.anchors[i])
+            .ok_or("its anchor is not configured")?;
         let forwarded_digests: Vec<[u8; 32]> = forwarded.iter().map(|c| sha256(c)).collect();
         let mut ders: Vec<&[u8]> = vec![leaf];
         for digest in path {
             let found = match forwarded_digests.iter().position(|d| d == digest) {
                 Some(i) => Some(forwarded[i].as_slice()),
-                None => self.intermediates.iter().map(|c| c.der.as_slice()).find(|der| sha256(der) == *digest),
+                None => {
+                    intermediate_digests.iter().position(|d| d == digest).map(|i| self.intermediates[i].der.as_slice())
+                }
             };
             ders.push(found.ok_or("a certificate of its path was not forwarded and is not configured")?);
         }
