@@ -248,3 +248,59 @@ fn spin_serves_certgate_from_the_store_certgate_kv_writes() {
     certgate_kv(&["--sqlite", &db, "pin", &pem]);
     assert_eq!(ask(&mut conn).0, 200);
 }
+
+/// The chain cache under real Spin: its `wasi:keyvalue` `set` keeps the validated path in
+/// `.spin/sqlite_key_value.db` (Spin's own row, read back here), the next request is served
+/// from it, a revocation in the store still refuses, and with the entry gone the path is
+/// validated and kept again.
+#[test]
+fn spin_keeps_validated_chains_in_its_store() {
+    use sha2::Digest as _;
+    let Some(spin) = spin("spin_keeps_validated_chains_in_its_store") else { return };
+    let root = Ca::new("Spin Lane Chain Root");
+    let issuing = root.intermediate("Spin Lane Issuing");
+    let device = issuing.issue(&LeafOptions::named("device"));
+    let env = [
+        ("SPIN_VARIABLE_KEYVALUE_STORE", "default".to_string()),
+        ("SPIN_VARIABLE_TRUST_ANCHORS", root.certificate.pem()),
+        ("SPIN_VARIABLE_PLATFORM", "rfc9440".to_string()),
+        ("SPIN_VARIABLE_CHAIN_CACHE_SECONDS", "600".to_string()),
+    ];
+    let up = spin_up(&spin, "chain-cache", &repository_manifest(), &env);
+    let db = up.dir.join(".spin/sqlite_key_value.db");
+    let db_arg = db.display().to_string();
+    certgate_kv(&["--sqlite", &db_arg, "init"]);
+    let cached_rows = || -> Vec<(String, Vec<u8>)> {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT key, value FROM spin_key_value WHERE store = 'default' AND key LIKE 'certgate/v1/chain/%'")
+            .unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let (cert, chain) = (encode::rfc9440(&device.der), encode::rfc9440(&issuing.certificate.der));
+    let mut conn = connect(up.port);
+    let mut ask = || exchange(&mut conn, "/api/values", &[("client-cert", &cert), ("client-cert-chain", &chain)]);
+    assert_eq!(ask().0, 200);
+    let rows = cached_rows();
+    assert_eq!(rows.len(), 1, "Spin kept the entry certgate wrote");
+    let leaf_hex = device.sha256_hex();
+    assert!(rows[0].0.ends_with(&leaf_hex), "{}", rows[0].0);
+    let entry: serde_json::Value = serde_json::from_slice(&rows[0].1).unwrap();
+    assert_eq!(entry["format"], "certgate-chain");
+    assert_eq!(entry["path"][0].as_str(), Some(hex::encode(sha2::Sha256::digest(&issuing.certificate.der)).as_str()));
+    assert_eq!(ask().0, 200);
+    assert_eq!(cached_rows(), rows, "a hit writes nothing");
+    let pem = up.dir.join("device.pem");
+    std::fs::write(&pem, device.pem()).unwrap();
+    let pem = pem.display().to_string();
+    certgate_kv(&["--sqlite", &db_arg, "revoke", &pem]);
+    let (status, body) = ask();
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("certificate_revoked"), "{body}");
+    certgate_kv(&["--sqlite", &db_arg, "remove", &pem]);
+    certgate_kv(&["--sqlite", &db_arg, "clear-chain-cache"]);
+    assert!(cached_rows().is_empty());
+    assert_eq!(ask().0, 200);
+    assert_eq!(cached_rows().len(), 1, "validated and kept again");
+}
