@@ -202,10 +202,38 @@ fn store(c: &mut Criterion) {
     group.finish();
 }
 
+/// The chain cache (`chain_cache_seconds`) against validating the path on every request:
+/// the whole request (configuration read, decision), with a store in memory holding the
+/// marker and, for the cached rows, the entry the first request wrote.
+fn chain_cache(c: &mut Criterion) {
+    use certgate::store::{Layout, Marker, MARKER_KEY};
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    let mut group = c.benchmark_group("chain-cache");
+    let wanted = ["anchor-normal", "matrix-rsa2048-under-rsa2048", "matrix-rsa2048-under-p384-under-p256"];
+    for case in certgate_testkit::chain_cases(NOW).into_iter().filter(|c| wanted.contains(&c.name)) {
+        for (row, lifetime) in [("validated", None), ("cached", Some("3600"))] {
+            let mut vars: HashMap<String, String> = case.variables.iter().cloned().collect();
+            vars.insert("keyvalue_store".into(), "default".into());
+            if let Some(seconds) = lifetime {
+                vars.insert("chain_cache_seconds".into(), seconds.into());
+            }
+            let kv = Mutex::new(BTreeMap::from([(MARKER_KEY.to_string(), Marker::new(Layout::Direct).to_json())]));
+            let request = |kv: &Mutex<BTreeMap<String, Vec<u8>>>| {
+                let gate = certgate::Gate::from_source(&vars);
+                certgate::service::respond_with_store(&gate, "GET", "/api/values", black_box(&case.headers), NOW, kv)
+            };
+            assert_eq!(request(&kv).response.status, 200, "{} {row}", case.name);
+            group.bench_with_input(BenchmarkId::new(case.name, row), &kv, |b, kv| b.iter(|| request(kv)));
+        }
+    }
+    group.finish();
+}
+
 // `criterion_group!` defines an undocumented `pub fn benches`: kept in a private module,
 // it is no public item of this crate (so `missing_docs` does not apply).
 mod group {
-    use super::{chain, decision, gate, hostile, scale, store};
-    criterion::criterion_group!(benches, decision, scale, hostile, chain, gate, store);
+    use super::{chain, chain_cache, decision, gate, hostile, scale, store};
+    criterion::criterion_group!(benches, decision, scale, hostile, chain, gate, store, chain_cache);
 }
 criterion_main!(group::benches);

@@ -82,6 +82,87 @@ fn wasm(c: &mut Criterion) {
     }
     chain.finish();
 
+    // The chain cache (`chain_cache_seconds`): the same requests with a store (SQLite in
+    // Spin's schema, as `spin up` keeps it), validating the path on every request next to
+    // reading it back from the store. A fresh instance per request, as Spin 3 serves, so
+    // nothing is remembered between requests but what the store keeps.
+    let mut cached = c.benchmark_group("wasm-chain-cache");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("sqlite_key_value.db");
+    {
+        let conn = rusqlite::Connection::open(&db).expect("sqlite");
+        conn.execute_batch(
+            "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
+             PRIMARY KEY (store, key))",
+        )
+        .expect("schema");
+        let marker = br#"{"format":"certgate-store","version":1,"layout":"direct"}"#;
+        conn.execute("INSERT INTO spin_key_value VALUES ('default', 'certgate/v1', ?1)", [&marker[..]])
+            .expect("marker");
+    }
+    let stores = certgate_host::keyvalue::KeyValueStores::new()
+        .with_store("default", certgate_host::keyvalue::StoreConfig::Sqlite(db))
+        .expect("store")
+        .allow(&["default"]);
+    let with_store = certgate.clone().with_key_value(stores);
+    let wanted = ["anchor-normal", "matrix-rsa2048-under-rsa2048", "matrix-rsa2048-under-p384-under-p256"];
+    for case in certgate_testkit::chain_cases(now).into_iter().filter(|c| wanted.contains(&c.name)) {
+        for (row, lifetime) in [("validated", None), ("cached", Some("3600"))] {
+            let mut vars: BTreeMap<String, String> = case.variables.iter().cloned().collect();
+            vars.insert("keyvalue_store".into(), "default".into());
+            if let Some(seconds) = lifetime {
+                vars.insert("chain_cache_seconds".into(), seconds.into());
+            }
+            let vars = Arc::new(vars);
+            let make = || case_request(&case.headers);
+            let probe = rt.block_on(with_store.call(make(), vars.clone())).expect("call");
+            assert_eq!(probe.status, 200, "{} {row}: {}", case.name, probe.status);
+            cached.bench_function(BenchmarkId::new(case.name, row), |b| {
+                b.iter(|| rt.block_on(with_store.call(make(), vars.clone())).expect("call"))
+            });
+        }
+    }
+    cached.finish();
+
+    // A store pin against a variable pin, a fresh instance each, no HTTP server around it:
+    // what the store's three host calls (open, the marker, the entry) cost the component.
+    let mut store = c.benchmark_group("wasm-store");
+    let device = &kinds[1].1;
+    let value = encode::base64_der(&device.der);
+    let pinned_db = dir.path().join("pinned.db");
+    {
+        let conn = rusqlite::Connection::open(&pinned_db).expect("sqlite");
+        conn.execute_batch(
+            "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
+             PRIMARY KEY (store, key))",
+        )
+        .expect("schema");
+        let marker = br#"{"format":"certgate-store","version":1,"layout":"direct"}"#;
+        conn.execute("INSERT INTO spin_key_value VALUES ('default', 'certgate/v1', ?1)", [&marker[..]])
+            .expect("marker");
+        let key = format!("certgate/v1/cert/{}", device.sha256_hex());
+        conn.execute("INSERT INTO spin_key_value VALUES ('default', ?1, ?2)", (key, &br#"{"state":"pinned"}"#[..]))
+            .expect("entry");
+    }
+    let pinned = certgate_host::keyvalue::KeyValueStores::new()
+        .with_store("default", certgate_host::keyvalue::StoreConfig::Sqlite(pinned_db))
+        .expect("store")
+        .allow(&["default"]);
+    let with_pin = certgate.clone().with_key_value(pinned);
+    let rows: [(&str, &Runtime, BTreeMap<String, String>); 2] = [
+        ("variable-pin", &certgate, BTreeMap::from([("allowed_thumbprints".to_string(), device.sha256_hex())])),
+        ("store-pin", &with_pin, BTreeMap::from([("keyvalue_store".to_string(), "default".to_string())])),
+    ];
+    for (row, runtime, vars) in rows {
+        let vars = Arc::new(vars);
+        let probe = rt.block_on(runtime.call(request("X-ARR-ClientCert", &value), vars.clone())).expect("call");
+        assert_eq!(probe.status, 200, "{row}");
+        store.bench_function(row, |b| {
+            b.iter(|| rt.block_on(runtime.call(request("X-ARR-ClientCert", &value), vars.clone())).expect("call"))
+        });
+    }
+    store.finish();
+
     // certgate-p3.wasm on instances reused as Spin 4 reuses them (128 requests each): the
     // configuration is read once per instance and window, and a returning client's chain
     // signatures are remembered, so these rows are the steady state of a reused instance.
