@@ -79,6 +79,48 @@ def line_chart(path, title, series, xs):
     path.write_text("\n".join(out) + "\n")
 
 
+def keyvalue_section():
+    """Pins in the key-value store and the chain cache: bench/results/keyvalue.json (bench/keyvalue)
+    and criterion's store, chain-cache, wasm-store and wasm-chain-cache groups."""
+    out = ["## Key-value store and the chain cache", "",
+           "Pins in a key-value store ([fleets](../keyvalue.md)) against one variable pin, and the chain cache "
+           "(`chain_cache_seconds`) against validating the path on every request. End to end: `bench/keyvalue 8`, "
+           "one run, wrk -t1 -c8 keep-alive, half the requests allowed and half refused, certgate.wasm in "
+           "certgate-host and under `spin up` when `spin` is on PATH; two rounds, requests/s, the cost the inverse "
+           "ratio of throughput to the row's base in the same run.", ""]
+    path = ROOT / "bench" / "results" / "keyvalue.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        rps = {}
+        for key, value in data.items():
+            rps.setdefault(key.split("/")[0], []).append(value["rps"])
+        mean = {k: sum(v) / len(v) for k, v in rps.items()}
+
+        def base(name):
+            spin = name.startswith("spin-")
+            chain = name.removeprefix("spin-").startswith("chain")
+            return ("spin-" if spin else "") + ("chain" if chain else "variable")
+
+        out += ["| row | requests/s | cost vs | |", "|---|---|---|---|"]
+        for name, values in rps.items():
+            b = base(name)
+            cost = mean[b] / mean[name] if mean.get(name) else 0
+            out.append(f"| {name} | {' / '.join(f'{v:,.0f}' for v in values)} | {b} | {cost:.2f}× |")
+        out += [""]
+    out += ["Criterion, one run each (natively the store is a map in memory; in wasm an instance per request "
+            "with Spin's SQLite file in certgate-host):", "",
+            "| request | native | wasm |", "|---|---|---|"]
+    out.append(f"| one variable pin | {us(est('store', 'variable-pin'))} | {us(est('wasm-store', 'variable-pin'))} |")
+    for n in ["1", "10000", "1000000"]:
+        out.append(f"| store pin, {int(n):,} entries | {us(est('store', 'entries', n))} | "
+                   f"{us(est('wasm-store', 'store-pin')) if n == '1' else '—'} |")
+    for case in ["anchor-normal", "matrix-rsa2048-under-rsa2048", "matrix-rsa2048-under-p384-under-p256"]:
+        for row in ["validated", "cached"]:
+            out.append(f"| {case}, {row} | {us(est('chain-cache', case, row))} | "
+                       f"{us(est('wasm-chain-cache', case, row))} |")
+    return out + [""]
+
+
 def spin_section():
     """Section 7 from bench/results/spin.json (bench/spin-throughput), or [] when absent."""
     path = ROOT / "bench" / "results" / "spin.json"
@@ -224,6 +266,7 @@ def main():
         line_chart(ROOT / "bench" / "scale.svg", "Per-request time vs pinned thumbprints",
                    [("wasm (per request)", wsm, "#2a7"), ("native", nat, "#888")], xs)
 
+    lines += keyvalue_section()
     lines += ["## 4. Hostile input stays linear", "",
               "Maximum-size hostile headers (32 KiB, the default limit) against normal ones, natively "
               "(criterion group `hostile`).", "", "| input | time |", "|---|---|"]
