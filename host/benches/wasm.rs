@@ -29,6 +29,26 @@ fn case_request(headers: &[(String, Vec<u8>)]) -> hyper::Request<Full<Bytes>> {
     builder.body(Full::new(Bytes::new())).expect("request")
 }
 
+/// A `default` store in Spin's SQLite schema at `path` with certgate's direct-layout marker
+/// and `entries`, as certgate-kv leaves one, for the component to open.
+fn spin_store(path: &std::path::Path, entries: &[(String, &[u8])]) -> certgate_host::KeyValueStores {
+    let conn = rusqlite::Connection::open(path).expect("sqlite");
+    conn.execute_batch(
+        "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
+         PRIMARY KEY (store, key))",
+    )
+    .expect("schema");
+    let marker = br#"{"format":"certgate-store","version":1,"layout":"direct"}"#;
+    let marker = ("certgate/v1".to_string(), &marker[..]);
+    for (key, value) in std::iter::once(&marker).chain(entries) {
+        conn.execute("INSERT INTO spin_key_value VALUES ('default', ?1, ?2)", (key, value)).expect("row");
+    }
+    certgate_host::KeyValueStores::new()
+        .with_store("default", certgate_host::StoreConfig::Sqlite(path.to_path_buf()))
+        .expect("store")
+        .allow(&["default"])
+}
+
 fn wasm(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
     // certgate-p3 first: building it writes a library-only certgate.wasm, which the next build replaces.
@@ -88,22 +108,7 @@ fn wasm(c: &mut Criterion) {
     // nothing is remembered between requests but what the store keeps.
     let mut cached = c.benchmark_group("wasm-chain-cache");
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("sqlite_key_value.db");
-    {
-        let conn = rusqlite::Connection::open(&db).expect("sqlite");
-        conn.execute_batch(
-            "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
-             PRIMARY KEY (store, key))",
-        )
-        .expect("schema");
-        let marker = br#"{"format":"certgate-store","version":1,"layout":"direct"}"#;
-        conn.execute("INSERT INTO spin_key_value VALUES ('default', 'certgate/v1', ?1)", [&marker[..]])
-            .expect("marker");
-    }
-    let stores = certgate_host::keyvalue::KeyValueStores::new()
-        .with_store("default", certgate_host::keyvalue::StoreConfig::Sqlite(db))
-        .expect("store")
-        .allow(&["default"]);
+    let stores = spin_store(&dir.path().join("sqlite_key_value.db"), &[]);
     let with_store = certgate.clone().with_key_value(stores);
     let wanted = ["anchor-normal", "matrix-rsa2048-under-rsa2048", "matrix-rsa2048-under-p384-under-p256"];
     for case in certgate_testkit::chain_cases(now).into_iter().filter(|c| wanted.contains(&c.name)) {
@@ -129,25 +134,8 @@ fn wasm(c: &mut Criterion) {
     let mut store = c.benchmark_group("wasm-store");
     let device = &kinds[1].1;
     let value = encode::base64_der(&device.der);
-    let pinned_db = dir.path().join("pinned.db");
-    {
-        let conn = rusqlite::Connection::open(&pinned_db).expect("sqlite");
-        conn.execute_batch(
-            "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, \
-             PRIMARY KEY (store, key))",
-        )
-        .expect("schema");
-        let marker = br#"{"format":"certgate-store","version":1,"layout":"direct"}"#;
-        conn.execute("INSERT INTO spin_key_value VALUES ('default', 'certgate/v1', ?1)", [&marker[..]])
-            .expect("marker");
-        let key = format!("certgate/v1/cert/{}", device.sha256_hex());
-        conn.execute("INSERT INTO spin_key_value VALUES ('default', ?1, ?2)", (key, &br#"{"state":"pinned"}"#[..]))
-            .expect("entry");
-    }
-    let pinned = certgate_host::keyvalue::KeyValueStores::new()
-        .with_store("default", certgate_host::keyvalue::StoreConfig::Sqlite(pinned_db))
-        .expect("store")
-        .allow(&["default"]);
+    let entry = (format!("certgate/v1/cert/{}", device.sha256_hex()), &br#"{"state":"pinned"}"#[..]);
+    let pinned = spin_store(&dir.path().join("pinned.db"), &[entry]);
     let with_pin = certgate.clone().with_key_value(pinned);
     let rows: [(&str, &Runtime, BTreeMap<String, String>); 2] = [
         ("variable-pin", &certgate, BTreeMap::from([("allowed_thumbprints".to_string(), device.sha256_hex())])),

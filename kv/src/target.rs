@@ -129,24 +129,10 @@ impl Target {
                 Ok(removed)
             }
             Target::Redis(t) => {
+                let keys = scan(&mut t.con, CHAIN_PREFIX)?;
                 let mut removed = 0;
-                let mut cursor: u64 = 0;
-                loop {
-                    let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(format!("{CHAIN_PREFIX}*"))
-                        .arg("COUNT")
-                        .arg(REDIS_KEYS_PER_COMMAND)
-                        .query(&mut t.con)?;
-                    let batch: Vec<String> = batch.into_iter().filter(|k| k.starts_with(CHAIN_PREFIX)).collect();
-                    if !batch.is_empty() {
-                        removed += redis::cmd("DEL").arg(&batch).query::<usize>(&mut t.con)?;
-                    }
-                    cursor = next;
-                    if cursor == 0 {
-                        break;
-                    }
+                for chunk in keys.chunks(REDIS_KEYS_PER_COMMAND) {
+                    removed += redis::cmd("DEL").arg(chunk).query::<usize>(&mut t.con)?;
                 }
                 Ok(removed)
             }
@@ -374,24 +360,8 @@ impl RedisTarget {
     }
 
     fn format_keys(&mut self) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        let mut keys: Vec<String> = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{MARKER_KEY}*"))
-                .arg("COUNT")
-                .arg(REDIS_KEYS_PER_COMMAND)
-                .query(&mut self.con)?;
-            keys.extend(batch.into_iter().filter(|k| k == MARKER_KEY || k.starts_with(&format!("{MARKER_KEY}/"))));
-            cursor = next;
-            if cursor == 0 {
-                break;
-            }
-        }
-        keys.sort();
-        keys.dedup();
+        let mut keys = scan(&mut self.con, MARKER_KEY)?;
+        keys.retain(|k| k == MARKER_KEY || k.starts_with(&format!("{MARKER_KEY}/")));
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(REDIS_KEYS_PER_COMMAND) {
             let values: Vec<Option<Vec<u8>>> = redis::cmd("MGET").arg(chunk).query(&mut self.con)?;
@@ -399,6 +369,31 @@ impl RedisTarget {
         }
         Ok(out)
     }
+}
+
+/// Every key that starts with `prefix` (SCAN, so the server is never blocked), sorted and
+/// without the repeats SCAN may return.
+fn scan(con: &mut redis::Connection, prefix: &str) -> Result<Vec<String>, Error> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(REDIS_KEYS_PER_COMMAND)
+            .query(con)?;
+        // MATCH is a glob: a prefix with `*`, `?` or `[` in it would match more.
+        keys.extend(batch.into_iter().filter(|k| k.starts_with(prefix)));
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 /// Queue the plan's writes after MULTI, pipelined: up to [`REDIS_COMMANDS_PER_FLUSH`]
