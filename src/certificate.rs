@@ -139,7 +139,7 @@ pub struct ClientCertificate {
     pub digital_signature_allowed: Option<bool>,
 }
 
-fn unix_seconds(t: &x509_cert::time::Time) -> i64 {
+pub(crate) fn unix_seconds(t: &x509_cert::time::Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 

@@ -365,19 +365,22 @@ impl TrustStore {
                 self.intermediates.iter().map(|c| sha256(&c.der)).collect(),
             )
         });
-        let anchor_ca = anchor_digests
+        let anchor_ca = self
+            .anchors
             .iter()
-            .position(|d| d == anchor)
-            .map(|i| &self.anchors[i])
+            .zip(anchor_digests)
+            .find_map(|(ca, d)| (d == anchor).then_some(ca))
             .ok_or("its anchor is not configured")?;
         let forwarded_digests: Vec<[u8; 32]> = forwarded.iter().map(|c| sha256(c)).collect();
         let mut ders: Vec<&[u8]> = vec![leaf];
         for digest in path {
-            let found = match forwarded_digests.iter().position(|d| d == digest) {
-                Some(i) => Some(forwarded[i].as_slice()),
-                None => {
-                    intermediate_digests.iter().position(|d| d == digest).map(|i| self.intermediates[i].der.as_slice())
-                }
+            let found = match forwarded.iter().zip(&forwarded_digests).find(|(_, d)| *d == digest) {
+                Some((der, _)) => Some(der.as_slice()),
+                None => self
+                    .intermediates
+                    .iter()
+                    .zip(intermediate_digests)
+                    .find_map(|(ca, d)| (d == digest).then_some(ca.der.as_slice())),
             };
             ders.push(found.ok_or("a certificate of its path was not forwarded and is not configured")?);
         }
@@ -386,7 +389,7 @@ impl TrustStore {
             let cert =
                 x509_cert::Certificate::from_der(der).map_err(|_| "a certificate of its path does not decode")?;
             let validity = &cert.tbs_certificate.validity;
-            let seconds = |t: &x509_cert::time::Time| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+            let seconds = crate::certificate::unix_seconds;
             if time < seconds(&validity.not_before) || time > seconds(&validity.not_after) {
                 return Err("a certificate of its path is not valid at this time".into());
             }
