@@ -282,12 +282,12 @@ impl ClientCertificate {
                     .unwrap_or_else(|| format!("#{}", hex::encode(atv.value.to_der().unwrap_or_default())))
             })
             .collect();
-        let spki = tbs.subject_public_key_info.to_der().map_err(|e| CertificateError::PublicKey(e.into()))?;
         let serial_der = tbs.serial_number.as_bytes();
-        // The issuer as signed, not re-encoded (see `raw_issuer`).
-        let issuer_der = raw_issuer(der, 0xa0).ok_or_else(|| {
+        // The issuer and the key as signed, not re-encoded (see `signed_fields`).
+        let signed = signed_fields(der).ok_or_else(|| {
             CertificateError::NotDer(DerError(x509_cert::der::Error::from(x509_cert::der::ErrorKind::Failed)))
         })?;
+        let (spki, issuer_der) = (signed.spki, signed.issuer);
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);
         if not_before > not_after {
@@ -297,7 +297,7 @@ impl ClientCertificate {
         Ok(ClientCertificate {
             sha1: Sha1::digest(der).into(),
             sha256: Sha256::digest(der).into(),
-            spki_sha256: Sha256::digest(&spki).into(),
+            spki_sha256: Sha256::digest(spki).into(),
             subject: name_text(&tbs.subject),
             issuer: name_text(&tbs.issuer),
             issuer_sha256: Sha256::digest(issuer_der).into(),
@@ -324,13 +324,13 @@ impl ClientCertificate {
     }
 }
 
-/// The issuer Name's DER exactly as a signed certificate (`first_optional` 0xa0: its
-/// version) or CRL (0x02: its version) carries it: the fourth or third field of the signed
-/// part. Taken from the bytes, never re-encoded: a decoder re-sorts a SET OF written out of
-/// order, and the signed bytes are what every other part of certgate compares.
-pub(crate) fn raw_issuer(der: &[u8], first_optional: u8) -> Option<&[u8]> {
+/// The issuer Name's DER exactly as a CRL carries it: the third field of its signed part
+/// (after an optional version). Taken from the bytes, never re-encoded: a decoder re-sorts
+/// a SET OF written out of order, and the signed bytes are what every other part of
+/// certgate compares (see [`signed_fields`] for a certificate's).
+pub(crate) fn raw_crl_issuer(der: &[u8]) -> Option<&[u8]> {
     use x509_cert::der::{Reader, SliceReader};
-    fn read(der: &[u8], first_optional: u8) -> Result<&[u8], x509_cert::der::Error> {
+    fn read(der: &[u8]) -> Result<&[u8], x509_cert::der::Error> {
         let mut signed = SliceReader::new(der)?;
         let tbs = signed.sequence(|r| {
             let tbs = r.tlv_bytes()?;
@@ -339,11 +339,7 @@ pub(crate) fn raw_issuer(der: &[u8], first_optional: u8) -> Option<&[u8]> {
         })?;
         let mut fields = SliceReader::new(tbs)?;
         fields.sequence(|r| {
-            if r.peek_byte() == Some(first_optional) {
-                r.tlv_bytes()?;
-            }
-            if first_optional == 0xa0 {
-                // The serial number.
+            if r.peek_byte() == Some(0x02) {
                 r.tlv_bytes()?;
             }
             // The signature algorithm, then the issuer.
@@ -353,7 +349,46 @@ pub(crate) fn raw_issuer(der: &[u8], first_optional: u8) -> Option<&[u8]> {
             Ok(issuer)
         })
     }
-    read(der, first_optional).ok().filter(|issuer| issuer.first() == Some(&0x30))
+    read(der).ok().filter(|issuer| issuer.first() == Some(&0x30))
+}
+
+/// The issuer Name, subject Name and SubjectPublicKeyInfo of a DER certificate, each a
+/// whole TLV exactly as signed, never re-encoded (a decoder re-sorts a SET OF written out of order): what names are compared by, as
+/// rustls-webpki compares them.
+pub(crate) struct SignedFields<'a> {
+    pub issuer: &'a [u8],
+    pub subject: &'a [u8],
+    pub spki: &'a [u8],
+}
+
+/// [`SignedFields`] of a DER certificate; `None` when it is not shaped as one.
+pub(crate) fn signed_fields(der: &[u8]) -> Option<SignedFields<'_>> {
+    use x509_cert::der::{Reader, SliceReader};
+    fn read(der: &[u8]) -> Result<SignedFields<'_>, x509_cert::der::Error> {
+        let mut signed = SliceReader::new(der)?;
+        let tbs = signed.sequence(|r| {
+            let tbs = r.tlv_bytes()?;
+            r.read_slice(r.remaining_len())?;
+            Ok(tbs)
+        })?;
+        let mut fields = SliceReader::new(tbs)?;
+        fields.sequence(|r| {
+            if r.peek_byte() == Some(0xa0) {
+                r.tlv_bytes()?;
+            }
+            // The serial number, the signature algorithm, the issuer, the validity, the
+            // subject and its key.
+            r.tlv_bytes()?;
+            r.tlv_bytes()?;
+            let issuer = r.tlv_bytes()?;
+            r.tlv_bytes()?;
+            let subject = r.tlv_bytes()?;
+            let spki = r.tlv_bytes()?;
+            r.read_slice(r.remaining_len())?;
+            Ok(SignedFields { issuer, subject, spki })
+        })
+    }
+    read(der).ok().filter(|f| [f.issuer, f.subject, f.spki].iter().all(|tlv| tlv.first() == Some(&0x30)))
 }
 
 /// A serial number's DER content bytes (or any big-endian spelling of it) as an unsigned

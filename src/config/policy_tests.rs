@@ -539,3 +539,70 @@ fn long_crl_finds_every_listed_serial_in_any_order() {
         assert_eq!(reason(&req(&vars).cert(&root.issue(&o)).send()), "ok", "serial {unlisted:02x?}");
     }
 }
+
+/// A CA whose Name has an RDN written out of DER order (CN before O; some CAs write names
+/// so): its certificates name it by those bytes, and so does its CRL. A decoder re-sorts
+/// the SET OF when it re-encodes, so a CRL read that way named another issuer than the
+/// path's certificates, and a revoked certificate was allowed (found by a review). Checked
+/// on the chain path, for a pinned certificate, and with such a name as the anchor's.
+#[test]
+fn a_crl_from_a_ca_whose_name_is_written_out_of_order_revokes() {
+    use certgate_testkit::reencode::{crl_with_issuer, unsorted_name, with_names};
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let name = unsorted_name("Fleet Issuing", "Fleet");
+    let mid = root.intermediate("Fleet Issuing");
+    let mid_der = with_names(&mid.certificate.der, None, Some(&name), &root.certificate.key_pem);
+    let issue = |serial: u8| {
+        let mut o = LeafOptions::named(&format!("device {serial}"));
+        o.serial = Some(vec![0x80 | serial, serial]);
+        let der = with_names(&mid.issue(&o).der, Some(&name), None, &mid.certificate.key_pem);
+        Issued { der, key_pem: String::new() }
+    };
+    let (listed, unlisted) = (issue(1), issue(2));
+    let crl_der = |serials: &[&[u8]]| {
+        let pem = mid.crl(serials, t - Duration::hours(1), t + Duration::days(7));
+        let der = crate::extract::decode_pem_blocks(&pem, "X509 CRL", 1 << 16).unwrap().remove(0);
+        crl_with_issuer(&der, &name, &mid.certificate.key_pem)
+    };
+    let crl = crl_pem(&crl_der(&[&[0x81, 1]]));
+    let anchors = root.certificate.pem();
+    let intermediates = encode::pem(&mid_der);
+    let chain = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &intermediates), (var::CRLS, &crl)];
+    assert_eq!(reason(&req(&chain).cert(&unlisted).send()), "ok", "the path builds and the CRL is current");
+    assert_eq!(reason(&req(&chain).cert(&listed).send()), "certificate_revoked", "chain path");
+    let pin = listed.sha256_hex();
+    let pinned = [
+        (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+        (var::TRUST_ANCHORS, &anchors),
+        (var::INTERMEDIATES, &intermediates),
+        (var::CRLS, &crl),
+    ];
+    assert_eq!(reason(&req(&pinned).cert(&listed).send()), "certificate_revoked", "pinned");
+
+    // The anchor itself named out of order: the path ends at it and its CRL applies.
+    let root_der = with_names(&root.certificate.der, Some(&name), Some(&name), &root.certificate.key_pem);
+    let under_root = |serial: u8| {
+        let mut o = LeafOptions::named(&format!("direct {serial}"));
+        o.serial = Some(vec![serial]);
+        Issued {
+            der: with_names(&root.issue(&o).der, Some(&name), None, &root.certificate.key_pem),
+            key_pem: String::new(),
+        }
+    };
+    let root_crl = {
+        let pem = root.crl(&[&[1]], t - Duration::hours(1), t + Duration::days(7));
+        let der = crate::extract::decode_pem_blocks(&pem, "X509 CRL", 1 << 16).unwrap().remove(0);
+        crl_pem(&crl_with_issuer(&der, &name, &root.certificate.key_pem))
+    };
+    let anchored = [(var::TRUST_ANCHORS, encode::pem(&root_der)), (var::CRLS, root_crl)];
+    let anchored: Vec<(&str, &str)> = anchored.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(reason(&req(&anchored).cert(&under_root(2)).send()), "ok", "an anchor named out of order");
+    assert_eq!(reason(&req(&anchored).cert(&under_root(1)).send()), "certificate_revoked", "its CRL");
+}
+
+fn crl_pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN X509 CRL-----\n{b64}\n-----END X509 CRL-----\n")
+}

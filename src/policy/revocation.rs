@@ -6,7 +6,7 @@ use std::fmt;
 
 use sha2::Digest as _;
 use x509_cert::crl::CertificateList;
-use x509_cert::der::{Decode, Encode};
+use x509_cert::der::Decode;
 
 use crate::certificate::{name_text, rfc3339, serial_magnitude, ClientCertificate};
 use crate::thumbprint::{self, split_entries, Thumbprint};
@@ -297,8 +297,11 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         let n = i + 1;
         let crl = CertificateList::from_der(&der).map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
-        let issuer_der = tbs.issuer.to_der().map_err(|e| format!("CRL {n}: bad issuer ({e})"))?;
-        let named: Vec<&CaCertificate> = issuers.iter().filter(|c| c.signed.subject_der == issuer_der).collect();
+        // The issuer as signed, never re-encoded (see `certificate::raw_crl_issuer`): what the
+        // path's certificates name their issuer by.
+        let issuer_der = crate::certificate::raw_crl_issuer(&der).ok_or_else(|| format!("CRL {n}: bad issuer"))?;
+        let named: Vec<&CaCertificate> =
+            issuers.iter().filter(|c| c.signed.subject_der.as_slice() == issuer_der).collect();
         if named.is_empty() {
             return Err(format!(
                 "CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate",
@@ -306,14 +309,13 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
             ));
         }
         // The signed bytes as the CRL carries them, not re-encoded.
-        let message = crate::trust::issuer::signed_parts(&der).map_err(|e| format!("CRL {n}: {e}"))?.0.to_vec();
-        let alg = crl.signature_algorithm.to_der().map_err(|e| format!("CRL {n}: {e}"))?;
+        let (message, alg, _) = crate::trust::issuer::signed_parts(&der).map_err(|e| format!("CRL {n}: {e}"))?;
         let signature = crl.signature.as_bytes().ok_or(format!("CRL {n}: signature is not whole bytes"))?;
         // Configuration is trusted and read once: every CA of that name may be tried.
         let unlimited = SignatureBudget::new(usize::MAX);
         let issuer = named
             .iter()
-            .find(|c| unlimited.verify(&c.signed.spki_der, &alg, &message, signature).is_ok())
+            .find(|c| unlimited.verify(&c.signed.spki_der, alg, message, signature).is_ok())
             .ok_or(format!(
                 "CRL {n} from {}: the key of no configured CA of that name verifies its signature",
                 name_text(&tbs.issuer)
@@ -337,7 +339,7 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         revoked.dedup();
         out.push(Crl {
             issuer: name_text(&tbs.issuer),
-            issuer_content: strip_sequence(&issuer_der).to_vec(),
+            issuer_content: strip_sequence(issuer_der).to_vec(),
             issuer_spki: issuer.signed.spki_der.clone(),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),

@@ -317,7 +317,7 @@ impl EntryKey {
 /// what [`ClientCertificate::issuer_sha256`](crate::ClientCertificate::issuer_sha256) is
 /// for a certificate that CRL's issuer signed. `None` when the bytes are not shaped as a CRL.
 pub fn crl_issuer_sha256(crl_der: &[u8]) -> Option<[u8; 32]> {
-    crate::certificate::raw_issuer(crl_der, 0x02).map(|issuer| Sha256::digest(issuer).into())
+    crate::certificate::raw_crl_issuer(crl_der).map(|issuer| Sha256::digest(issuer).into())
 }
 
 /// The bucket of a direct key: `certgate/v1/bucket/` and the first `digits` hex digits of

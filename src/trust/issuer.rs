@@ -312,11 +312,11 @@ pub fn ecdsa_twins(der: &[u8]) -> Vec<Vec<u8>> {
 /// The parts of a certificate that say who issued it and whom it may issue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedCertificate {
-    /// DER of the subject and issuer Names (with their SEQUENCE tags).
+    /// DER of the subject Name as signed (with its SEQUENCE tag).
     pub subject_der: Vec<u8>,
-    /// DER of the issuer Name.
+    /// DER of the issuer Name as signed.
     pub issuer_der: Vec<u8>,
-    /// DER SubjectPublicKeyInfo.
+    /// DER SubjectPublicKeyInfo as signed.
     pub spki_der: Vec<u8>,
     /// DER of tbsCertificate, the signed bytes.
     tbs_der: Vec<u8>,
@@ -337,21 +337,24 @@ impl SignedCertificate {
         Self::from_certificate(der, &cert)
     }
 
-    /// From the DER and its decoding. The signed bytes are taken from the DER as sent, not
-    /// re-encoded: x509-cert reads some encodings (an explicit DEFAULT, such as `critical
-    /// FALSE`) that it writes differently, and the issuer signed the bytes as sent.
+    /// From the DER and its decoding. The signed bytes, the names and the key are taken
+    /// from the DER as sent, not re-encoded: x509-cert reads some encodings that it writes
+    /// differently (an explicit DEFAULT, such as `critical FALSE`; a SET OF in a Name
+    /// written out of order, which it re-sorts), the issuer signed the bytes as sent, and
+    /// rustls-webpki and CRLs name issuers by those bytes.
     pub fn from_certificate(der: &[u8], cert: &x509_cert::Certificate) -> Result<Self, String> {
         let tbs = &cert.tbs_certificate;
-        let enc = |r: Result<Vec<u8>, x509_cert::der::Error>| r.map_err(|e| format!("does not re-encode ({e})"));
+        let fields = crate::certificate::signed_fields(der).ok_or("its names cannot be read as signed")?;
+        let (_, signature_algorithm, _) = signed_parts(der)?;
         let basic = tbs.get::<BasicConstraints>().map_err(|e| format!("invalid basicConstraints ({e})"))?;
         let usage = tbs.get::<KeyUsage>().map_err(|e| format!("invalid keyUsage ({e})"))?;
         let allows = |flag: KeyUsages| usage.as_ref().is_none_or(|(_, KeyUsage(flags))| flags.contains(flag));
         Ok(SignedCertificate {
-            subject_der: enc(tbs.subject.to_der())?,
-            issuer_der: enc(tbs.issuer.to_der())?,
-            spki_der: enc(tbs.subject_public_key_info.to_der())?,
+            subject_der: fields.subject.to_vec(),
+            issuer_der: fields.issuer.to_vec(),
+            spki_der: fields.spki.to_vec(),
             tbs_der: signed_parts(der)?.0.to_vec(),
-            signature_algorithm_der: enc(cert.signature_algorithm.to_der())?,
+            signature_algorithm_der: signature_algorithm.to_vec(),
             signature: cert.signature.as_bytes().ok_or("the signature is not whole bytes")?.to_vec(),
             is_ca: basic.is_some_and(|(_, b)| b.ca),
             may_sign_certificates: allows(KeyUsages::KeyCertSign),

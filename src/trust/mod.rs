@@ -395,28 +395,31 @@ impl TrustStore {
             }
             certs.push(cert);
         }
-        let name = |n: &x509_cert::name::Name| n.to_der().map_err(|_| "a name does not re-encode".to_string());
+        // Names and keys as signed, as validation compares them.
+        let fields: Vec<_> = ders
+            .iter()
+            .map(|der| crate::certificate::signed_fields(der).ok_or("a certificate of its path cannot be read"))
+            .collect::<Result<_, _>>()?;
         let mut links = Vec::with_capacity(certs.len());
-        for (i, (cert, der)) in certs.iter().zip(&ders).enumerate() {
+        for (i, ((cert, der), signed)) in certs.iter().zip(&ders).zip(&fields).enumerate() {
             let tbs = &cert.tbs_certificate;
-            let issuer_spki = match certs.get(i + 1) {
+            let issuer_spki = match fields.get(i + 1) {
                 Some(next) => {
-                    if name(&next.tbs_certificate.subject)? != name(&tbs.issuer)? {
+                    if next.subject != signed.issuer {
                         return Err("its path's names do not chain".into());
                     }
-                    next.tbs_certificate.subject_public_key_info.to_der().map_err(|_| "a key does not re-encode")?
+                    next.spki.to_vec()
                 }
                 None => {
-                    if anchor_ca.signed.subject_der != name(&tbs.issuer)? {
+                    if anchor_ca.signed.subject_der != signed.issuer {
                         return Err("its path's names do not chain to the anchor".into());
                     }
                     anchor_ca.signed.spki_der.clone()
                 }
             };
-            let issuer = crate::certificate::raw_issuer(der, 0xa0).ok_or("a certificate's issuer cannot be read")?;
             links.push(PathLink {
                 der: der.to_vec(),
-                issuer_content: strip_sequence(issuer).to_vec(),
+                issuer_content: strip_sequence(signed.issuer).to_vec(),
                 serial: crate::certificate::serial_magnitude(tbs.serial_number.as_bytes()),
                 issuer_spki,
             });

@@ -199,3 +199,15 @@ pub fn with_names(der: &[u8], issuer: Option<&Node>, subject: Option<&Node>, sig
     }
     signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
 }
+
+/// `der` (a CRL) with its issuer Name replaced, signed again by `signer` (a P-256 CA's key,
+/// PEM): the CRL a CA whose name is written that way issues.
+pub fn crl_with_issuer(der: &[u8], issuer: &Node, signer_key_pem: &str) -> Vec<u8> {
+    let crl = parse(der);
+    let parts = children(&crl).to_vec();
+    let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!("tbsCertList") };
+    // version (an INTEGER, optional), signature algorithm, issuer.
+    let at = if matches!(tbs[0], Node::Primitive(0x02, _)) { 2 } else { 1 };
+    tbs[at] = issuer.clone();
+    signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
+}
