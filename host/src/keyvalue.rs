@@ -527,13 +527,26 @@ impl Sqlite {
     /// answers `other`, naming the label.
     fn with<R>(&self, label: &str, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R, store::Error> {
         let fail = |e: &dyn fmt::Display| store::Error::Other(format!("key-value store {label:?} (SQLite): {e}"));
-        // A panic under the lock leaves the connection as SQLite left it: still usable.
-        let mut slot = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let connection = match &mut *slot {
-            Some(connection) => connection,
-            empty => empty.insert(self.connect().map_err(|e| fail(&format!("{e:#}")))?),
+        let call = || {
+            // A panic under the lock leaves the connection as SQLite left it: still usable.
+            let mut slot = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+            let connection = match &mut *slot {
+                Some(connection) => connection,
+                empty => empty.insert(self.connect().map_err(|e| fail(&format!("{e:#}")))?),
+            };
+            f(connection).map_err(|e| fail(&e))
         };
-        f(connection).map_err(|e| fail(&e))
+        // As Spin's SQLite store (crates/key-value-spin): every call, `open` included, runs
+        // in `block_in_place`, which hands the worker's scheduler to another thread; that
+        // is most of what a store read costs under Spin, so certgate-host costs it too.
+        // (`block_in_place` needs the multi-threaded runtime, which Spin and `main` use.)
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            tokio::task::block_in_place(call)
+        } else {
+            call()
+        }
     }
 
     fn connect(&self) -> Result<Connection> {
@@ -594,7 +607,13 @@ impl Redis {
 
     async fn open(&self) -> Result<(), store::Error> {
         match tokio::time::timeout(REDIS_CALL_TIMEOUT, self.connection()).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(mut connection)) => {
+                // As Spin's Redis store (`after_open`): a PING on every open, its failure
+                // ignored (the next call reports it), so an open costs a round trip there too.
+                let ping = redis::cmd("PING");
+                let _ = tokio::time::timeout(REDIS_CALL_TIMEOUT, ping.query_async::<()>(&mut connection)).await;
+                Ok(())
+            }
             Ok(Err(e)) => Err(self.fail(e)),
             Err(_) => Err(self.timed_out()),
         }
