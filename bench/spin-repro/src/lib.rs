@@ -13,6 +13,10 @@
 //! 40 ms (the second TCP segment waits for the client's delayed ACK). `vars=0`, or
 //! `body=before`, or the values given with `--variable`, do not. `log=1` also writes a
 //! log line of certgate's size to stderr (what one costs under `spin up`).
+//!
+//! `kv=open` opens the key-value store `default` (`wasi:keyvalue/store`) and reads nothing;
+//! `kv=N` (1 to 4) opens it and reads N keys (`k1` .. `kN`), as certgate's store lookups
+//! do: what the host's store calls cost, apart from any guest work (`bench/spin-kv`).
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -22,20 +26,33 @@ mod component {
         wit_bindgen::generate!({ world: "spin-repro", path: "wit", generate_all });
     }
     use config::wasi::config::store;
+    use config::wasi::keyvalue::store as keyvalue;
 
     const BODY: &[u8] = br#"["value1","value2"]"#;
     const NAMES: [&str; 8] = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"];
 
     struct Repro;
 
-    fn query(request: &IncomingRequest) -> (usize, bool, bool) {
+    /// What a request asks for: variables to read, whether the body goes first, whether
+    /// variables are read with one `get-all`, and store keys to read after opening it.
+    struct Query {
+        vars: usize,
+        before: bool,
+        all: bool,
+        kv: Option<usize>,
+    }
+
+    fn query(request: &IncomingRequest) -> Query {
         let path = request.path_with_query().unwrap_or_default();
         let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
         let mut vars = 0;
         let mut before = false;
         let mut all = false;
+        let mut kv = None;
         for pair in query.split('&') {
             match pair.split_once('=') {
+                Some(("kv", "open")) => kv = Some(0),
+                Some(("kv", n)) => kv = n.parse::<usize>().ok().map(|n| n.min(KEYS.len())),
                 Some(("vars", n)) => vars = n.parse::<usize>().unwrap_or(0).min(NAMES.len()),
                 Some(("body", "before")) => before = true,
                 Some(("read", "all")) => all = true,
@@ -51,7 +68,16 @@ mod component {
                 _ => {}
             }
         }
-        (vars, before, all)
+        Query { vars, before, all, kv }
+    }
+
+    const KEYS: [&str; 4] = ["k1", "k2", "k3", "k4"];
+
+    /// Open `default` and read `keys` keys: how many were there, or `None` when the store
+    /// could not be opened.
+    fn read_store(keys: usize) -> Option<usize> {
+        let bucket = keyvalue::open("default").ok()?;
+        Some(KEYS[..keys].iter().filter(|k| matches!(bucket.get(k), Ok(Some(_)))).count())
     }
 
     fn write_body(body: &OutgoingBody) {
@@ -62,7 +88,7 @@ mod component {
 
     impl ::wasi::exports::http::incoming_handler::Guest for Repro {
         fn handle(request: IncomingRequest, out: ResponseOutparam) {
-            let (vars, before, all) = query(&request);
+            let Query { vars, before, all, kv } = query(&request);
             let mut found = 0usize;
             if all {
                 // One host call for every variable of the component.
@@ -76,11 +102,15 @@ mod component {
                     }
                 }
             }
-            let headers = Fields::from_list(&[
+            let mut fields = vec![
                 ("content-type".to_string(), b"application/json".to_vec()),
                 ("x-variables-found".to_string(), found.to_string().into_bytes()),
-            ])
-            .unwrap_or_else(|_| Fields::new());
+            ];
+            if let Some(keys) = kv {
+                let read = read_store(keys).map_or("unopened".to_string(), |n| n.to_string());
+                fields.push(("x-keys-found".to_string(), read.into_bytes()));
+            }
+            let headers = Fields::from_list(&fields).unwrap_or_else(|_| Fields::new());
             let response = OutgoingResponse::new(headers);
             let Ok(body) = response.body() else { return };
             if before {
