@@ -387,15 +387,12 @@ impl Policy {
         Ok(pin)
     }
 
-    /// A revocation in the store by the thumbprint of one of the certificate's ECDSA twins:
-    /// the same certificate with the other valid form of its signature, which anyone can
-    /// write and which has another thumbprint ([`ecdsa_twins`]). Not looked up when the
-    /// certificate is trusted by a pin of its own exact thumbprint: a twin has another one,
-    /// so no twin of a revoked certificate gets in that way (one or two reads saved).
-    fn stored_twins(store: &Opened<'_>, leaf: &[u8], trusted_by: &TrustedBy) -> Result<(), PolicyDenial> {
-        if let TrustedBy::Pin(Pin { value: PinValue::Thumbprint(_), .. }) = trusted_by {
-            return Ok(());
-        }
+    /// A revocation in the store by the thumbprint of the certificate's ECDSA twin: the
+    /// same certificate with the other valid form of its signature, which anyone can write
+    /// and which has another thumbprint ([`ecdsa_twins`]). Looked up whatever trusts the
+    /// certificate, a pin of its own thumbprint included: the revoked thumbprint may be the
+    /// twin's (the form a client once sent and the log showed), and the pinned one this.
+    fn stored_twins(store: &Opened<'_>, leaf: &[u8]) -> Result<(), PolicyDenial> {
         for twin in ecdsa_twins(leaf) {
             let twin_sha256: [u8; 32] = Sha256::digest(&twin).into();
             let entry = store.lookup(&EntryKey::Certificate(twin_sha256)).map_err(PolicyDenial::Store)?;
@@ -517,7 +514,7 @@ impl Policy {
         };
 
         if let Some(store) = &store {
-            Self::stored_twins(store, leaf, &trusted_by)?;
+            Self::stored_twins(store, leaf)?;
         }
 
         // Trusted: only now does a list's chain of signatures matter (see `InlineList`). On the

@@ -296,12 +296,14 @@ pub fn ecdsa_twins(der: &[u8]) -> Vec<Vec<u8>> {
             twins.push(out);
         }
     };
+    // A signature that P-256 reads (r and s below its order) is a P-256 one: a P-384
+    // signature reads so with a chance of about 2^-256, and nobody without the CA's key can
+    // choose one. So one twin, not two, whatever the issuer's key.
     if let Ok(s256) = p256::ecdsa::Signature::from_der(sig) {
         if let Ok(twin) = p256::ecdsa::Signature::from_scalars(s256.r(), -*s256.s()) {
             push(twin.to_der().as_bytes().to_vec());
         }
-    }
-    if let Ok(s384) = p384::ecdsa::Signature::from_der(sig) {
+    } else if let Ok(s384) = p384::ecdsa::Signature::from_der(sig) {
         if let Ok(twin) = p384::ecdsa::Signature::from_scalars(s384.r(), -*s384.s()) {
             push(twin.to_der().as_bytes().to_vec());
         }
