@@ -36,6 +36,9 @@ pub enum CertificateError {
     PublicKey(DerError),
     /// notBefore is after notAfter: a validity period that ends before it begins.
     ValidityInverted,
+    /// An EC key whose parameters are not a named curve (RFC 5480 2.1.1 forbids implicit
+    /// and explicit curve parameters): the same key could be written with others.
+    CurveNotNamed,
 }
 
 impl CertificateError {
@@ -64,6 +67,9 @@ impl std::fmt::Display for CertificateError {
             CertificateError::KeyUsage(e) => write!(f, "invalid keyUsage extension: {e}"),
             CertificateError::PublicKey(e) => write!(f, "invalid public key: {e}"),
             CertificateError::ValidityInverted => f.write_str("the certificate's notBefore is after its notAfter"),
+            CertificateError::CurveNotNamed => {
+                f.write_str("the certificate's EC key parameters are not a named curve (RFC 5480)")
+            }
         }
     }
 }
@@ -107,8 +113,12 @@ pub struct ClientCertificate {
     pub sha1: [u8; 20],
     /// SHA-256 of the certificate's DER.
     pub sha256: [u8; 32],
-    /// SHA-256 of the DER SubjectPublicKeyInfo (what key pins match).
+    /// SHA-256 of the DER SubjectPublicKeyInfo as signed (what key pins match).
     pub spki_sha256: [u8; 32],
+    /// SHA-256 of the key's canonical SubjectPublicKeyInfo (an uncompressed point, RSA's
+    /// NULL parameters): the same as `spki_sha256` unless the certificate spells its key
+    /// another way. A revocation by key matches either (see `key_identity`).
+    pub key_sha256_canonical: [u8; 32],
     /// RFC 4514 string form.
     pub subject: String,
     /// The issuer's distinguished name, RFC 4514 string form.
@@ -288,6 +298,9 @@ impl ClientCertificate {
             CertificateError::NotDer(DerError(x509_cert::der::Error::from(x509_cert::der::ErrorKind::Failed)))
         })?;
         let (spki, issuer_der) = (signed.spki, signed.issuer);
+        let key_sha256_canonical = crate::key_identity::canonical_sha256(spki).map_err(|problem| match problem {
+            crate::key_identity::KeyProblem::CurveNotNamed => CertificateError::CurveNotNamed,
+        })?;
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);
         if not_before > not_after {
@@ -298,6 +311,7 @@ impl ClientCertificate {
             sha1: Sha1::digest(der).into(),
             sha256: Sha256::digest(der).into(),
             spki_sha256: Sha256::digest(spki).into(),
+            key_sha256_canonical,
             subject: name_text(&tbs.subject),
             issuer: name_text(&tbs.issuer),
             issuer_sha256: Sha256::digest(issuer_der).into(),
@@ -316,6 +330,13 @@ impl ClientCertificate {
     /// [`sha1`](Self::sha1) as 40 lowercase hex digits.
     pub fn sha1_hex(&self) -> String {
         hex::encode(self.sha1)
+    }
+
+    /// The digests a revocation by key is compared with: the key as signed and, when the
+    /// certificate spells it otherwise, its canonical form.
+    pub fn key_digests(&self) -> impl Iterator<Item = &[u8; 32]> {
+        let other = (self.key_sha256_canonical != self.spki_sha256).then_some(&self.key_sha256_canonical);
+        std::iter::once(&self.spki_sha256).chain(other)
     }
 
     /// [`sha256`](Self::sha256) as 64 lowercase hex digits.
@@ -511,6 +532,7 @@ impl ClientCertificate {
             sha1: [0; 20],
             sha256: [0; 32],
             spki_sha256: [0; 32],
+            key_sha256_canonical: [0; 32],
             subject: format!("CN={cn}"),
             issuer: "CN=ca".into(),
             issuer_sha256: [0; 32],

@@ -30,6 +30,7 @@ mod config;
 mod decision;
 mod extract;
 mod gate;
+mod key_identity;
 pub mod gateway;
 mod log;
 pub mod middleware;

@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-const ORDER: [&str; 18] = [
+const ORDER: [&str; 19] = [
     "reason",
+    "key_identity",
     "certificate",
     "extract",
     "thumbprint",

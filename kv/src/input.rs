@@ -14,8 +14,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use certgate::ClientCertificate;
-use sha2::{Digest, Sha256};
-use x509_cert::der::{Decode, Encode};
 
 /// What an input names an entry by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -123,7 +121,7 @@ pub fn digests(input: &Input, by: By) -> Result<Vec<[u8; 32]>, InputError> {
         if input.bytes.first() == Some(&0x30) {
             let cert = ClientCertificate::from_der(&input.bytes)
                 .map_err(|e| input.error(None, format!("not a DER certificate certgate reads ({e})")))?;
-            return Ok(vec![certificate_digest(&cert, by)]);
+            return Ok(certificate_digests(&cert, by));
         }
         return Err(input.error(None, "neither text (digest lines, PEM) nor a DER certificate"));
     };
@@ -144,10 +142,13 @@ fn line_content(line: &str) -> Option<&str> {
     (!content.is_empty()).then_some(content)
 }
 
-fn certificate_digest(cert: &ClientCertificate, by: By) -> [u8; 32] {
+/// What a certificate is written under: its thumbprint, or its key as signed and, when it
+/// spells the key another way than usual (a compressed point), the usual spelling too, so
+/// a revocation reaches every certificate with the key (certgate compares both).
+fn certificate_digests(cert: &ClientCertificate, by: By) -> Vec<[u8; 32]> {
     match by {
-        By::Thumbprint => cert.sha256,
-        By::Key => cert.spki_sha256,
+        By::Thumbprint => vec![cert.sha256],
+        By::Key => cert.key_digests().copied().collect(),
     }
 }
 
@@ -326,14 +327,14 @@ fn pem_digests(input: &Input, text: &str, by: By) -> Result<Vec<[u8; 32]>, Input
             "CERTIFICATE" => {
                 let cert = ClientCertificate::from_der(&block.der)
                     .map_err(|e| input.error(at, format!("not a certificate certgate reads ({e})")))?;
-                out.push(certificate_digest(&cert, by));
+                out.extend(certificate_digests(&cert, by));
             }
             "PUBLIC KEY" if by == By::Key => {
-                let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(&block.der)
+                // Hashed as certgate hashes a certificate's key: as written, and its usual
+                // spelling when it differs.
+                let digests = certgate::store::key_digests(&block.der)
                     .map_err(|e| input.error(at, format!("not a SubjectPublicKeyInfo ({e})")))?;
-                // Hashed as certgate hashes a certificate's key: the decoded SPKI, encoded.
-                let der = spki.to_der().map_err(|e| input.error(at, format!("not a SubjectPublicKeyInfo ({e})")))?;
-                out.push(Sha256::digest(&der).into());
+                out.extend(digests);
             }
             "PUBLIC KEY" => {
                 return Err(input
@@ -359,6 +360,8 @@ fn pem_digests(input: &Input, text: &str, by: By) -> Result<Vec<[u8; 32]>, Input
 mod tests {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
     use certgate_testkit::{Ca, LeafOptions};
+    use sha2::{Digest, Sha256};
+    use x509_cert::der::{Decode, Encode};
 
     use super::*;
 
@@ -488,6 +491,22 @@ mod tests {
         let der = Input::from_bytes("a.der", a.der.clone());
         assert_eq!(digests(&der, By::Thumbprint).unwrap(), vec![sha(&a.der)]);
         assert_eq!(STANDARD.encode(digests(&der, By::Key).unwrap()[0]), a.key_sha256_b64());
+    }
+
+    /// A certificate that spells its key unusually (a compressed point) is written under
+    /// that spelling and the usual one, so a revocation reaches the key however a later
+    /// certificate spells it.
+    #[test]
+    fn a_key_spelled_unusually_is_written_under_both_spellings() {
+        let ca = Ca::new("Kv CA");
+        let usual = ca.issue(&LeafOptions::named("k"));
+        let compressed = certgate_testkit::reencode::with_compressed_point(&usual.der, &ca.certificate.key_pem);
+        let pem = certgate_testkit::encode::pem(&compressed);
+        let keys = digests(&Input::from_bytes("c.pem", pem), By::Key).unwrap();
+        let spki = |der: &[u8]| x509_cert::Certificate::from_der(der).unwrap().tbs_certificate.subject_public_key_info;
+        let own = sha(&spki(&compressed).to_der().unwrap());
+        assert_eq!(keys, vec![own, sha(&spki(&usual.der).to_der().unwrap())]);
+        assert_eq!(digests(&Input::from_bytes("u.pem", usual.pem()), By::Key).unwrap().len(), 1);
     }
 
     #[test]

@@ -175,6 +175,63 @@ fn a_store_revocation_of_one_form_denies_the_other_form_pinned() {
     }
 }
 
+/// A CA that copies the key from the CSR as written issues a certificate for a revoked key
+/// with its point compressed: another SubjectPublicKeyInfo, the same key. A revocation by
+/// key denies it, in the `revoked` variable and in the store, while a pin of the usual
+/// spelling does not trust it (found by a review: the key was compared as spelled).
+#[test]
+fn a_revoked_key_is_revoked_however_the_certificate_spells_it() {
+    let ca = Ca::new("Key CA");
+    let leaf = ca.issue(&LeafOptions::named("lost-device"));
+    let reissued = Issued {
+        der: certgate_testkit::reencode::with_compressed_point(&leaf.der, &ca.certificate.key_pem),
+        key_pem: String::new(),
+    };
+    let point = |der: &[u8]| {
+        let (_, c) = x509_parser::parse_x509_certificate(der).unwrap();
+        p256::PublicKey::from_sec1_bytes(&c.public_key().subject_public_key.data).unwrap()
+    };
+    assert_eq!(point(&leaf.der), point(&reissued.der), "one key, two spellings");
+    assert_ne!(spki_key(&leaf), spki_key(&reissued));
+    let anchors = ca.certificate.pem();
+    let empty = Store::new(Layout::Direct, &[]);
+    let chaining = gate(&[("trust_anchors", &anchors)]);
+    assert!(reason(&chaining, &reissued, &empty).is_ok(), "it chains");
+    let revoked = format!("key:{}", leaf.key_sha256_b64());
+    let by_variable = gate(&[("trust_anchors", &anchors), ("revoked", &revoked)]);
+    for cert in [&leaf, &reissued] {
+        assert_eq!(reason(&by_variable, cert, &empty), Err(Reason::CertificateRevoked), "revoked variable");
+    }
+    for layout in [Layout::Direct, Layout::Bucketed { digits: 1 }] {
+        let store = Store::new(layout, &[(spki_key(&leaf), Entry::revoked())]);
+        for cert in [&leaf, &reissued] {
+            assert_eq!(reason(&chaining, cert, &store), Err(Reason::CertificateRevoked), "{layout:?}: store");
+        }
+        // Revoked by the compressed spelling's digest: that spelling is denied too.
+        let store = Store::new(layout, &[(spki_key(&reissued), Entry::revoked())]);
+        assert_eq!(reason(&chaining, &reissued, &store), Err(Reason::CertificateRevoked), "{layout:?}");
+        // A store pin of the usual spelling does not trust the other one.
+        let pinned = Store::new(layout, &[(spki_key(&leaf), Entry::pinned())]);
+        assert!(reason(&gate(&[]), &leaf, &pinned).is_ok());
+        assert_eq!(reason(&gate(&[]), &reissued, &pinned), Err(Reason::CertificateNotAllowed), "{layout:?}");
+    }
+    // Curve parameters that are not a named curve: refused, whatever trusts the certificate.
+    let explicit = {
+        use certgate_testkit::reencode::{parse, write, Node};
+        let Node::Constructed(tag, mut parts) = parse(&leaf.der) else { panic!() };
+        let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!() };
+        let Node::Constructed(_, mut spki) = tbs[6].clone() else { panic!() };
+        let Node::Constructed(_, mut algorithm) = spki[0].clone() else { panic!() };
+        algorithm[1] = Node::Constructed(0x30, vec![Node::Primitive(0x02, vec![1])]);
+        spki[0] = Node::Constructed(0x30, algorithm);
+        tbs[6] = Node::Constructed(0x30, spki);
+        parts[0] = Node::Constructed(tbs_tag, tbs);
+        Issued { der: write(&Node::Constructed(tag, parts)), key_pem: String::new() }
+    };
+    let pinned = gate(&[("allowed_thumbprints", &explicit.sha256_hex())]);
+    assert_eq!(reason(&pinned, &explicit, &empty), Err(Reason::CertificateMalformed));
+}
+
 #[test]
 fn serial_revocations_match_every_serial_high_bit_or_not_and_only_that_issuers() {
     let ca = Ca::new("Fleet CA");

@@ -377,10 +377,16 @@ impl Policy {
             None => {}
         }
         if store.has_key_entries() {
-            match lookup(&EntryKey::Key(c.spki_sha256))? {
-                Some(Entry { state: State::Revoked, label, .. }) => return Err(revoked("key", label)),
-                Some(entry) if pin.is_none() => pin = Some(store_pin(PinValue::KeySha256(c.spki_sha256), entry)),
-                _ => {}
+            // The key as signed, and its canonical spelling when the certificate writes it
+            // otherwise: either revokes; only the former pins (as `allowed_key_pins`).
+            for key in c.key_digests() {
+                match lookup(&EntryKey::Key(*key))? {
+                    Some(Entry { state: State::Revoked, label, .. }) => return Err(revoked("key", label)),
+                    Some(entry) if pin.is_none() && *key == c.spki_sha256 => {
+                        pin = Some(store_pin(PinValue::KeySha256(c.spki_sha256), entry))
+                    }
+                    _ => {}
+                }
             }
         }
         Self::stored_serial(store, c.issuer_sha256, &c.serial, 0)?;

@@ -97,8 +97,8 @@ impl Denylist {
         if self.serials.contains(&c.serial) {
             return Some(Revocation::Serial { serial_hex: c.serial_hex.clone() });
         }
-        if self.keys.contains(&c.spki_sha256) {
-            return Some(Revocation::Key { key_sha256: c.spki_sha256 });
+        if let Some(key) = c.key_digests().find(|k| self.keys.contains(k)) {
+            return Some(Revocation::Key { key_sha256: *key });
         }
         self.thumbprint_of(der, &c.sha1, &c.sha256).map(|t| Revocation::Thumbprint { thumbprint: t.to_string() })
     }

@@ -320,6 +320,18 @@ pub fn crl_issuer_sha256(crl_der: &[u8]) -> Option<[u8; 32]> {
     crate::certificate::raw_crl_issuer(crl_der).map(|issuer| Sha256::digest(issuer).into())
 }
 
+/// The digests a key entry for `spki` (a DER SubjectPublicKeyInfo) is written under: the
+/// SHA-256 of the key as written and, when that is not its usual spelling (a compressed
+/// point, RSA without NULL parameters), of the usual one. certgate compares a
+/// certificate's key with both, so a revocation reaches every certificate with the key.
+pub fn key_digests(spki: &[u8]) -> Result<Vec<[u8; 32]>, String> {
+    use x509_cert::der::Decode;
+    x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki).map_err(|e| e.to_string())?;
+    let own: [u8; 32] = Sha256::digest(spki).into();
+    let canonical = crate::key_identity::canonical_sha256(spki).map_err(|e| e.to_string())?;
+    Ok(if canonical == own { vec![own] } else { vec![own, canonical] })
+}
+
 /// The bucket of a direct key: `certgate/v1/bucket/` and the first `digits` hex digits of
 /// the SHA-256 of the key.
 pub fn bucket_of(direct_key: &str, digits: u8) -> String {

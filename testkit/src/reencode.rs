@@ -211,3 +211,20 @@ pub fn crl_with_issuer(der: &[u8], issuer: &Node, signer_key_pem: &str) -> Vec<u
     tbs[at] = issuer.clone();
     signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
 }
+
+/// `der` (a certificate with a P-256 key) with its SubjectPublicKeyInfo's point written in
+/// compressed form (SEC 1 2.3.3, `02`/`03` and X), the same key, signed again by `signer`
+/// (a P-256 CA's key, PEM): what a CA that copies the CSR's key as written issues.
+pub fn with_compressed_point(der: &[u8], signer_key_pem: &str) -> Vec<u8> {
+    let cert = parse(der);
+    let parts = children(&cert).to_vec();
+    let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!("tbs") };
+    let Node::Constructed(0x30, spki) = tbs[6].clone() else { panic!("spki") };
+    let Node::Primitive(0x03, bits) = &spki[1] else { panic!("spki bit string") };
+    assert_eq!((bits[0], bits[1], bits.len()), (0, 4, 66), "an uncompressed P-256 point");
+    let (x, y) = (&bits[2..34], &bits[34..66]);
+    let mut compressed = vec![0, if y[31] & 1 == 1 { 3 } else { 2 }];
+    compressed.extend_from_slice(x);
+    tbs[6] = Node::Constructed(0x30, vec![spki[0].clone(), Node::Primitive(0x03, compressed)]);
+    signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
+}
