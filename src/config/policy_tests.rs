@@ -601,6 +601,52 @@ fn a_crl_from_a_ca_whose_name_is_written_out_of_order_revokes() {
     assert_eq!(reason(&req(&anchored).cert(&under_root(1)).send()), "certificate_revoked", "its CRL");
 }
 
+/// A CRL scoped by its issuingDistributionPoint speaks only for what it covers: a fresh
+/// list for CA certificates (an ARL) or for another distribution point does not make a
+/// client certificate's stale list current, and alone it leaves the certificate
+/// unconfirmed (`crl_when_stale` decides); a list for the certificate's own distribution
+/// point does (found by a review: any list of the issuer was taken as its whole status).
+#[test]
+fn a_crl_speaks_only_for_the_certificates_its_distribution_point_covers() {
+    let t = OffsetDateTime::now_utc();
+    let ca = Ca::new("Scoped CA");
+    // cRLDistributionPoints naming http://crl.example/a.crl (a full name, one URI).
+    let uri = b"http://crl.example/a.crl";
+    let mut dp = vec![0x86, uri.len() as u8];
+    dp.extend_from_slice(uri);
+    let wrap = |tag: u8, body: Vec<u8>| [vec![tag, body.len() as u8], body].concat();
+    let crl_dp = wrap(0x30, wrap(0x30, wrap(0xa0, wrap(0xa0, dp))));
+    let mut options = LeafOptions::named("partitioned");
+    options.extensions.push((vec![2, 5, 29, 31], crl_dp));
+    let leaf = ca.issue(&options);
+    let plain_leaf = ca.issue(&LeafOptions::named("no distribution point"));
+    let stale_full = ca.crl(&[], t - Duration::days(10), t - Duration::days(1));
+    let day = |d: i64| t + Duration::days(d);
+    let fresh_arl = ca.distribution_point_crl(&[], "http://crl.example/arl.crl", true, t - Duration::hours(1), day(30));
+    let fresh_b = ca.distribution_point_crl(&[], "http://crl.example/b.crl", false, t - Duration::hours(1), day(30));
+    let fresh_a = ca.distribution_point_crl(&[], "http://crl.example/a.crl", false, t - Duration::hours(1), day(30));
+    let anchors = ca.certificate.pem();
+    let decide = |crls: String, cert: &Issued, when_stale: &str| {
+        let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::CRLS, &crls), (var::CRL_WHEN_STALE, when_stale)];
+        reason(&req(&vars).cert(cert).send())
+    };
+    assert_eq!(decide(stale_full.clone(), &leaf, "deny"), "revocation_list_stale", "the stale full list alone");
+    for (name, fresh) in [("ARL", &fresh_arl), ("another partition", &fresh_b)] {
+        assert_eq!(decide(format!("{stale_full}{fresh}"), &leaf, "deny"), "revocation_list_stale", "{name}");
+        assert_eq!(decide(fresh.to_string(), &leaf, "deny"), "revocation_list_stale", "{name} alone");
+        assert_eq!(decide(fresh.to_string(), &leaf, "allow"), "ok", "{name} alone, crl_when_stale = allow");
+    }
+    assert_eq!(decide(format!("{stale_full}{fresh_a}"), &leaf, "deny"), "ok", "its own partition is current");
+    assert_eq!(decide(fresh_a.clone(), &plain_leaf, "deny"), "revocation_list_stale", "a certificate naming no point");
+    // A partition's serials revoke whatever it covers.
+    let mut o = LeafOptions::named("listed");
+    o.serial = Some(vec![0x42]);
+    let listed = ca.issue(&o);
+    let listing =
+        ca.distribution_point_crl(&[&[0x42]], "http://crl.example/b.crl", false, t - Duration::hours(1), day(30));
+    assert_eq!(decide(listing, &listed, "allow"), "certificate_revoked");
+}
+
 fn crl_pem(der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

@@ -137,6 +137,78 @@ pub struct Crl {
     pub next_update: i64,
     /// Revoked serials as unsigned integers ([`serial_magnitude`]), sorted and unique.
     revoked: Vec<Vec<u8>>,
+    /// Which of its issuer's certificates it speaks for.
+    scope: Scope,
+}
+
+/// Which certificates of its issuer a CRL speaks for: all of them, unless its
+/// issuingDistributionPoint (RFC 5280 5.2.5) says less. Its serials revoke whatever it
+/// says (an issuer's serials are its own, so that denies nothing else), but only a list
+/// that covers a certificate says whether that certificate's status is current: a fresh
+/// list for CA certificates, or for another partition, hides nothing a stale one misses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Scope {
+    only_user_certs: bool,
+    only_ca_certs: bool,
+    /// onlySomeReasons, indirectCRL or onlyContainsAttributeCerts: never an issuer's
+    /// whole status for a certificate.
+    partial: bool,
+    /// The distribution point's names (each GeneralName's DER) when it names one: then
+    /// it covers only a certificate whose cRLDistributionPoints names one of them (a name
+    /// relative to the issuer is kept as no name, so it covers nothing).
+    point: Option<Vec<Vec<u8>>>,
+}
+
+/// id-ce-issuingDistributionPoint and id-ce-cRLDistributionPoints.
+const ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
+const CRL_DISTRIBUTION_POINTS: &str = "2.5.29.31";
+
+impl Scope {
+    fn read(crl: &CertificateList) -> Result<Scope, String> {
+        use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+        use x509_cert::ext::pkix::name::DistributionPointName;
+        let oid = x509_cert::der::oid::ObjectIdentifier::new_unwrap(ISSUING_DISTRIBUTION_POINT);
+        let extensions = crl.tbs_cert_list.crl_extensions.iter().flatten();
+        let Some(extension) = extensions.into_iter().find(|e| e.extn_id == oid) else { return Ok(Scope::default()) };
+        let idp = IssuingDistributionPoint::from_der(extension.extn_value.as_bytes())
+            .map_err(|e| format!("its issuingDistributionPoint does not decode ({e})"))?;
+        let point = match &idp.distribution_point {
+            None => None,
+            Some(DistributionPointName::FullName(names)) => {
+                Some(names.iter().filter_map(|n| x509_cert::der::Encode::to_der(n).ok()).collect())
+            }
+            Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Some(Vec::new()),
+        };
+        Ok(Scope {
+            only_user_certs: idp.only_contains_user_certs,
+            only_ca_certs: idp.only_contains_ca_certs,
+            partial: idp.only_some_reasons.is_some() || idp.indirect_crl || idp.only_contains_attribute_certs,
+            point,
+        })
+    }
+
+    /// Whether the list speaks for `certificate` (DER), at `depth` on its path (0 is the
+    /// client certificate; above it, CA certificates).
+    fn covers(&self, depth: usize, certificate: &[u8]) -> bool {
+        if self.partial || (self.only_user_certs && depth > 0) || (self.only_ca_certs && depth == 0) {
+            return false;
+        }
+        let Some(names) = &self.point else { return true };
+        use x509_cert::ext::pkix::name::DistributionPointName;
+        let oid = x509_cert::der::oid::ObjectIdentifier::new_unwrap(CRL_DISTRIBUTION_POINTS);
+        let Ok(cert) = x509_cert::Certificate::from_der(certificate) else { return false };
+        let extensions = cert.tbs_certificate.extensions.iter().flatten();
+        let Some(extension) = extensions.into_iter().find(|e| e.extn_id == oid) else { return false };
+        let Ok(points) = x509_cert::ext::pkix::CrlDistributionPoints::from_der(extension.extn_value.as_bytes()) else {
+            return false;
+        };
+        points.0.iter().any(|point| match &point.distribution_point {
+            Some(DistributionPointName::FullName(full)) => {
+                full.iter().filter_map(|n| x509_cert::der::Encode::to_der(n).ok()).any(|der| names.contains(&der))
+            }
+            _ => false,
+        })
+    }
 }
 
 impl Crl {
@@ -252,6 +324,15 @@ pub enum Staleness {
     /// A pinned certificate's signed parts could not be read to find its issuer (the
     /// reader's explanation).
     Unreadable(String),
+    /// Its issuer has configured CRLs, but none speaks for it: their
+    /// issuingDistributionPoint limits them to CA certificates, to end-entity ones, to
+    /// some reasons, or to another distribution point.
+    NotCovered {
+        /// Position on the path of the certificate.
+        depth: usize,
+        /// The CRL issuer's name (RFC 4514).
+        issuer: String,
+    },
 }
 
 impl fmt::Display for Staleness {
@@ -268,6 +349,11 @@ impl fmt::Display for Staleness {
                  whether that CRL applies is unknown",
             ),
             Staleness::Unreadable(problem) => write!(f, "the certificate: {problem}"),
+            Staleness::NotCovered { depth, issuer } => write!(
+                f,
+                "no configured CRL of {issuer} speaks for {} (their issuingDistributionPoint leaves it out)",
+                on_path(*depth)
+            ),
         }
     }
 }
@@ -344,6 +430,7 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
             revoked,
+            scope: Scope::read(&crl).map_err(|e| format!("CRL {n}: {e}"))?,
         });
     }
     Ok(out)
@@ -361,16 +448,24 @@ pub(crate) fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatu
     for (depth, link) in links.iter().enumerate() {
         let lists =
             || crls.iter().filter(|c| c.issuer_content == link.issuer_content && c.issuer_spki == link.issuer_spki);
-        let Some(freshest) = lists().max_by_key(|c| (c.this_update, c.next_update)) else {
+        let Some(any) = lists().next() else {
             continue;
         };
-        if lists().any(|c| c.lists(&link.serial)) {
+        if let Some(listing) = lists().find(|c| c.lists(&link.serial)) {
             return CrlStatus::Revoked(Revocation::Crl {
                 depth,
                 serial: link.serial.clone(),
-                issuer: freshest.issuer.clone(),
+                issuer: listing.issuer.clone(),
             });
         }
+        // Freshness from the lists that speak for this certificate only.
+        let covering = lists().filter(|c| c.scope.covers(depth, &link.der));
+        let Some(freshest) = covering.max_by_key(|c| (c.this_update, c.next_update)) else {
+            if !matches!(status, CrlStatus::Stale(_)) {
+                status = CrlStatus::Stale(Staleness::NotCovered { depth, issuer: any.issuer.clone() });
+            }
+            continue;
+        };
         if now > freshest.next_update {
             if !matches!(status, CrlStatus::Stale(_)) {
                 status = CrlStatus::Stale(Staleness::Crl {
@@ -413,6 +508,7 @@ mod tests {
             this_update: 0,
             next_update: 100,
             revoked,
+            scope: Scope::default(),
         };
         assert_eq!(crl_status(&[crl(vec![vec![2]])], links, 100), CrlStatus::Good);
         assert!(matches!(crl_status(&[crl(vec![vec![2]])], links, 101), CrlStatus::Stale(_)));
@@ -481,5 +577,45 @@ mod tests {
         // Fuzzing found this: a multi-byte character across the `serial:` prefix length.
         assert!(Denylist::parse("aEyNjA\u{272}zcz").is_err());
         assert!(Denylist::parse("serial\u{e9}:01").is_err());
+    }
+
+    /// A list speaks for a certificate by its scope: CA-only lists not for the client
+    /// certificate, user-only ones not for CAs, a partial list for none, and a
+    /// distribution point only for a certificate that names it. What a list does not
+    /// speak for is not made current by it, but its serials still revoke.
+    #[test]
+    fn a_list_judges_freshness_only_for_what_its_scope_covers() {
+        let leaf =
+            PathLink { der: Vec::new(), issuer_content: b"ca".to_vec(), serial: vec![1], issuer_spki: b"k".to_vec() };
+        let list = |scope: Scope, next_update: i64, revoked: Vec<Vec<u8>>| Crl {
+            issuer: "CN=ca".into(),
+            issuer_content: b"ca".to_vec(),
+            issuer_spki: b"k".to_vec(),
+            this_update: next_update - 10,
+            next_update,
+            revoked,
+            scope,
+        };
+        let ca_only = Scope { only_ca_certs: true, ..Scope::default() };
+        let user_only = Scope { only_user_certs: true, ..Scope::default() };
+        let partial = Scope { partial: true, ..Scope::default() };
+        let elsewhere = Scope { point: Some(vec![b"uri".to_vec()]), ..Scope::default() };
+        assert!(!ca_only.covers(0, b"") && ca_only.covers(1, b""));
+        assert!(user_only.covers(0, b"") && !user_only.covers(1, b""));
+        assert!(!partial.covers(0, b"") && !partial.covers(1, b""));
+        assert!(!elsewhere.covers(0, b"not a certificate"));
+        let links = std::slice::from_ref(&leaf);
+        // A fresh list that does not speak for the leaf beside a stale one that does.
+        for other in [ca_only, partial, elsewhere] {
+            let crls = [list(Scope::default(), 100, vec![]), list(other.clone(), 1000, vec![])];
+            assert!(matches!(crl_status(&crls, links, 500), CrlStatus::Stale(Staleness::Crl { depth: 0, .. })));
+            // Alone it says nothing of the leaf: not current.
+            let alone = [list(other.clone(), 1000, vec![])];
+            assert!(matches!(crl_status(&alone, links, 500), CrlStatus::Stale(Staleness::NotCovered { depth: 0, .. })));
+            // Its serials revoke all the same.
+            let listing = [list(other, 1000, vec![vec![1]])];
+            assert!(matches!(crl_status(&listing, links, 500), CrlStatus::Revoked(_)));
+        }
+        assert_eq!(crl_status(&[list(user_only, 1000, vec![])], links, 500), CrlStatus::Good);
     }
 }

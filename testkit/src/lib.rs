@@ -250,6 +250,39 @@ impl Ca {
         params.signed_by(&self.issuer).expect("CRL").pem().expect("CRL PEM")
     }
 
+    /// A CRL from this CA with an issuingDistributionPoint naming `uri`: a partition of
+    /// the CA's revocation information (RFC 5280 5.2.5), for its CA certificates only when
+    /// `ca_only` (an ARL).
+    pub fn distribution_point_crl(
+        &self,
+        serials: &[&[u8]],
+        uri: &str,
+        ca_only: bool,
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> String {
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: SerialNumber::from(2u64),
+            issuing_distribution_point: Some(rcgen::CrlIssuingDistributionPoint {
+                distribution_point: rcgen::CrlDistributionPoint { uris: vec![uri.to_string()] },
+                scope: ca_only.then_some(rcgen::CrlScope::CaCertsOnly),
+            }),
+            revoked_certs: serials
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(s),
+                    revocation_time: this_update,
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&self.issuer).expect("CRL").pem().expect("CRL PEM")
+    }
+
     /// An intermediate CA signed by this one, allowed to issue only for names under
     /// `permitted_dns` (a name-constrained CA).
     pub fn constrained_intermediate(&self, name: &str, permitted_dns: &str) -> Ca {
