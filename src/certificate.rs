@@ -36,9 +36,12 @@ pub enum CertificateError {
     PublicKey(DerError),
     /// notBefore is after notAfter: a validity period that ends before it begins.
     ValidityInverted,
-    /// An EC key whose parameters are not a named curve (RFC 5480 2.1.1 forbids implicit
-    /// and explicit curve parameters): the same key could be written with others.
-    CurveNotNamed,
+    /// Its public key is spelled so that it cannot be read in one canonical form (an EC
+    /// key whose parameters are not a named curve, which RFC 5480 2.1.1 forbids; an RSA
+    /// key that is not strict DER; unused bits; a compressed point certgate cannot
+    /// decompress): what is wrong. Another reader could take the same key from it, so a
+    /// revocation by key could not be matched.
+    KeySpelling(&'static str),
 }
 
 impl CertificateError {
@@ -67,8 +70,8 @@ impl std::fmt::Display for CertificateError {
             CertificateError::KeyUsage(e) => write!(f, "invalid keyUsage extension: {e}"),
             CertificateError::PublicKey(e) => write!(f, "invalid public key: {e}"),
             CertificateError::ValidityInverted => f.write_str("the certificate's notBefore is after its notAfter"),
-            CertificateError::CurveNotNamed => {
-                f.write_str("the certificate's EC key parameters are not a named curve (RFC 5480)")
+            CertificateError::KeySpelling(what) => {
+                write!(f, "the certificate's public key cannot be read in one canonical form: {what}")
             }
         }
     }
@@ -299,7 +302,10 @@ impl ClientCertificate {
         })?;
         let (spki, issuer_der) = (signed.spki, signed.issuer);
         let key_sha256_canonical = crate::key_identity::canonical_sha256(spki).map_err(|problem| match problem {
-            crate::key_identity::KeyProblem::CurveNotNamed => CertificateError::CurveNotNamed,
+            crate::key_identity::KeyProblem::CurveNotNamed => {
+                CertificateError::KeySpelling("its EC parameters are not a named curve (RFC 5480)")
+            }
+            crate::key_identity::KeyProblem::Unreadable(what) => CertificateError::KeySpelling(what),
         })?;
         let not_before = unix_seconds(&validity.not_before);
         let not_after = unix_seconds(&validity.not_after);

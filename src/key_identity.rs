@@ -27,19 +27,27 @@ pub(crate) enum KeyProblem {
     /// parameters, which RFC 5480 2.1.1 forbids in certificates): the same key could be
     /// written with other parameters, and nothing could tell.
     CurveNotNamed,
+    /// A key of a kind this knows, spelled in a way it cannot read as its one canonical
+    /// form (what is wrong): an unused bit in its BIT STRING, an RSA key that is not
+    /// strict DER, a point not on its curve, a compressed point on a curve this cannot
+    /// decompress. Another reader (OpenSSL) may read the same key from it, so its digest
+    /// as spelled would escape a revocation of the key.
+    Unreadable(&'static str),
 }
 
 impl std::fmt::Display for KeyProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyProblem::CurveNotNamed => f.write_str("its EC key's parameters are not a named curve (RFC 5480)"),
+            KeyProblem::Unreadable(what) => write!(f, "its public key cannot be read in one canonical form: {what}"),
         }
     }
 }
 
 /// SHA-256 of the canonical form of `spki` (a DER SubjectPublicKeyInfo as signed): the
 /// digest of `spki` itself when it is canonical already or its algorithm is not one this
-/// knows (P-256, P-384, RSA, Ed25519), in which case only its own spelling is known.
+/// knows (EC, RSA, Ed25519), in which case only its own spelling is known. A key of a kind
+/// it knows that it cannot read canonically is an error, never its own digest.
 pub(crate) fn canonical_sha256(spki: &[u8]) -> Result<[u8; 32], KeyProblem> {
     Ok(match canonical(spki)? {
         Some(canonical) => Sha256::digest(canonical).into(),
@@ -47,36 +55,65 @@ pub(crate) fn canonical_sha256(spki: &[u8]) -> Result<[u8; 32], KeyProblem> {
     })
 }
 
-/// The canonical DER of `spki`, or `None` to keep `spki` as it is.
+/// The canonical DER of `spki`, or `None` to keep `spki` as it is (an algorithm not
+/// known here).
 fn canonical(spki: &[u8]) -> Result<Option<Vec<u8>>, KeyProblem> {
-    let Ok(info) = SubjectPublicKeyInfoRef::from_der(spki) else { return Ok(None) };
-    let Some(bits) = info.subject_public_key.as_bytes() else { return Ok(None) };
+    use KeyProblem::Unreadable;
+    let info = SubjectPublicKeyInfoRef::from_der(spki).map_err(|_| Unreadable("not a SubjectPublicKeyInfo"))?;
     let oid = info.algorithm.oid;
+    if ![EC_PUBLIC_KEY, RSA_ENCRYPTION, RSASSA_PSS, ED25519].contains(&oid) {
+        return Ok(None);
+    }
+    let bits = info.subject_public_key.as_bytes().ok_or(Unreadable("its BIT STRING declares unused bits"))?;
     let parameters = info.algorithm.parameters;
+    let unencodable = Unreadable("its canonical form does not encode");
     if oid == EC_PUBLIC_KEY {
         let curve = parameters.and_then(|p| p.decode_as::<ObjectIdentifier>().ok()).ok_or(KeyProblem::CurveNotNamed)?;
-        let point = if curve == P256 {
-            p256::PublicKey::from_sec1_bytes(bits).ok().map(|k| k.to_encoded_point(false).as_bytes().to_vec())
-        } else if curve == P384 {
-            p384::PublicKey::from_sec1_bytes(bits).ok().map(|k| k.to_encoded_point(false).as_bytes().to_vec())
-        } else {
-            None
-        };
-        let Some(point) = point else { return Ok(None) };
-        let Ok(curve_der) = curve.to_der() else { return Ok(None) };
-        return Ok(encode(EC_PUBLIC_KEY, Some(&curve_der), &point));
+        let point = uncompressed(curve, bits)?;
+        let curve_der = curve.to_der().map_err(|_| unencodable)?;
+        return encode(EC_PUBLIC_KEY, Some(&curve_der), &point).map(Some).ok_or(unencodable);
     }
     if oid == RSA_ENCRYPTION || oid == RSASSA_PSS {
-        // The key bits are an RSAPublicKey; strict DER, so it is re-encoded as it is.
-        if rsa::pkcs1::RsaPublicKey::from_der(bits).is_err() {
-            return Ok(None);
+        // The key bits are an RSAPublicKey in strict DER (minimal integers, nothing after
+        // it), so they are their own canonical form; anything else is refused.
+        rsa::pkcs1::RsaPublicKey::from_der(bits).map_err(|_| Unreadable("its RSA key is not strict DER"))?;
+        return encode(RSA_ENCRYPTION, Some(&[0x05, 0x00]), bits).map(Some).ok_or(unencodable);
+    }
+    if bits.len() != 32 {
+        return Err(Unreadable("its Ed25519 key is not 32 bytes"));
+    }
+    encode(ED25519, None, bits).map(Some).ok_or(unencodable)
+}
+
+/// The SEC 1 uncompressed form (`04`, X, Y) of an EC point on `curve`: P-256 and P-384
+/// points in any form (compressed, hybrid, uncompressed) and on the curve; on another
+/// curve, which this cannot decompress, the uncompressed or hybrid form only.
+fn uncompressed(curve: ObjectIdentifier, point: &[u8]) -> Result<Vec<u8>, KeyProblem> {
+    use KeyProblem::Unreadable;
+    // Hybrid (`06`/`07`, X, Y): the uncompressed point, its tag saying Y's parity.
+    let point = match point.first() {
+        Some(tag @ (0x06 | 0x07)) => {
+            let odd = point.last().is_some_and(|y| y & 1 == 1);
+            if point.len() % 2 == 0 || odd != (*tag == 0x07) {
+                return Err(Unreadable("its hybrid EC point's tag contradicts its Y"));
+            }
+            [&[0x04][..], &point[1..]].concat()
         }
-        return Ok(encode(RSA_ENCRYPTION, Some(&[0x05, 0x00]), bits));
+        _ => point.to_vec(),
+    };
+    let off_curve = Unreadable("its EC point is not a point of its curve");
+    if curve == P256 {
+        let key = p256::PublicKey::from_sec1_bytes(&point).map_err(|_| off_curve)?;
+        return Ok(key.to_encoded_point(false).as_bytes().to_vec());
     }
-    if oid == ED25519 && bits.len() == 32 {
-        return Ok(encode(ED25519, None, bits));
+    if curve == P384 {
+        let key = p384::PublicKey::from_sec1_bytes(&point).map_err(|_| off_curve)?;
+        return Ok(key.to_encoded_point(false).as_bytes().to_vec());
     }
-    Ok(None)
+    if point.first() == Some(&0x04) && point.len() % 2 == 1 {
+        return Ok(point);
+    }
+    Err(Unreadable("a compressed EC point on a curve certgate cannot decompress"))
 }
 
 /// A SubjectPublicKeyInfo of `algorithm`, its parameters' DER, and the key bits.

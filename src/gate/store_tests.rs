@@ -389,3 +389,136 @@ fn an_issuer_name_written_out_of_order_is_keyed_by_its_signed_bytes_at_every_dep
     let store = Store::new(Layout::Direct, &[(EntryKey::serial(raw, &leaf_serial), Entry::revoked())]);
     assert_eq!(reason(&pinned, &leaf, &store), Err(Reason::CertificateRevoked), "the leaf, depth 0");
 }
+
+/// A revoked key reissued with its point in SEC 1 hybrid form (06/07 || X || Y):
+/// OpenSSL reads it (`openssl ec -conv_form hybrid`, and `openssl x509 -req` copies it from
+/// the CSR; an OpenSSL 3.0 TLS 1.3 server accepted such a client certificate), the same key.
+/// A revocation by key must deny it, as it does the compressed spelling.
+#[test]
+fn a_revoked_key_in_hybrid_form_is_revoked() {
+    let ca = Ca::new("Key CA");
+    let leaf = ca.issue(&LeafOptions::named("lost-device"));
+    let reissued = Issued {
+        der: certgate_testkit::reencode::with_hybrid_point(&leaf.der, &ca.certificate.key_pem),
+        key_pem: String::new(),
+    };
+    assert_ne!(spki_key(&leaf), spki_key(&reissued));
+    let anchors = ca.certificate.pem();
+    let empty = Store::new(Layout::Direct, &[]);
+    let chaining = gate(&[("trust_anchors", &anchors)]);
+    assert!(reason(&chaining, &reissued, &empty).is_ok(), "it chains");
+    let revoked = format!("key:{}", leaf.key_sha256_b64());
+    let by_variable = gate(&[("trust_anchors", &anchors), ("revoked", &revoked)]);
+    assert_eq!(reason(&by_variable, &leaf, &empty), Err(Reason::CertificateRevoked));
+    assert_eq!(reason(&by_variable, &reissued, &empty), Err(Reason::CertificateRevoked), "revoked variable");
+    let store = Store::new(Layout::Direct, &[(spki_key(&leaf), Entry::revoked())]);
+    assert_eq!(reason(&chaining, &reissued, &store), Err(Reason::CertificateRevoked), "store");
+}
+
+/// A P-521 key (which TLS stacks accept for client certificates and certgate lets chain):
+/// revoked as written; its compressed spelling, which certgate cannot decompress to compare,
+/// is refused rather than let escape a revocation of the usual one (found by a review).
+#[test]
+fn a_p521_key_is_revoked_as_written_and_refused_compressed() {
+    // One P-521 key (openssl ecparam -name secp521r1), as `openssl pkey -pubout` writes it
+    // and with `-conv_form compressed`.
+    let usual = hex::decode("30819b301006072a8648ce3d020106052b810400230381860004001c96ef21428192ef8295d547392257a6b575ed0c06ca09aa844ad4ef788cd3af9b6710a0d5003d9b86d8ada549c5bf1a6863e1dee7f4e8ed244bdb436e515b622b01dee629798cef696dd2b8d9447085e5d25b2684daa965a219e8d889af89aadae74b10f8be732b9b964b7042b122aaeb8644acd46234ae4cd2c481352f69a1a9402b").unwrap();
+    let compressed = hex::decode("3058301006072a8648ce3d020106052b8104002303440003001c96ef21428192ef8295d547392257a6b575ed0c06ca09aa844ad4ef788cd3af9b6710a0d5003d9b86d8ada549c5bf1a6863e1dee7f4e8ed244bdb436e515b622b").unwrap();
+    let ca = Ca::new("Key CA");
+    let template = ca.issue(&LeafOptions::named("lost-device"));
+    let issue = |spki: &[u8]| Issued {
+        der: certgate_testkit::reencode::with_spki(&template.der, spki, &ca.certificate.key_pem),
+        key_pem: String::new(),
+    };
+    let (first, reissued) = (issue(&usual), issue(&compressed));
+    let anchors = ca.certificate.pem();
+    let empty = Store::new(Layout::Direct, &[]);
+    let chaining = gate(&[("trust_anchors", &anchors)]);
+    assert!(reason(&chaining, &first, &empty).is_ok(), "a P-521 leaf chains");
+    // certgate cannot decompress a P-521 point, so it refuses that spelling outright.
+    assert_eq!(reason(&chaining, &reissued, &empty), Err(Reason::CertificateMalformed), "compressed P-521");
+    let digest = encode::base64_der(&Sha256::digest(&usual));
+    let revoked = format!("key:{digest}");
+    let by_variable = gate(&[("trust_anchors", &anchors), ("revoked", &revoked)]);
+    assert_eq!(reason(&by_variable, &first, &empty), Err(Reason::CertificateRevoked));
+    let store = Store::new(Layout::Direct, &[(spki_key(&first), Entry::revoked())]);
+    assert_eq!(reason(&chaining, &first, &store), Err(Reason::CertificateRevoked), "store");
+}
+
+/// A revoked RSA key reissued with a leading zero byte before its modulus (a BER
+/// spelling of the same INTEGER): OpenSSL 3.0 reads it (its BIGNUM decoder ignores the
+/// padding; an OpenSSL TLS 1.3 server finished a handshake with such a client certificate),
+/// the same key. Not strict DER, so certgate cannot tell it is the revoked key: refused
+/// outright (found by a review: it escaped the revocation).
+#[test]
+fn an_rsa_key_that_is_not_strict_der_is_refused() {
+    use certgate_testkit::reencode::{parse, write, Node};
+    let ca = Ca::new("Key CA");
+    let leaf = ca.issue(&LeafOptions::named("lost-device").key(KeyKind::Rsa2048));
+    let (_, parsed) = x509_parser::parse_x509_certificate(&leaf.der).unwrap();
+    let Node::Constructed(_, spki) = parse(parsed.public_key().raw) else { panic!() };
+    let Node::Primitive(0x03, bits) = &spki[1] else { panic!() };
+    let Node::Constructed(_, mut rsa) = parse(&bits[1..]) else { panic!() };
+    let Node::Primitive(0x02, n) = &rsa[0] else { panic!() };
+    rsa[0] = Node::Primitive(0x02, [&[0u8][..], n].concat());
+    let respell = |key: Vec<u8>| {
+        let spki =
+            write(&Node::Constructed(0x30, vec![spki[0].clone(), Node::Primitive(0x03, [vec![0], key].concat())]));
+        Issued {
+            der: certgate_testkit::reencode::with_spki(&leaf.der, &spki, &ca.certificate.key_pem),
+            key_pem: String::new(),
+        }
+    };
+    // The modulus with a leading zero; and the key as written followed by two zero bytes
+    // (OpenSSL 3.0's d2i reads one RSAPublicKey and ignores what follows).
+    let padded = respell(write(&Node::Constructed(0x30, rsa)));
+    let trailing = respell([&bits[1..], &[0u8, 0][..]].concat());
+    let anchors = ca.certificate.pem();
+    let empty = Store::new(Layout::Direct, &[]);
+    let chaining = gate(&[("trust_anchors", &anchors)]);
+    let revoked = format!("key:{}", leaf.key_sha256_b64());
+    let by_variable = gate(&[("trust_anchors", &anchors), ("revoked", &revoked)]);
+    let store = Store::new(Layout::Direct, &[(spki_key(&leaf), Entry::revoked())]);
+    assert_eq!(reason(&by_variable, &leaf, &empty), Err(Reason::CertificateRevoked));
+    assert!(reason(&chaining, &leaf, &empty).is_ok());
+    // Not strict DER: refused outright, so no spelling of the key escapes its revocation.
+    for (name, reissued) in [("padded modulus", padded), ("trailing bytes", trailing)] {
+        for (gate, store) in [(&chaining, &empty), (&by_variable, &empty), (&chaining, &store)] {
+            assert_eq!(reason(gate, &reissued, store), Err(Reason::CertificateMalformed), "{name}");
+        }
+    }
+}
+
+/// A revoked P-256 key reissued with its key BIT STRING declaring an unused bit
+/// (the point's last bit, zero, as padding): OpenSSL 3.0 reads the same point from it.
+/// Refused outright (found by a review: it escaped the revocation).
+#[test]
+fn a_key_whose_bit_string_declares_unused_bits_is_refused() {
+    use certgate_testkit::reencode::{parse, write, Node};
+    let ca = Ca::new("Key CA");
+    let leaf = (0..64)
+        .map(|_| ca.issue(&LeafOptions::named("lost-device")))
+        .find(|l| {
+            let (_, c) = x509_parser::parse_x509_certificate(&l.der).unwrap();
+            c.public_key().subject_public_key.data.last().unwrap() & 1 == 0
+        })
+        .unwrap();
+    let (_, parsed) = x509_parser::parse_x509_certificate(&leaf.der).unwrap();
+    let Node::Constructed(_, mut spki) = parse(parsed.public_key().raw) else { panic!() };
+    let Node::Primitive(0x03, mut bits) = spki[1].clone() else { panic!() };
+    bits[0] = 1;
+    spki[1] = Node::Primitive(0x03, bits);
+    let respelled = write(&Node::Constructed(0x30, spki));
+    let reissued = Issued {
+        der: certgate_testkit::reencode::with_spki(&leaf.der, &respelled, &ca.certificate.key_pem),
+        key_pem: String::new(),
+    };
+    let anchors = ca.certificate.pem();
+    let empty = Store::new(Layout::Direct, &[]);
+    let chaining = gate(&[("trust_anchors", &anchors)]);
+    assert!(reason(&chaining, &leaf, &empty).is_ok());
+    // An unused bit in the key's BIT STRING: refused outright, whatever trusts it.
+    assert_eq!(reason(&chaining, &reissued, &empty), Err(Reason::CertificateMalformed));
+    let pinned = gate(&[("allowed_thumbprints", &reissued.sha256_hex())]);
+    assert_eq!(reason(&pinned, &reissued, &empty), Err(Reason::CertificateMalformed));
+}

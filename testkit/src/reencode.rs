@@ -228,3 +228,28 @@ pub fn with_compressed_point(der: &[u8], signer_key_pem: &str) -> Vec<u8> {
     tbs[6] = Node::Constructed(0x30, vec![spki[0].clone(), Node::Primitive(0x03, compressed)]);
     signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
 }
+
+/// `der` with its SubjectPublicKeyInfo replaced by `spki` (a whole DER TLV), signed
+/// again by `signer` (a P-256 CA's key, PEM): what a CA that copies the CSR's key as written
+/// issues for a key spelled that way.
+pub fn with_spki(der: &[u8], spki: &[u8], signer_key_pem: &str) -> Vec<u8> {
+    let cert = parse(der);
+    let parts = children(&cert).to_vec();
+    let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!("tbs") };
+    tbs[6] = parse(spki);
+    signed_p256(&Node::Constructed(tbs_tag, tbs), &parts[1], signer_key_pem)
+}
+
+/// `der` (a certificate with an uncompressed P-256 key) with its point written in
+/// SEC 1's hybrid form (`06`/`07`, X and Y), which OpenSSL reads, signed again by `signer`.
+pub fn with_hybrid_point(der: &[u8], signer_key_pem: &str) -> Vec<u8> {
+    let cert = parse(der);
+    let parts = children(&cert).to_vec();
+    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
+    let Node::Constructed(0x30, spki) = tbs[6].clone() else { panic!("spki") };
+    let Node::Primitive(0x03, mut bits) = spki[1].clone() else { panic!("bits") };
+    assert_eq!((bits[0], bits[1], bits.len()), (0, 4, 66), "an uncompressed P-256 point");
+    bits[1] = if bits[65] & 1 == 1 { 7 } else { 6 };
+    let spki = write(&Node::Constructed(0x30, vec![spki[0].clone(), Node::Primitive(0x03, bits)]));
+    with_spki(der, &spki, signer_key_pem)
+}
