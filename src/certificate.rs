@@ -356,32 +356,52 @@ impl ClientCertificate {
 /// a SET OF written out of order, and the signed bytes are what every other part of
 /// certgate compares (see [`signed_fields`] for a certificate's).
 pub(crate) fn raw_crl_issuer(der: &[u8]) -> Option<&[u8]> {
-    use x509_cert::der::{Reader, SliceReader};
-    fn read(der: &[u8]) -> Result<&[u8], x509_cert::der::Error> {
-        let mut signed = SliceReader::new(der)?;
-        let tbs = signed.sequence(|r| {
+    use x509_cert::der::Reader;
+    let issuer = signed_part_fields(der, 0x02, |r| {
+        // The signature algorithm, then the issuer.
+        r.tlv_bytes()?;
+        r.tlv_bytes()
+    })?;
+    (issuer.first() == Some(&0x30)).then_some(issuer)
+}
+
+/// Read the fields of a signed structure's signed part (a certificate's tbsCertificate, a
+/// CRL's tbsCertList) with `fields`, after its optional first field (`first_optional`
+/// tag: the version) and, for a certificate, its serial; what follows is not read. `None`
+/// when the bytes are not shaped so.
+fn signed_part_fields<'a, T>(
+    der: &'a [u8],
+    first_optional: u8,
+    fields: impl FnOnce(&mut x509_cert::der::SliceReader<'a>) -> Result<T, x509_cert::der::Error>,
+) -> Option<T> {
+    use x509_cert::der::{Header, Reader, SliceReader};
+    let mut signed = SliceReader::new(der).ok()?;
+    let tbs = signed
+        .sequence(|r| {
             let tbs = r.tlv_bytes()?;
             r.read_slice(r.remaining_len())?;
             Ok(tbs)
-        })?;
-        let mut fields = SliceReader::new(tbs)?;
-        fields.sequence(|r| {
-            if r.peek_byte() == Some(0x02) {
-                r.tlv_bytes()?;
-            }
-            // The signature algorithm, then the issuer.
-            r.tlv_bytes()?;
-            let issuer = r.tlv_bytes()?;
-            r.read_slice(r.remaining_len())?;
-            Ok(issuer)
         })
+        .ok()?;
+    let mut outer = SliceReader::new(tbs).ok()?;
+    let header = Header::decode(&mut outer).ok()?;
+    if header.tag != Tag::Sequence {
+        return None;
     }
-    read(der).ok().filter(|issuer| issuer.first() == Some(&0x30))
+    let mut r = SliceReader::new(outer.read_slice(header.length).ok()?).ok()?;
+    if r.peek_byte() == Some(first_optional) {
+        r.tlv_bytes().ok()?;
+    }
+    if first_optional == 0xa0 {
+        // A certificate's serial number.
+        r.tlv_bytes().ok()?;
+    }
+    fields(&mut r).ok()
 }
 
 /// The issuer Name, subject Name and SubjectPublicKeyInfo of a DER certificate, each a
-/// whole TLV exactly as signed, never re-encoded (a decoder re-sorts a SET OF written out of order): what names are compared by, as
-/// rustls-webpki compares them.
+/// whole TLV exactly as signed, never re-encoded (a decoder re-sorts a SET OF written out
+/// of order): what names are compared by, as rustls-webpki compares them.
 pub(crate) struct SignedFields<'a> {
     pub issuer: &'a [u8],
     pub subject: &'a [u8],
@@ -390,32 +410,17 @@ pub(crate) struct SignedFields<'a> {
 
 /// [`SignedFields`] of a DER certificate; `None` when it is not shaped as one.
 pub(crate) fn signed_fields(der: &[u8]) -> Option<SignedFields<'_>> {
-    use x509_cert::der::{Reader, SliceReader};
-    fn read(der: &[u8]) -> Result<SignedFields<'_>, x509_cert::der::Error> {
-        let mut signed = SliceReader::new(der)?;
-        let tbs = signed.sequence(|r| {
-            let tbs = r.tlv_bytes()?;
-            r.read_slice(r.remaining_len())?;
-            Ok(tbs)
-        })?;
-        let mut fields = SliceReader::new(tbs)?;
-        fields.sequence(|r| {
-            if r.peek_byte() == Some(0xa0) {
-                r.tlv_bytes()?;
-            }
-            // The serial number, the signature algorithm, the issuer, the validity, the
-            // subject and its key.
-            r.tlv_bytes()?;
-            r.tlv_bytes()?;
-            let issuer = r.tlv_bytes()?;
-            r.tlv_bytes()?;
-            let subject = r.tlv_bytes()?;
-            let spki = r.tlv_bytes()?;
-            r.read_slice(r.remaining_len())?;
-            Ok(SignedFields { issuer, subject, spki })
-        })
-    }
-    read(der).ok().filter(|f| [f.issuer, f.subject, f.spki].iter().all(|tlv| tlv.first() == Some(&0x30)))
+    use x509_cert::der::Reader;
+    let fields = signed_part_fields(der, 0xa0, |r| {
+        // The signature algorithm, the issuer, the validity, the subject and its key.
+        r.tlv_bytes()?;
+        let issuer = r.tlv_bytes()?;
+        r.tlv_bytes()?;
+        let subject = r.tlv_bytes()?;
+        let spki = r.tlv_bytes()?;
+        Ok(SignedFields { issuer, subject, spki })
+    })?;
+    [fields.issuer, fields.subject, fields.spki].iter().all(|tlv| tlv.first() == Some(&0x30)).then_some(fields)
 }
 
 /// A serial number's DER content bytes (or any big-endian spelling of it) as an unsigned

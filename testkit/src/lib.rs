@@ -231,11 +231,22 @@ impl Ca {
 
     /// A CRL from this CA revoking `serials`, valid from `this_update` to `next_update`.
     pub fn crl(&self, serials: &[&[u8]], this_update: OffsetDateTime, next_update: OffsetDateTime) -> String {
+        self.signed_crl(serials, this_update, next_update, 1, None)
+    }
+
+    fn signed_crl(
+        &self,
+        serials: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        number: u64,
+        issuing_distribution_point: Option<rcgen::CrlIssuingDistributionPoint>,
+    ) -> String {
         let params = CertificateRevocationListParams {
             this_update,
             next_update,
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
+            crl_number: SerialNumber::from(number),
+            issuing_distribution_point,
             revoked_certs: serials
                 .iter()
                 .map(|s| RevokedCertParams {
@@ -261,26 +272,11 @@ impl Ca {
         this_update: OffsetDateTime,
         next_update: OffsetDateTime,
     ) -> String {
-        let params = CertificateRevocationListParams {
-            this_update,
-            next_update,
-            crl_number: SerialNumber::from(2u64),
-            issuing_distribution_point: Some(rcgen::CrlIssuingDistributionPoint {
-                distribution_point: rcgen::CrlDistributionPoint { uris: vec![uri.to_string()] },
-                scope: ca_only.then_some(rcgen::CrlScope::CaCertsOnly),
-            }),
-            revoked_certs: serials
-                .iter()
-                .map(|s| RevokedCertParams {
-                    serial_number: SerialNumber::from_slice(s),
-                    revocation_time: this_update,
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
+        let point = rcgen::CrlIssuingDistributionPoint {
+            distribution_point: rcgen::CrlDistributionPoint { uris: vec![uri.to_string()] },
+            scope: ca_only.then_some(rcgen::CrlScope::CaCertsOnly),
         };
-        params.signed_by(&self.issuer).expect("CRL").pem().expect("CRL PEM")
+        self.signed_crl(serials, this_update, next_update, 2, Some(point))
     }
 
     /// An intermediate CA signed by this one, allowed to issue only for names under
