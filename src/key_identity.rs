@@ -1,6 +1,7 @@
 //! One key, one identity: the SubjectPublicKeyInfo a certificate carries can spell the same
 //! key in more than one way (an EC point compressed or not, RSA's NULL parameters present or
-//! absent, an RSA key under the RSASSA-PSS identifier, Ed25519 with parameters), and each
+//! absent, an RSA key under the RSASSA-PSS or the X.500 `id-ea-rsa` identifier, Ed25519
+//! with parameters), and each
 //! spelling has its own SHA-256. A revocation by key must deny every spelling, so it is
 //! compared with the digest of the key's canonical SPKI too: what a CA writes by default
 //! (an uncompressed point under its named curve; rsaEncryption with NULL; Ed25519 without
@@ -19,6 +20,8 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// id-ea-rsa (X.509 1988), which OpenSSL reads as rsaEncryption.
+const ID_EA_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.8.1.1");
 
 /// Why a key cannot be given an identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +64,7 @@ fn canonical(spki: &[u8]) -> Result<Option<Vec<u8>>, KeyProblem> {
     use KeyProblem::Unreadable;
     let info = SubjectPublicKeyInfoRef::from_der(spki).map_err(|_| Unreadable("not a SubjectPublicKeyInfo"))?;
     let oid = info.algorithm.oid;
-    if ![EC_PUBLIC_KEY, RSA_ENCRYPTION, RSASSA_PSS, ED25519].contains(&oid) {
+    if ![EC_PUBLIC_KEY, RSA_ENCRYPTION, RSASSA_PSS, ID_EA_RSA, ED25519].contains(&oid) {
         return Ok(None);
     }
     let bits = info.subject_public_key.as_bytes().ok_or(Unreadable("its BIT STRING declares unused bits"))?;
@@ -73,7 +76,7 @@ fn canonical(spki: &[u8]) -> Result<Option<Vec<u8>>, KeyProblem> {
         let curve_der = curve.to_der().map_err(|_| unencodable)?;
         return encode(EC_PUBLIC_KEY, Some(&curve_der), &point).map(Some).ok_or(unencodable);
     }
-    if oid == RSA_ENCRYPTION || oid == RSASSA_PSS {
+    if oid == RSA_ENCRYPTION || oid == RSASSA_PSS || oid == ID_EA_RSA {
         // The key bits are an RSAPublicKey in strict DER (minimal integers, nothing after
         // it), so they are their own canonical form; anything else is refused.
         rsa::pkcs1::RsaPublicKey::from_der(bits).map_err(|_| Unreadable("its RSA key is not strict DER"))?;
@@ -153,7 +156,7 @@ mod tests {
     }
 
     /// Other spellings of the same key: a compressed point, RSA without its NULL or under
-    /// the RSASSA-PSS identifier, Ed25519 with parameters. Each has its own digest and the
+    /// the RSASSA-PSS or the X.500 identifier, Ed25519 with parameters. Each has its own digest and the
     /// canonical one of the usual spelling. Curve parameters that are not a named curve are
     /// refused; an algorithm this does not know keeps its own digest.
     #[test]
@@ -188,6 +191,18 @@ mod tests {
             c[0] = algorithm(&pss_oid, None);
             c
         });
+        // id-ea-rsa (X.509 1988), with and without NULL: OpenSSL reads it as rsaEncryption
+        // (`openssl pkey -pubin -pubout` writes the usual SPKI) and a TLS handshake with it
+        // completes, so a CA that copies the CSR's key can issue it (found by a review).
+        let x500_oid = ID_EA_RSA.as_bytes().to_vec();
+        let rsa_as_x500 = respell(&rsa, &|mut c| {
+            c[0] = algorithm(&x500_oid, Some(Node::Primitive(0x05, vec![])));
+            c
+        });
+        let rsa_as_x500_without_null = respell(&rsa, &|mut c| {
+            c[0] = algorithm(&x500_oid, None);
+            c
+        });
         let ed = spki(&ca.issue(&LeafOptions::named("ed").key(KeyKind::Ed25519)).der);
         let ed_oid = ED25519.as_bytes().to_vec();
         let ed_with_null = respell(&ed, &|mut c| {
@@ -198,6 +213,8 @@ mod tests {
             ("compressed point", &p256, &compressed),
             ("RSA without NULL", &rsa, &rsa_without_null),
             ("RSA as RSASSA-PSS", &rsa, &rsa_as_pss),
+            ("RSA as id-ea-rsa", &rsa, &rsa_as_x500),
+            ("RSA as id-ea-rsa without NULL", &rsa, &rsa_as_x500_without_null),
             ("Ed25519 with NULL", &ed, &ed_with_null),
         ] {
             assert_ne!(usual, other, "{name}");

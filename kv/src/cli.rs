@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use certgate::store::{open, Entry, EntryKey, MARKER_KEY};
+use certgate::store::{open, Entry, EntryKey, State, MARKER_KEY};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::batch::{layout_name, LayoutChoice, Request};
 use crate::crl::read_crls;
 use crate::export::{fermyon_script, CloudStore};
-use crate::input::{digests, parse_digest, By, Input};
+use crate::input::{digests, parse_digest, By, Input, Spellings};
 use crate::target::{Outcome, RedisTarget, SqliteTarget, Target};
 use crate::Error;
 
@@ -379,7 +379,12 @@ fn write_digests(
 ) -> Result<(), Error> {
     let mut keys = Vec::new();
     for input in read_inputs(&inputs.inputs)? {
-        let found = digests(&input, inputs.by)?;
+        // A pin names the key as signed; a revocation or a removal every spelling of it.
+        let spellings = match &entry {
+            Some(entry) if entry.state == State::Pinned => Spellings::AsSigned,
+            _ => Spellings::Every,
+        };
+        let found = digests(&input, inputs.by, spellings)?;
         if found.is_empty() {
             eprintln!("certgate-kv: warning: {} names no certificate or key", input.name);
         }

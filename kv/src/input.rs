@@ -45,6 +45,18 @@ impl By {
     }
 }
 
+/// Which of a key's spellings a certificate or public key names, with `--by key`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spellings {
+    /// The key as signed only: what a pin names (a key pin trusts only the spelling
+    /// pinned, so the store holds exactly what `pin` was given).
+    AsSigned,
+    /// The key as signed and, when it spells the key another way than usual (a compressed
+    /// point), the usual spelling too: what a revocation or a removal names, so it
+    /// reaches every certificate with the key (certgate compares both).
+    Every,
+}
+
 /// A problem with one input: the input's name, the line when there is one, and what is
 /// wrong (never the line's text).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,19 +126,19 @@ impl Input {
 
 /// The SHA-256 digests an input names, in input order (duplicates kept): one per line of a
 /// digest file, one per certificate of a PEM bundle or DER file, one per public key of a
-/// PEM bundle (`--by key` only).
-pub fn digests(input: &Input, by: By) -> Result<Vec<[u8; 32]>, InputError> {
+/// PEM bundle (`--by key` only), each key in the `spellings` asked for.
+pub fn digests(input: &Input, by: By, spellings: Spellings) -> Result<Vec<[u8; 32]>, InputError> {
     let Some(text) = input.text() else {
         // Binary: one DER certificate, or nothing certgate-kv reads.
         if input.bytes.first() == Some(&0x30) {
             let cert = ClientCertificate::from_der(&input.bytes)
                 .map_err(|e| input.error(None, format!("not a DER certificate certgate reads ({e})")))?;
-            return Ok(certificate_digests(&cert, by));
+            return Ok(certificate_digests(&cert, by, spellings));
         }
         return Err(input.error(None, "neither text (digest lines, PEM) nor a DER certificate"));
     };
     if text.lines().any(is_begin_line) {
-        return pem_digests(input, text, by);
+        return pem_digests(input, text, by, spellings);
     }
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -142,13 +154,13 @@ fn line_content(line: &str) -> Option<&str> {
     (!content.is_empty()).then_some(content)
 }
 
-/// What a certificate is written under: its thumbprint, or its key as signed and, when it
-/// spells the key another way than usual (a compressed point), the usual spelling too, so
-/// a revocation reaches every certificate with the key (certgate compares both).
-fn certificate_digests(cert: &ClientCertificate, by: By) -> Vec<[u8; 32]> {
-    match by {
-        By::Thumbprint => vec![cert.sha256],
-        By::Key => cert.key_digests().copied().collect(),
+/// What a certificate is written under: its thumbprint, or its key in the `spellings`
+/// asked for.
+fn certificate_digests(cert: &ClientCertificate, by: By, spellings: Spellings) -> Vec<[u8; 32]> {
+    match (by, spellings) {
+        (By::Thumbprint, _) => vec![cert.sha256],
+        (By::Key, Spellings::AsSigned) => vec![cert.spki_sha256],
+        (By::Key, Spellings::Every) => cert.key_digests().copied().collect(),
     }
 }
 
@@ -319,7 +331,7 @@ pub(crate) fn pem_blocks(input: &Input, text: &str) -> Result<Vec<PemBlock>, Inp
     Ok(blocks)
 }
 
-fn pem_digests(input: &Input, text: &str, by: By) -> Result<Vec<[u8; 32]>, InputError> {
+fn pem_digests(input: &Input, text: &str, by: By, spellings: Spellings) -> Result<Vec<[u8; 32]>, InputError> {
     let mut out = Vec::new();
     for block in pem_blocks(input, text)? {
         let at = Some(block.line);
@@ -327,14 +339,18 @@ fn pem_digests(input: &Input, text: &str, by: By) -> Result<Vec<[u8; 32]>, Input
             "CERTIFICATE" => {
                 let cert = ClientCertificate::from_der(&block.der)
                     .map_err(|e| input.error(at, format!("not a certificate certgate reads ({e})")))?;
-                out.extend(certificate_digests(&cert, by));
+                out.extend(certificate_digests(&cert, by, spellings));
             }
             "PUBLIC KEY" if by == By::Key => {
                 // Hashed as certgate hashes a certificate's key: as written, and its usual
-                // spelling when it differs.
+                // spelling when it differs (read either way, so a key certgate refuses is
+                // refused here too).
                 let digests = certgate::store::key_digests(&block.der)
                     .map_err(|e| input.error(at, format!("not a SubjectPublicKeyInfo ({e})")))?;
-                out.extend(digests);
+                match spellings {
+                    Spellings::AsSigned => out.extend(digests.into_iter().take(1)),
+                    Spellings::Every => out.extend(digests),
+                }
             }
             "PUBLIC KEY" => {
                 return Err(input
@@ -382,7 +398,7 @@ mod tests {
     }
 
     fn lines(text: &str, by: By) -> Result<Vec<[u8; 32]>, InputError> {
-        digests(&Input::from_bytes("list.txt", text), by)
+        digests(&Input::from_bytes("list.txt", text), by, Spellings::Every)
     }
 
     #[test]
@@ -480,33 +496,52 @@ mod tests {
             b.pem().replace('\n', "\r\n")
         );
         let input = Input::from_bytes("bundle.pem", bundle);
-        assert_eq!(digests(&input, By::Thumbprint).unwrap(), vec![sha(&a.der), sha(&b.der)]);
-        let keys = digests(&input, By::Key).unwrap();
+        assert_eq!(digests(&input, By::Thumbprint, Spellings::Every).unwrap(), vec![sha(&a.der), sha(&b.der)]);
+        let keys = digests(&input, By::Key, Spellings::Every).unwrap();
         assert_eq!(STANDARD.encode(keys[0]), a.key_sha256_b64());
         assert_eq!(STANDARD.encode(keys[1]), b.key_sha256_b64());
         // Base64 lines of any width.
         let wide = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", STANDARD.encode(&a.der));
-        assert_eq!(digests(&Input::from_bytes("wide.pem", wide), By::Thumbprint).unwrap(), vec![sha(&a.der)]);
+        assert_eq!(
+            digests(&Input::from_bytes("wide.pem", wide), By::Thumbprint, Spellings::Every).unwrap(),
+            vec![sha(&a.der)]
+        );
         // One DER certificate.
         let der = Input::from_bytes("a.der", a.der.clone());
-        assert_eq!(digests(&der, By::Thumbprint).unwrap(), vec![sha(&a.der)]);
-        assert_eq!(STANDARD.encode(digests(&der, By::Key).unwrap()[0]), a.key_sha256_b64());
+        assert_eq!(digests(&der, By::Thumbprint, Spellings::Every).unwrap(), vec![sha(&a.der)]);
+        assert_eq!(STANDARD.encode(digests(&der, By::Key, Spellings::Every).unwrap()[0]), a.key_sha256_b64());
     }
 
-    /// A certificate that spells its key unusually (a compressed point) is written under
-    /// that spelling and the usual one, so a revocation reaches the key however a later
-    /// certificate spells it.
+    /// A certificate that spells its key unusually (a compressed point) is revoked or
+    /// removed under that spelling and the usual one, so a revocation reaches the key
+    /// however a later certificate spells it; it is pinned under its own spelling only,
+    /// since a key pin trusts only the spelling pinned.
     #[test]
-    fn a_key_spelled_unusually_is_written_under_both_spellings() {
+    fn a_key_spelled_unusually_is_revoked_under_both_spellings_and_pinned_as_signed() {
         let ca = Ca::new("Kv CA");
         let usual = ca.issue(&LeafOptions::named("k"));
         let compressed = certgate_testkit::reencode::with_compressed_point(&usual.der, &ca.certificate.key_pem);
         let pem = certgate_testkit::encode::pem(&compressed);
-        let keys = digests(&Input::from_bytes("c.pem", pem), By::Key).unwrap();
+        let keys = digests(&Input::from_bytes("c.pem", pem), By::Key, Spellings::Every).unwrap();
         let spki = |der: &[u8]| x509_cert::Certificate::from_der(der).unwrap().tbs_certificate.subject_public_key_info;
         let own = sha(&spki(&compressed).to_der().unwrap());
         assert_eq!(keys, vec![own, sha(&spki(&usual.der).to_der().unwrap())]);
-        assert_eq!(digests(&Input::from_bytes("u.pem", usual.pem()), By::Key).unwrap().len(), 1);
+        assert_eq!(digests(&Input::from_bytes("u.pem", usual.pem()), By::Key, Spellings::Every).unwrap().len(), 1);
+        let pinned = digests(
+            &Input::from_bytes("c.pem", certgate_testkit::encode::pem(&compressed)),
+            By::Key,
+            Spellings::AsSigned,
+        );
+        assert_eq!(pinned.unwrap(), vec![own]);
+        let block = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            STANDARD.encode(spki(&compressed).to_der().unwrap())
+        );
+        assert_eq!(
+            digests(&Input::from_bytes("k.pem", block.clone()), By::Key, Spellings::AsSigned).unwrap(),
+            vec![own]
+        );
+        assert_eq!(digests(&Input::from_bytes("k.pem", block), By::Key, Spellings::Every).unwrap(), keys);
     }
 
     #[test]
@@ -517,8 +552,8 @@ mod tests {
         let spki = cert.tbs_certificate.subject_public_key_info.to_der().unwrap();
         let pem = format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", STANDARD.encode(&spki));
         let input = Input::from_bytes("key.pem", pem);
-        assert_eq!(STANDARD.encode(digests(&input, By::Key).unwrap()[0]), a.key_sha256_b64());
-        let error = digests(&input, By::Thumbprint).unwrap_err();
+        assert_eq!(STANDARD.encode(digests(&input, By::Key, Spellings::Every).unwrap()[0]), a.key_sha256_b64());
+        let error = digests(&input, By::Thumbprint, Spellings::Every).unwrap_err();
         assert!(error.message.contains("use --by key"), "{}", error.message);
     }
 
@@ -526,7 +561,8 @@ mod tests {
     fn what_is_not_a_certificate_is_refused_by_line() {
         let ca = Ca::new("Fleet CA");
         let a = ca.issue(&LeafOptions::named("a"));
-        let refused = |text: String| digests(&Input::from_bytes("in.pem", text), By::Thumbprint).unwrap_err();
+        let refused =
+            |text: String| digests(&Input::from_bytes("in.pem", text), By::Thumbprint, Spellings::Every).unwrap_err();
 
         let key = refused(format!("{}{}", a.pem(), a.key_pem));
         assert!(key.message.contains("a private key"), "{}", key.message);
@@ -549,7 +585,8 @@ mod tests {
         let encrypted =
             refused("-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n-----END CERTIFICATE-----\n".into());
         assert!(encrypted.message.contains("headers"), "{}", encrypted.message);
-        let binary = digests(&Input::from_bytes("x.bin", vec![0xff, 0xfe, 0x00]), By::Thumbprint).unwrap_err();
+        let binary =
+            digests(&Input::from_bytes("x.bin", vec![0xff, 0xfe, 0x00]), By::Thumbprint, Spellings::Every).unwrap_err();
         assert!(binary.message.contains("neither text"), "{}", binary.message);
     }
 }

@@ -175,6 +175,70 @@ fn a_store_revocation_of_one_form_denies_the_other_form_pinned() {
     }
 }
 
+/// An RSASSA-PSS signature has one valid form: `s + n` (as long as `s`) verified under the
+/// rsa crate's PSS check, so a leaf or a CA certificate on the path had a second DER that
+/// chained, with another thumbprint that no revocation named (found by a review; an
+/// ECDSA signature's other form is looked up instead, as its twin). It no longer chains.
+#[test]
+fn an_rsa_pss_signature_plus_the_modulus_does_not_chain() {
+    use certgate_testkit::reencode::rsa_pss_signed_and_plus_modulus;
+    let send = |gate: &Gate, leaf: &[u8], chain: Option<&[u8]>| {
+        let mut headers = vec![("client-cert".to_string(), encode::rfc9440(leaf).into_bytes())];
+        headers.extend(chain.map(|c| ("client-cert-chain".to_string(), encode::rfc9440(c).into_bytes())));
+        let empty = Store::new(Layout::Direct, &[]);
+        gate.authenticate_with(&headers, now(), &empty).map(drop).map_err(|d| d.reason())
+    };
+    let root = Ca::with_key("PSS Root", KeyKind::Rsa2048);
+    let (leaf, leaf_plus_n) =
+        rsa_pss_signed_and_plus_modulus(&root.issue(&LeafOptions::named("lost-device")).der, &root.certificate.key_pem);
+    assert_ne!(Sha256::digest(&leaf), Sha256::digest(&leaf_plus_n));
+    let issuing = root.intermediate("PSS Issuing CA");
+    let (intermediate, intermediate_plus_n) =
+        rsa_pss_signed_and_plus_modulus(&issuing.certificate.der, &root.certificate.key_pem);
+    let issued = issuing.issue(&LeafOptions::named("device"));
+    let anchors = root.certificate.pem();
+    let chaining = gate(&[("trust_anchors", &anchors), ("platform", "rfc9440")]);
+    assert_eq!(send(&chaining, &leaf, None), Ok(()), "a PSS-signed leaf chains");
+    assert_eq!(send(&chaining, &leaf_plus_n, None), Err(Reason::CertificateUntrusted));
+    assert_eq!(send(&chaining, &issued.der, Some(&intermediate)), Ok(()), "under a PSS-signed intermediate");
+    assert_eq!(send(&chaining, &issued.der, Some(&intermediate_plus_n)), Err(Reason::CertificateUntrusted));
+    // The identifier the testkit writes is the one rustls-webpki verifies as PSS-SHA256.
+    assert_eq!(&certgate_testkit::reencode::RSA_PSS_SHA256[2..], pki_types::alg_id::RSA_PSS_SHA256.as_ref());
+}
+
+/// An RSA key under the X.500 identifier id-ea-rsa (2.5.8.1.1), which OpenSSL reads as
+/// rsaEncryption (`openssl pkey -pubin -pubout` writes the usual SPKI) and finishes TLS
+/// 1.2 and 1.3 handshakes with, is the same key: a revocation by key denies it, in the
+/// `revoked` variable and in the store (found by a review: it was compared as spelled).
+#[test]
+fn an_rsa_key_under_the_x500_identifier_is_revoked_with_the_key() {
+    use certgate_testkit::reencode::{parse, with_spki, write, Node};
+    let ca = Ca::new("Key CA");
+    let leaf = ca.issue(&LeafOptions::named("lost-device").key(KeyKind::Rsa2048));
+    let Node::Constructed(_, spki) = parse(x509_parser::parse_x509_certificate(&leaf.der).unwrap().1.public_key().raw)
+    else {
+        panic!("spki")
+    };
+    let x500 = Node::Constructed(
+        0x30,
+        vec![Node::Primitive(0x06, vec![0x55, 0x08, 0x01, 0x01]), Node::Primitive(0x05, vec![])],
+    );
+    let respelled = write(&Node::Constructed(0x30, vec![x500, spki[1].clone()]));
+    let reissued = Issued { der: with_spki(&leaf.der, &respelled, &ca.certificate.key_pem), key_pem: String::new() };
+    assert_ne!(spki_key(&leaf), spki_key(&reissued));
+    let anchors = ca.certificate.pem();
+    let empty = Store::new(Layout::Direct, &[]);
+    let chaining = gate(&[("trust_anchors", &anchors)]);
+    assert!(reason(&chaining, &reissued, &empty).is_ok(), "it chains");
+    let revoked = format!("key:{}", leaf.key_sha256_b64());
+    let by_variable = gate(&[("trust_anchors", &anchors), ("revoked", &revoked)]);
+    let by_store = Store::new(Layout::Direct, &[(spki_key(&leaf), Entry::revoked())]);
+    for cert in [&leaf, &reissued] {
+        assert_eq!(reason(&by_variable, cert, &empty), Err(Reason::CertificateRevoked), "revoked variable");
+        assert_eq!(reason(&chaining, cert, &by_store), Err(Reason::CertificateRevoked), "store");
+    }
+}
+
 /// A CA that copies the key from the CSR as written issues a certificate for a revoked key
 /// with its point compressed: another SubjectPublicKeyInfo, the same key. A revocation by
 /// key denies it, in the `revoked` variable and in the store, while a pin of the usual

@@ -139,6 +139,14 @@ impl SignatureVerificationAlgorithm for Rsa {
         if key.e() > &rsa::BigUint::from(RSA_MAX_EXPONENT) {
             return Err(InvalidSignature);
         }
+        // One signature, one encoding: RSAVP1 (RFC 8017, 5.2.2) refuses a representative of
+        // n or more, and the signature is exactly as long as the modulus (8.1.2, 8.2.2). The
+        // rsa crate checks both for PKCS#1 v1.5 but only the length for PSS, where `s + n`
+        // (as long as `s`, for about a third of signatures) would verify too: another DER of
+        // the same certificate, with another thumbprint that a revocation would not name.
+        if signature.len() != key.size() || rsa::BigUint::from_bytes_be(signature) >= *key.n() {
+            return Err(InvalidSignature);
+        }
         let hashed = self.hash.digest(message);
         let result = match (self.padding, self.hash) {
             (Padding::Pkcs1, Hash::Sha256) => key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &hashed, signature),
@@ -264,5 +272,50 @@ mod tests {
         assert!(find(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256)
             .verify_signature(small_pk.as_bytes(), message, &sig)
             .is_err());
+    }
+
+    /// An RSA signature has one valid encoding. `s + n` (as long as `s` whenever it stays
+    /// under 2^(8k)) reduces to the same representative, and the rsa crate's PSS check took
+    /// it: another DER of the same certificate, with another thumbprint (found by a review).
+    /// That and a signature with a zero byte in front are refused, for both paddings.
+    #[test]
+    fn rsa_signatures_of_n_or_more_or_of_another_length_are_refused() {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use rsa::traits::PublicKeyParts;
+        let mut rng = rand::thread_rng();
+        let limit = rsa::BigUint::from(1u8) << 2048usize;
+        // A modulus with room above it for s + n (most have: n is a quarter below 2^2048 on average).
+        let key = std::iter::repeat_with(|| rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap())
+            .take(20)
+            .find(|k| &limit - k.n() > k.n() / 8u8)
+            .expect("a 2048-bit modulus at most 8/9 of 2^2048");
+        let public = key.to_public_key().to_pkcs1_der().unwrap();
+        let pk = public.as_bytes();
+        let n = key.n().clone();
+        let pss = rsa::pss::SigningKey::<Sha256>::new(key.clone());
+        let pkcs1 = rsa::pkcs1v15::SigningKey::<Sha256>::new(key);
+        for sig_alg in [alg_id::RSA_PSS_SHA256, alg_id::RSA_PKCS1_SHA256] {
+            let alg = find(alg_id::RSA_ENCRYPTION, sig_alg);
+            // Signatures of messages until one leaves room for n (PKCS#1 v1.5 is
+            // deterministic, so the message changes; about one in nine fits at worst).
+            let (message, signature) = (0u32..500)
+                .map(|i| {
+                    let message = format!("tbsCertificate bytes {i}").into_bytes();
+                    let signature = if sig_alg == alg_id::RSA_PSS_SHA256 {
+                        pss.sign_with_rng(&mut rng, &message).to_vec()
+                    } else {
+                        pkcs1.sign_with_rng(&mut rng, &message).to_vec()
+                    };
+                    (message, signature)
+                })
+                .find(|(_, s)| rsa::BigUint::from_bytes_be(s) + &n < limit)
+                .expect("a signature with room for n");
+            assert!(alg.verify_signature(pk, &message, &signature).is_ok(), "{sig_alg:?}");
+            let plus_n = (rsa::BigUint::from_bytes_be(&signature) + &n).to_bytes_be();
+            assert_eq!(plus_n.len(), signature.len());
+            assert!(alg.verify_signature(pk, &message, &plus_n).is_err(), "{sig_alg:?}: s + n verifies");
+            let padded = [&[0u8][..], &signature].concat();
+            assert!(alg.verify_signature(pk, &message, &padded).is_err(), "{sig_alg:?}: a zero byte in front");
+        }
     }
 }

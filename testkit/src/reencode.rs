@@ -107,6 +107,49 @@ pub fn ecdsa_p256_twin(der: &[u8]) -> Vec<u8> {
     out
 }
 
+/// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (RFC 4055 section 3.1, the
+/// hash AlgorithmIdentifiers with NULL): the AlgorithmIdentifier rustls-webpki knows as
+/// `RSA_PSS_SHA256`.
+pub const RSA_PSS_SHA256: [u8; 67] = [
+    0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34, 0xa0, 0x0f, 0x30, 0x0d,
+    0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09,
+    0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+    0x04, 0x02, 0x01, 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x20,
+];
+
+/// `der` signed again by an RSA CA (its PKCS#8 PEM key) with RSASSA-PSS-SHA256 (both
+/// signature fields rewritten), and the same certificate with its signature `s` replaced
+/// by `s + n`: the same length whenever `s + n < 2^(8k)` (PSS is randomised, so it signs
+/// again until that holds), the same representative mod n, so a verifier that does not
+/// refuse `s >= n` (RFC 8017, RSAVP1) takes it, and a thumbprint that differs.
+pub fn rsa_pss_signed_and_plus_modulus(der: &[u8], rsa_key_pem: &str) -> (Vec<u8>, Vec<u8>) {
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    use rsa::traits::PublicKeyParts;
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(rsa_key_pem).expect("an RSA CA key");
+    let (n, k) = (key.n().clone(), key.size());
+    let cert = parse(der);
+    let Node::Constructed(tbs_tag, mut tbs) = children(&cert)[0].clone() else { panic!("tbs") };
+    let algorithm = parse(&RSA_PSS_SHA256);
+    tbs[2] = algorithm.clone();
+    let tbs = Node::Constructed(tbs_tag, tbs);
+    let signed = write(&tbs);
+    let signer = rsa::pss::SigningKey::<sha2::Sha256>::new(key);
+    let certificate = |signature: &[u8]| {
+        let bits = [&[0u8][..], signature].concat();
+        write(&Node::Constructed(0x30, vec![tbs.clone(), algorithm.clone(), Node::Primitive(0x03, bits)]))
+    };
+    // About (2^(8k) - n) / n of the signatures fit: a quarter for a typical modulus, and
+    // this runs out only for one within about 2^-12 of 2^(8k), which is vanishingly rare.
+    for _ in 0..20_000 {
+        let signature = signer.sign_with_rng(&mut rand::thread_rng(), &signed).to_vec();
+        let plus_n = (rsa::BigUint::from_bytes_be(&signature) + &n).to_bytes_be();
+        if signature.len() == k && plus_n.len() == k {
+            return (certificate(&signature), certificate(&plus_n));
+        }
+    }
+    panic!("no PSS signature left room for the modulus");
+}
+
 /// The OID of the private extension `with_explicit_false` marks: 1.3.6.1.4.1.99999.1.
 const MARK_OID: [u64; 8] = [1, 3, 6, 1, 4, 1, 99999, 1];
 
