@@ -58,6 +58,14 @@ pub(crate) fn canonical_sha256(spki: &[u8]) -> Result<[u8; 32], KeyProblem> {
     })
 }
 
+/// The SHA-256 a CA's key is matched by: its canonical digest, or, for a key this cannot
+/// read in one canonical form, its digest as spelled. A CRL is bound to its issuer's key
+/// so, and a path's issuer keys are compared with it so, whichever spelling of the key
+/// each certificate carries.
+pub(crate) fn issuer_key_sha256(spki: &[u8]) -> [u8; 32] {
+    canonical_sha256(spki).unwrap_or_else(|_| Sha256::digest(spki).into())
+}
+
 /// The canonical DER of `spki`, or `None` to keep `spki` as it is (an algorithm not
 /// known here).
 fn canonical(spki: &[u8]) -> Result<Option<Vec<u8>>, KeyProblem> {

@@ -652,3 +652,123 @@ fn crl_pem(der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     format!("-----BEGIN X509 CRL-----\n{b64}\n-----END X509 CRL-----\n")
 }
+
+/// An issuing CA renewed with the same key, where the renewal spells that key another way
+/// (its point compressed, as a CA that copies the key as written does). Both certificates
+/// are configured, the old one first (it has expired), with the CA's CRL. The CRL was
+/// bound to the old certificate's key bytes; path building uses the renewal, so no list
+/// was found for the leaf's issuer and a revoked leaf was allowed (found by a review). The
+/// key is compared in its canonical form now.
+#[test]
+fn a_crl_applies_whichever_spelling_of_its_issuers_key_the_path_uses() {
+    use certgate_testkit::reencode::{parse, with_compressed_point, write, Node};
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let old = root.intermediate_valid("Fleet Issuing", t - Duration::days(400), t - Duration::days(1));
+    let current = root.intermediate("Fleet Issuing");
+    // The renewal: the old certificate with a current validity and another serial, its key
+    // (the same key) written compressed, signed by the root.
+    let Node::Constructed(tag, mut parts) = parse(&old.certificate.der) else { panic!("certificate") };
+    let Node::Constructed(tbs_tag, mut tbs) = parts[0].clone() else { panic!("tbs") };
+    let Node::Constructed(_, current_parts) = parse(&current.certificate.der) else { panic!("certificate") };
+    let Node::Constructed(_, current_tbs) = current_parts[0].clone() else { panic!("tbs") };
+    tbs[1] = Node::Primitive(0x02, vec![0x33, 0x44]);
+    tbs[4] = current_tbs[4].clone();
+    parts[0] = Node::Constructed(tbs_tag, tbs);
+    let renewed_same_bytes = write(&Node::Constructed(tag, parts));
+    let renewed = with_compressed_point(&renewed_same_bytes, &root.certificate.key_pem);
+
+    let mut o = LeafOptions::named("lost device");
+    o.serial = Some(vec![0x42]);
+    let revoked_leaf = old.issue(&o);
+    let crl = old.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = root.certificate.pem();
+    let decide = |intermediates: String| {
+        let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &intermediates), (var::CRLS, &crl)];
+        reason(&req(&vars).cert(&revoked_leaf).send())
+    };
+    // Control: the renewal alone (the CRL is bound to its spelling), revoked.
+    assert_eq!(decide(encode::pem(&renewed)), "certificate_revoked", "the renewal alone");
+    // Old (expired) first, then the renewal: the path uses the renewal, the CRL the old one.
+    let both = format!("{}{}", old.certificate.pem(), encode::pem(&renewed));
+    assert_eq!(decide(both), "certificate_revoked", "old and renewed CA certificates configured");
+}
+
+/// A pinned certificate whose issuer field spells its CA's name with another string type
+/// than the CA's own subject (PrintableString for UTF8String; RFC 5280 4.1.2.6 says a CA
+/// must not, X.520 matching makes the two the same name, OpenSSL compares them as equal).
+/// Its CA revokes it in a configured CRL. The issuer was looked for by its bytes only, so
+/// neither the CA nor a CRL "of its name" was found and it was allowed (found by a
+/// review): a list of a name that reads the same now judges it, listed or unknown.
+#[test]
+fn a_pinned_certificate_whose_issuer_is_spelled_otherwise_is_still_judged_by_its_cas_crl() {
+    use certgate_testkit::reencode::{parse, with_names, Node};
+    let t = OffsetDateTime::now_utc();
+    let ca = Ca::new("Pinned Issuing");
+    // The CA's subject as rcgen writes it, with the CN's string tag changed.
+    let Node::Constructed(_, parts) = parse(&ca.certificate.der) else { panic!("certificate") };
+    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
+    let subject = tbs[5].clone();
+    let respelled = {
+        let Node::Constructed(0x30, mut rdns) = subject.clone() else { panic!("name") };
+        let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
+        let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
+        let Node::Primitive(tag, value) = atv[1].clone() else { panic!("value") };
+        let other = if tag == 0x0c { 0x13 } else { 0x0c };
+        atv[1] = Node::Primitive(other, value);
+        atvs[0] = Node::Constructed(0x30, atv);
+        rdns[0] = Node::Constructed(0x31, atvs);
+        Node::Constructed(0x30, rdns)
+    };
+    assert_ne!(respelled, subject);
+    let mut o = LeafOptions::named("pinned device");
+    o.serial = Some(vec![0x42]);
+    let issued = ca.issue(&o);
+    let leaf = Issued {
+        der: with_names(&issued.der, Some(&respelled), None, &ca.certificate.key_pem),
+        key_pem: issued.key_pem.clone(),
+    };
+    let crl = ca.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = ca.certificate.pem();
+    let pin = leaf.sha256_hex();
+    let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::TRUST_ANCHORS, &anchors), (var::CRLS, &crl)];
+    // Control: the same certificate with its issuer spelled as the CA's subject is revoked.
+    let control = [
+        (var::ALLOWED_THUMBPRINTS, issued.sha256_hex()),
+        (var::TRUST_ANCHORS, anchors.clone()),
+        (var::CRLS, crl.clone()),
+    ];
+    let control: Vec<(&str, &str)> = control.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(reason(&req(&control).cert(&issued).send()), "certificate_revoked", "control");
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "certificate_revoked", "issuer respelled");
+    // Not listed: its status is unknown (that CRL may or may not be its CA's), so stale.
+    let other = ca.crl(&[&[0x43]], t - Duration::hours(1), t + Duration::days(7));
+    let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::TRUST_ANCHORS, &anchors), (var::CRLS, &other)];
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "revocation_list_stale", "issuer respelled, not listed");
+}
+
+/// Two issuing CAs share a name (a rollover to a new key), both configured, and only the
+/// new key's CRL is: a certificate of the old key has no list of its own, but its issuer's
+/// name has one, so its status is unknown (`crl_when_stale`), never "no list" (found by a
+/// review: it was allowed in silence).
+#[test]
+fn a_crl_of_another_key_of_the_issuers_name_leaves_the_status_unknown() {
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let old = root.intermediate("Fleet Issuing");
+    let new = root.intermediate("Fleet Issuing");
+    let leaf = old.issue(&LeafOptions::named("old-key device"));
+    let crl = new.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = root.certificate.pem();
+    let intermediates = format!("{}{}", old.certificate.pem(), new.certificate.pem());
+    let mut vars =
+        vec![(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &intermediates), (var::CRLS, &crl)];
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "revocation_list_stale");
+    vars.push((var::CRL_WHEN_STALE, "allow"));
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "ok");
+    // With the old key's own list as well, it is judged by that list.
+    let own = old.crl(&[], t - Duration::hours(1), t + Duration::days(7));
+    let both = format!("{crl}{own}");
+    let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &intermediates), (var::CRLS, &both)];
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "ok");
+}

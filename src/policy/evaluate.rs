@@ -334,13 +334,18 @@ impl Policy {
         let issuer_content = strip_sequence(&signed.issuer_der).to_vec();
         let issuer = match self.trust.issuer_of(&signed, budget) {
             Ok(Some(issuer)) => issuer,
-            Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content) && c.lists(&certificate.serial)) => {
-                return Err(Unjudged::Listed)
+            Ok(None) => {
+                // No configured CA of its issuer's name signed it: a list of that name, or
+                // of a name that reads the same, leaves its status unknown (or revoked).
+                let alike = || self.crls.iter().filter(|c| c.is_from_name_alike(&issuer_content, &certificate.issuer));
+                if alike().any(|c| c.lists(&certificate.serial)) {
+                    return Err(Unjudged::Listed);
+                }
+                if alike().next().is_some() {
+                    return Err(Unjudged::Stale(Staleness::UnconfirmedIssuer));
+                }
+                return Ok(Vec::new());
             }
-            Ok(None) if self.crls.iter().any(|c| c.is_from_name(&issuer_content)) => {
-                return Err(Unjudged::Stale(Staleness::UnconfirmedIssuer))
-            }
-            Ok(None) => return Ok(Vec::new()),
             Err(_) => return Err(Unjudged::Budget),
         };
         Ok(vec![PathLink {

@@ -128,11 +128,13 @@ impl WhenStale {
 pub struct Crl {
     /// RFC 4514 text of the issuer, for the log.
     pub issuer: String,
-    /// The issuer Name without its SEQUENCE tag and length, and the issuer's DER
-    /// SubjectPublicKeyInfo: a CRL applies to a certificate only when both match its
-    /// issuer, so two CAs that share a name (a rollover) never share a list.
+    /// The issuer Name without its SEQUENCE tag and length, and the digest of the issuer's
+    /// key in its canonical form ([`crate::key_identity::issuer_key_sha256`]): a CRL applies
+    /// to a certificate only when both match its issuer, so two CAs that share a name (a
+    /// rollover) never share a list, while one key spelled two ways (a renewal that
+    /// compresses its point) is one issuer.
     issuer_content: Vec<u8>,
-    issuer_spki: Vec<u8>,
+    issuer_key: [u8; 32],
     pub this_update: i64,
     pub next_update: i64,
     /// Revoked serials as unsigned integers ([`serial_magnitude`]), sorted and unique.
@@ -215,6 +217,15 @@ impl Crl {
     /// Whether this CRL's issuer has this Name (without its SEQUENCE tag and length).
     pub fn is_from_name(&self, issuer_content: &[u8]) -> bool {
         self.issuer_content == issuer_content
+    }
+
+    /// Whether this CRL's issuer may be the issuer named so: the same Name, or one that
+    /// reads the same (its RFC 4514 text, ignoring ASCII case), such as the name written
+    /// with another string type, which X.520 matching and OpenSSL take as the same name.
+    /// For a pinned certificate's safety net: a list of a name alike makes its status
+    /// unknown, never "no list".
+    pub fn is_from_name_alike(&self, issuer_content: &[u8], issuer_text: &str) -> bool {
+        self.is_from_name(issuer_content) || self.issuer.eq_ignore_ascii_case(issuer_text)
     }
 
     /// Whether this CRL lists the serial (an unsigned integer, [`serial_magnitude`]).
@@ -333,6 +344,13 @@ pub enum Staleness {
         /// The CRL issuer's name (RFC 4514).
         issuer: String,
     },
+    /// Its issuer's name has configured CRLs, but none from its issuer's key.
+    OtherKey {
+        /// Position on the path of the certificate.
+        depth: usize,
+        /// The CRL issuer's name (RFC 4514).
+        issuer: String,
+    },
 }
 
 impl fmt::Display for Staleness {
@@ -352,6 +370,12 @@ impl fmt::Display for Staleness {
             Staleness::NotCovered { depth, issuer } => write!(
                 f,
                 "no configured CRL of {issuer} speaks for {} (their issuingDistributionPoint leaves it out)",
+                on_path(*depth)
+            ),
+            Staleness::OtherKey { depth, issuer } => write!(
+                f,
+                "the configured CRLs of {issuer} are all from another key than the one that issued {} (another CA \
+                 of that name, or a new key whose CRLs are not configured)",
                 on_path(*depth)
             ),
         }
@@ -426,7 +450,7 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         out.push(Crl {
             issuer: name_text(&tbs.issuer),
             issuer_content: strip_sequence(issuer_der).to_vec(),
-            issuer_spki: issuer.signed.spki_der.clone(),
+            issuer_key: crate::key_identity::issuer_key_sha256(&issuer.signed.spki_der),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
             revoked,
@@ -437,7 +461,10 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
 }
 
 /// Look every certificate of `links` (a path, leaf first, each with its issuer's key) up
-/// in the CRLs of its own issuer: those with that issuer's name *and* key.
+/// in the CRLs of its own issuer: those with that issuer's name *and* key (however each
+/// certificate spells the key). A certificate whose issuer's name has lists, but none
+/// from its issuer's key (another CA of that name, or a rollover whose new lists are not
+/// configured), has an unknown status, never "no list".
 ///
 /// A serial listed by any of that issuer's CRLs is revoked; whether the issuer's
 /// revocation information is current is judged by its freshest CRL (latest thisUpdate,
@@ -446,9 +473,16 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
 pub(crate) fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
     let mut status = CrlStatus::NoList;
     for (depth, link) in links.iter().enumerate() {
-        let lists =
-            || crls.iter().filter(|c| c.issuer_content == link.issuer_content && c.issuer_spki == link.issuer_spki);
+        let named = || crls.iter().filter(|c| c.issuer_content == link.issuer_content);
+        let Some(of_the_name) = named().next() else {
+            continue;
+        };
+        let key = crate::key_identity::issuer_key_sha256(&link.issuer_spki);
+        let lists = || named().filter(|c| c.issuer_key == key);
         let Some(any) = lists().next() else {
+            if !matches!(status, CrlStatus::Stale(_)) {
+                status = CrlStatus::Stale(Staleness::OtherKey { depth, issuer: of_the_name.issuer.clone() });
+            }
             continue;
         };
         if let Some(listing) = lists().find(|c| c.lists(&link.serial)) {
@@ -504,7 +538,7 @@ mod tests {
         let crl = |revoked: Vec<Vec<u8>>| Crl {
             issuer: "CN=ca".into(),
             issuer_content: b"ca".to_vec(),
-            issuer_spki: b"k".to_vec(),
+            issuer_key: crate::key_identity::issuer_key_sha256(b"k"),
             this_update: 0,
             next_update: 100,
             revoked,
@@ -516,8 +550,13 @@ mod tests {
         // Another issuer's name, or the same name with another key, is another issuer.
         let other = Crl { issuer_content: b"other".to_vec(), ..crl(vec![vec![1]]) };
         assert_eq!(crl_status(&[other], links, 50), CrlStatus::NoList);
-        let rollover = Crl { issuer_spki: b"new key".to_vec(), ..crl(vec![vec![1]]) };
-        assert_eq!(crl_status(&[rollover], links, 500), CrlStatus::NoList);
+        // The same name with another key: not its list, and not "no list" either.
+        let rollover = Crl { issuer_key: crate::key_identity::issuer_key_sha256(b"new key"), ..crl(vec![vec![1]]) };
+        assert!(matches!(
+            crl_status(&[rollover.clone()], links, 50),
+            CrlStatus::Stale(Staleness::OtherKey { depth: 0, .. })
+        ));
+        assert_eq!(crl_status(&[rollover, crl(vec![])], links, 50), CrlStatus::Good, "its own key's list too");
         // Two lists of one issuer: the freshest judges staleness, in either order; a serial
         // on either is revoked.
         let stale = Crl { this_update: 0, next_update: 100, ..crl(vec![]) };
@@ -535,7 +574,7 @@ mod tests {
         let ca_link = PathLink { issuer_content: b"root".to_vec(), issuer_spki: b"r".to_vec(), ..link.clone() };
         let root_crl = |revoked, next_update| Crl {
             issuer_content: b"root".to_vec(),
-            issuer_spki: b"r".to_vec(),
+            issuer_key: crate::key_identity::issuer_key_sha256(b"r"),
             next_update,
             ..crl(revoked)
         };
@@ -590,7 +629,7 @@ mod tests {
         let list = |scope: Scope, next_update: i64, revoked: Vec<Vec<u8>>| Crl {
             issuer: "CN=ca".into(),
             issuer_content: b"ca".to_vec(),
-            issuer_spki: b"k".to_vec(),
+            issuer_key: crate::key_identity::issuer_key_sha256(b"k"),
             this_update: next_update - 10,
             next_update,
             revoked,
