@@ -6,6 +6,12 @@ use pki_types::alg_id;
 use pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+/// The version of what certgate's own checks accept, for the chain cache's trust digest:
+/// raised whenever a change makes a path that verified before fail (2: an RSA signature
+/// must be below the modulus and exactly its length), so an entry cached by an earlier
+/// build is never served by a later one even where the dependency set is the same.
+pub(crate) const VERIFICATION_RULES: u32 = 2;
+
 /// Every algorithm certgate verifies: ECDSA P-256/P-384 with SHA-256/384, Ed25519, RSA
 /// PKCS#1 v1.5 and RSA-PSS with SHA-256/384/512 (2048 to 4096-bit keys, exponent at most 65537).
 pub(crate) static ALL: &[&dyn SignatureVerificationAlgorithm] = &[

@@ -304,7 +304,8 @@ impl TrustStore {
 
     /// SHA-256 of everything a path's validation depends on besides the time and the
     /// certificates sent: the anchors and intermediates (their DER, in order), the extended
-    /// key usage policy and this build (version, dependency set, signature algorithms). The
+    /// key usage policy and this build (version, dependency set, the version of its own
+    /// verification rules, signature algorithms). The
     /// chain cache keys its entries by it, so an entry never outlives its configuration.
     /// Computed once per store and policy.
     pub fn digest(&self, eku: EkuPolicy) -> [u8; 32] {
@@ -323,6 +324,7 @@ impl TrustStore {
         // accepts (a later build may judge the same path differently).
         digest.update(env!("CARGO_PKG_VERSION").as_bytes());
         digest.update(env!("CERTGATE_LOCK_HASH").as_bytes());
+        digest.update(algorithms::VERIFICATION_RULES.to_be_bytes());
         for alg in algorithms::ALL {
             for id in [alg.public_key_alg_id(), alg.signature_alg_id()] {
                 digest.update((id.as_ref().len() as u64).to_be_bytes());
