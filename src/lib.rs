@@ -53,7 +53,7 @@ pub use extract::{
 pub use gate::{Gate, KeptGate};
 pub use policy::pins::{Pin, PinValue};
 pub use policy::proxy::{sign as proxy_signature, OriginDenial};
-pub use policy::revocation::{Revocation, Staleness};
+pub use policy::revocation::{check_crl_issuer, Revocation, Staleness};
 pub use policy::{InactivePin, InlineListError, PinWindow, PolicyDenial, TrustedBy};
 pub use reason::{Reason, Refusal};
 pub use thumbprint::{Algorithm, Thumbprint};

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::batch::{layout_name, LayoutChoice, Request};
 use crate::crl::read_crls;
 use crate::export::{fermyon_script, CloudStore};
-use crate::input::{digests, parse_digest, By, Input, Spellings};
+use crate::input::{digests, parse_digest, pem_blocks, By, Input, Spellings};
 use crate::target::{Outcome, RedisTarget, SqliteTarget, Target};
 use crate::Error;
 
@@ -30,7 +30,7 @@ use crate::Error;
                   subcommand. The format is docs/keyvalue.md's, written by certgate's own code.",
     after_help = "Examples:\n  certgate-kv --sqlite .spin/sqlite_key_value.db pin --label fleet devices.pem\n  \
                   certgate-kv --sqlite .spin/sqlite_key_value.db revoke --label lost-2026-12 lost.txt\n  \
-                  certgate-kv --redis redis://127.0.0.1:6379 revoke-crl issuing-ca.crl\n  \
+                  certgate-kv --redis redis://127.0.0.1:6379 revoke-crl --ca issuing-ca.pem issuing-ca.crl\n  \
                   certgate-kv --sqlite fleet.db init --layout bucketed --bucket-digits 2\n  \
                   certgate-kv --sqlite fleet.db export-fermyon-script --app certgate > copy.sh"
 )]
@@ -204,7 +204,13 @@ pub struct RevokeCrlArgs {
     /// A label certgate logs when one of these revocations denies.
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
-    /// X.509 CRLs, PEM (any number of X509 CRL blocks) or DER; `-` for stdin. Signatures are not verified.
+    /// The CA certificates that issue these CRLs (PEM, any number of CERTIFICATE blocks): each CRL must then be
+    /// signed by one of them and carry its subject exactly as its certificates name their issuer, or nothing is
+    /// written. Without it the CRLs are taken as given, unverified.
+    #[arg(long = "ca", value_name = "CA_FILE")]
+    pub ca: Option<PathBuf>,
+    /// X.509 CRLs, PEM (any number of X509 CRL blocks) or DER; `-` for stdin. Signatures are verified only with
+    /// --ca.
     #[arg(value_name = "CRL_FILE", required = true)]
     pub crls: Vec<PathBuf>,
     /// The layout of a new store.
@@ -413,12 +419,19 @@ fn revoke_crl(target_args: &TargetArgs, args: RevokeCrlArgs) -> Result<(), Error
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0);
+    let cas = match &args.ca {
+        Some(path) => Some(read_ca_certificates(path)?),
+        None => None,
+    };
     let mut keys = Vec::new();
     let mut issuers = BTreeSet::new();
     let mut crl_count = 0;
     for input in read_inputs(&args.crls)? {
         for crl in read_crls(&input)? {
             crl_count += 1;
+            if let Some(cas) = &cas {
+                certgate::check_crl_issuer(&crl.der, cas).map_err(|e| Error::new(format!("{}: {e}", crl.origin)))?;
+            }
             if crl.next_update.is_some_and(|next| next < now) {
                 eprintln!("certgate-kv: warning: {}: the CRL of {} is past its nextUpdate", crl.origin, crl.issuer);
             }
@@ -442,6 +455,26 @@ fn revoke_crl(target_args: &TargetArgs, args: RevokeCrlArgs) -> Result<(), Error
         place(&target, &outcome)
     );
     Ok(())
+}
+
+/// The DER of every CERTIFICATE block of a PEM file (`--ca`).
+fn read_ca_certificates(path: &Path) -> Result<Vec<Vec<u8>>, Error> {
+    let input = Input::read(path)?;
+    let text = input.text().ok_or_else(|| Error::new(format!("{}: --ca takes PEM CERTIFICATE blocks", input.name)))?;
+    let mut cas = Vec::new();
+    for block in pem_blocks(&input, text)? {
+        if block.label != "CERTIFICATE" {
+            return Err(Error::new(format!(
+                "{} line {}: a PEM block of type {}: --ca takes CERTIFICATE blocks",
+                input.name, block.line, block.label
+            )));
+        }
+        cas.push(block.der);
+    }
+    if cas.is_empty() {
+        return Err(Error::new(format!("{}: --ca holds no CERTIFICATE block", input.name)));
+    }
+    Ok(cas)
 }
 
 fn show(target_args: &TargetArgs, args: ShowArgs) -> Result<(), Error> {

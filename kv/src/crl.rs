@@ -1,8 +1,9 @@
 //! Reading the revocations a CRL lists, for `revoke-crl`: the issuer (as the store keys
 //! it, the SHA-256 of the issuer Name's DER) and every revoked serial.
 //!
-//! The CRL's signature is not verified: the operator vouches for the file, as for a
-//! thumbprint list. What would make the store say something the CRL does not is refused:
+//! The CRL's signature is verified only when `--ca` names its issuer's certificates
+//! (`certgate::check_crl_issuer`, the check the `crls` variable makes); otherwise the
+//! operator vouches for the file, as for a thumbprint list. What would make the store say something the CRL does not is refused:
 //! a delta CRL (its entries only make sense on top of a base CRL, and `removeFromCRL`
 //! entries un-revoke), an entry of another issuer (an indirect CRL's `certificateIssuer`,
 //! which keying by the CRL's own issuer would misfile), and an entry whose reason is
@@ -36,6 +37,8 @@ pub struct CrlRevocations {
     pub next_update: Option<i64>,
     /// Where it came from: the input and, for PEM, the BEGIN line.
     pub origin: String,
+    /// The CRL's DER, to check its issuer with (`--ca`).
+    pub der: Vec<u8>,
 }
 
 /// The CRLs of an input: PEM `X509 CRL` blocks (any number) or one DER CRL.
@@ -100,7 +103,7 @@ fn revocations(der: &[u8], origin: String) -> Result<CrlRevocations, String> {
     // RDN written out of order and miss every certificate that CA signed.
     let issuer_sha256 =
         certgate::store::crl_issuer_sha256(der).ok_or_else(|| "the CRL's issuer cannot be read".to_string())?;
-    Ok(CrlRevocations { issuer_sha256, issuer, serials, next_update, origin })
+    Ok(CrlRevocations { issuer_sha256, issuer, serials, next_update, origin, der: der.to_vec() })
 }
 
 #[cfg(test)]

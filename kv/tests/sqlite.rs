@@ -224,6 +224,61 @@ fn revoke_crl_revokes_every_serial_of_that_issuer_only() {
     }
 }
 
+/// With `--ca`, a CRL is written only if one of the given CA certificates issued it, named
+/// as its certificates name their issuer: a CA whose CRL writes its name with another
+/// string type than its certificates' issuer field would be filed under a digest no
+/// certificate carries and revoke nothing (found by a review), so it is refused, as are
+/// a CRL of another CA and one signed by another key of the same name.
+#[test]
+fn revoke_crl_with_ca_writes_only_crls_that_ca_issued_as_its_certificates_name_it() {
+    use certgate_testkit::reencode::{crl_with_issuer, parse, Node};
+    let ca = Ca::new("Fleet CA");
+    let impostor = Ca::new("Fleet CA");
+    let other = Ca::new("Other CA");
+    let mut options = LeafOptions::named("lost device");
+    options.serial = Some(vec![0x42]);
+    let leaf = ca.issue(&options);
+    let now = OffsetDateTime::now_utc();
+    let crl = pem_to_der(&ca.crl(&[&[0x42]], now - Duration::hours(1), now + Duration::days(7)));
+    // The CA's own name with its CN's string type changed.
+    let Node::Constructed(_, parts) = parse(&ca.certificate.der) else { panic!("certificate") };
+    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
+    let Node::Constructed(0x30, mut rdns) = tbs[5].clone() else { panic!("name") };
+    let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
+    let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
+    let Node::Primitive(tag, value) = atv[1].clone() else { panic!("value") };
+    atv[1] = Node::Primitive(if tag == 0x0c { 0x13 } else { 0x0c }, value);
+    atvs[0] = Node::Constructed(0x30, atv);
+    rdns[0] = Node::Constructed(0x31, atvs);
+    let respelled = crl_with_issuer(&crl, &Node::Constructed(0x30, rdns), &ca.certificate.key_pem);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ca.pem"), format!("{}{}", other.certificate.pem(), ca.certificate.pem())).unwrap();
+    std::fs::write(d.join("crl.der"), &crl).unwrap();
+    std::fs::write(d.join("respelled.der"), &respelled).unwrap();
+    std::fs::write(d.join("impostor.pem"), impostor.crl(&[&[0x43]], now, now + Duration::days(1))).unwrap();
+    std::fs::write(d.join("other.pem"), other.crl(&[&[0x44]], now, now + Duration::days(1))).unwrap();
+    std::fs::write(d.join("not-a-ca.pem"), leaf.pem()).unwrap();
+    // Without --ca the respelled CRL is taken as given, and revokes nothing.
+    kv_ok(d, &["revoke-crl", "--sqlite", DB, "respelled.der"]);
+    assert!(decide(&reader(d), &leaf, Some(&ca.certificate)).is_ok(), "filed where no certificate looks");
+    let before = dump(d);
+    let error = kv_err(d, &["revoke-crl", "--sqlite", DB, "--ca", "ca.pem", "respelled.der"]);
+    assert!(error.contains("is not, byte for byte, the subject of any CA certificate given"), "{error}");
+    let error = kv_err(d, &["revoke-crl", "--sqlite", DB, "--ca", "ca.pem", "crl.der", "impostor.pem"]);
+    assert!(
+        error.contains("impostor.pem line 1: the CRL from CN=Fleet CA: the key of no CA certificate given"),
+        "{error}"
+    );
+    let error = kv_err(d, &["revoke-crl", "--sqlite", DB, "--ca", "not-a-ca.pem", "crl.der"]);
+    assert!(error.contains("CA certificate 1:") && error.contains("not a CA certificate"), "{error}");
+    assert_eq!(dump(d), before, "a refused batch writes nothing");
+    // The CA's own CRL, and another given CA's, are written.
+    let summary = kv_ok(d, &["revoke-crl", "--sqlite", DB, "--ca", "ca.pem", "crl.der", "other.pem"]);
+    assert!(summary.starts_with("revoked 2 serials of 2 issuers (2 CRLs)"), "{summary}");
+    assert_eq!(decide(&reader(d), &leaf, Some(&ca.certificate)), Err(Reason::CertificateRevoked));
+}
+
 #[test]
 fn the_store_is_named_before_or_after_the_subcommand_exactly_once() {
     let dir = tempfile::tempdir().unwrap();

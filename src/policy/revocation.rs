@@ -407,32 +407,18 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         let n = i + 1;
         let crl = CertificateList::from_der(&der).map_err(|e| format!("CRL {n} is not DER ({e})"))?;
         let tbs = &crl.tbs_cert_list;
-        // The issuer as signed, never re-encoded (see `certificate::raw_crl_issuer`): what the
-        // path's certificates name their issuer by.
-        let issuer_der = crate::certificate::raw_crl_issuer(&der).ok_or_else(|| format!("CRL {n}: bad issuer"))?;
-        let named: Vec<&CaCertificate> =
-            issuers.iter().filter(|c| c.signed.subject_der.as_slice() == issuer_der).collect();
-        if named.is_empty() {
-            return Err(format!(
-                "CRL {n}: its issuer ({}) is not a configured trust anchor or intermediate",
-                name_text(&tbs.issuer)
-            ));
-        }
-        // The signed bytes as the CRL carries them, not re-encoded.
-        let (message, alg, _) = crate::trust::issuer::signed_parts(&der).map_err(|e| format!("CRL {n}: {e}"))?;
-        let signature = crl.signature.as_bytes().ok_or(format!("CRL {n}: signature is not whole bytes"))?;
-        // Configuration is trusted and read once: every CA of that name may be tried.
-        let unlimited = SignatureBudget::new(usize::MAX);
-        let issuer = named
-            .iter()
-            .find(|c| unlimited.verify(&c.signed.spki_der, alg, message, signature).is_ok())
-            .ok_or(format!(
-                "CRL {n} from {}: the key of no configured CA of that name verifies its signature",
-                name_text(&tbs.issuer)
-            ))?;
-        if !issuer.signed.may_sign_crls {
-            return Err(format!("CRL {n}: the keyUsage of its issuer {} does not allow cRLSign", issuer.subject));
-        }
+        let (issuer_der, issuer) = signer(&der, &crl, issuers).map_err(|problem| match problem {
+            SignerProblem::NotNamed(issuer) => {
+                format!("CRL {n}: its issuer ({issuer}) is not a configured trust anchor or intermediate")
+            }
+            SignerProblem::Unreadable(problem) => format!("CRL {n}: {problem}"),
+            SignerProblem::NotVerified(issuer) => {
+                format!("CRL {n} from {issuer}: the key of no configured CA of that name verifies its signature")
+            }
+            SignerProblem::NoCrlSign(subject) => {
+                format!("CRL {n}: the keyUsage of its issuer {subject} does not allow cRLSign")
+            }
+        })?;
         let next_update =
             tbs.next_update.as_ref().ok_or(format!("CRL {n} has no nextUpdate, so its freshness cannot be judged"))?;
         // rustls-webpki's reader refuses what certgate cannot judge (delta CRLs, critical
@@ -458,6 +444,78 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         });
     }
     Ok(out)
+}
+
+/// Why a CRL has no issuer among the CA certificates it was checked against.
+enum SignerProblem {
+    /// No CA's subject is its issuer Name, byte for byte (the Name's RFC 4514 text).
+    NotNamed(String),
+    /// Its issuer or signed parts cannot be read (what is wrong).
+    Unreadable(String),
+    /// No CA of that name has a key that verifies its signature (the Name's text).
+    NotVerified(String),
+    /// The CA that signed it may not sign CRLs (the CA's subject).
+    NoCrlSign(String),
+}
+
+/// The issuer Name of `der` (the CRL `crl` decodes) as signed, and which of `issuers` issued
+/// it: a CA whose subject is that Name, byte for byte (what the path's certificates name
+/// their issuer by), whose key verifies its signature over the bytes as the CRL carries
+/// them, and whose keyUsage allows cRLSign.
+fn signer<'a>(
+    der: &'a [u8],
+    crl: &CertificateList,
+    issuers: &'a [CaCertificate],
+) -> Result<(&'a [u8], &'a CaCertificate), SignerProblem> {
+    let issuer_text = || name_text(&crl.tbs_cert_list.issuer);
+    // Never re-encoded (see `certificate::raw_crl_issuer`): a decoder re-sorts a SET OF.
+    let issuer_der =
+        crate::certificate::raw_crl_issuer(der).ok_or_else(|| SignerProblem::Unreadable("bad issuer".into()))?;
+    let named: Vec<&CaCertificate> = issuers.iter().filter(|c| c.signed.subject_der.as_slice() == issuer_der).collect();
+    if named.is_empty() {
+        return Err(SignerProblem::NotNamed(issuer_text()));
+    }
+    let (message, alg, _) = crate::trust::issuer::signed_parts(der).map_err(SignerProblem::Unreadable)?;
+    let signature =
+        crl.signature.as_bytes().ok_or_else(|| SignerProblem::Unreadable("signature is not whole bytes".into()))?;
+    // Configuration is trusted and read once: every CA of that name may be tried.
+    let unlimited = SignatureBudget::new(usize::MAX);
+    let issuer = named
+        .into_iter()
+        .find(|c| unlimited.verify(&c.signed.spki_der, alg, message, signature).is_ok())
+        .ok_or_else(|| SignerProblem::NotVerified(issuer_text()))?;
+    if !issuer.signed.may_sign_crls {
+        return Err(SignerProblem::NoCrlSign(issuer.subject.clone()));
+    }
+    Ok((issuer_der, issuer))
+}
+
+/// Whether the DER CRL `crl_der` was issued by one of the CA certificates `ca_ders`, as
+/// certgate requires of a CRL in `crls`: its issuer Name is the CA's subject exactly as the
+/// CA's certificates are named by (byte for byte), the CA's key verifies its signature, and
+/// the CA's keyUsage allows cRLSign. For tools that file a CRL's serials elsewhere
+/// (`certgate-kv revoke-crl --ca`), so a CRL whose issuer no certificate names is refused
+/// rather than filed where no lookup finds it. The error says why.
+pub fn check_crl_issuer(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<(), String> {
+    let cas = ca_ders
+        .iter()
+        .enumerate()
+        .map(|(i, der)| CaCertificate::from_der(der.clone()).map_err(|e| format!("CA certificate {}: {e}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let crl = CertificateList::from_der(crl_der).map_err(|e| format!("the CRL is not DER ({e})"))?;
+    signer(crl_der, &crl, &cas).map(drop).map_err(|problem| match problem {
+        SignerProblem::NotNamed(issuer) => format!(
+            "the CRL's issuer ({issuer}) is not, byte for byte, the subject of any CA certificate given (a CA whose \
+             CRLs write its name otherwise revokes nothing: no certificate is named so)"
+        ),
+        SignerProblem::Unreadable(problem) => format!("the CRL: {problem}"),
+        SignerProblem::NotVerified(issuer) => {
+            format!("the CRL from {issuer}: the key of no CA certificate given of that name verifies its signature")
+        }
+        SignerProblem::NoCrlSign(subject) => {
+            format!("the keyUsage of the CRL's issuer {subject} does not allow cRLSign")
+        }
+    })
 }
 
 /// Look every certificate of `links` (a path, leaf first, each with its issuer's key) up
