@@ -33,6 +33,7 @@ mod gate;
 mod key_identity;
 pub mod gateway;
 mod log;
+mod name_identity;
 pub mod middleware;
 pub mod platform;
 mod policy;
@@ -53,7 +54,7 @@ pub use extract::{
 pub use gate::{Gate, KeptGate};
 pub use policy::pins::{Pin, PinValue};
 pub use policy::proxy::{sign as proxy_signature, OriginDenial};
-pub use policy::revocation::{check_crl_issuer, Revocation, Staleness};
+pub use policy::revocation::{crl_issuer_digests, Revocation, Staleness};
 pub use policy::{InactivePin, InlineListError, PinWindow, PolicyDenial, TrustedBy};
 pub use reason::{Reason, Refusal};
 pub use thumbprint::{Algorithm, Thumbprint};

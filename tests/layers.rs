@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-const ORDER: [&str; 19] = [
+const ORDER: [&str; 20] = [
     "reason",
     "key_identity",
+    "name_identity",
     "certificate",
     "extract",
     "thumbprint",

@@ -429,17 +429,22 @@ fn revoke_crl(target_args: &TargetArgs, args: RevokeCrlArgs) -> Result<(), Error
     for input in read_inputs(&args.crls)? {
         for crl in read_crls(&input)? {
             crl_count += 1;
-            if let Some(cas) = &cas {
-                certgate::check_crl_issuer(&crl.der, cas).map_err(|e| Error::new(format!("{}: {e}", crl.origin)))?;
-            }
+            // With --ca, under every spelling of the issuer's name its CA certificates use.
+            let issuer_digests = match &cas {
+                Some(cas) => certgate::crl_issuer_digests(&crl.der, cas)
+                    .map_err(|e| Error::new(format!("{}: {e}", crl.origin)))?,
+                None => vec![crl.issuer_sha256],
+            };
             if crl.next_update.is_some_and(|next| next < now) {
                 eprintln!("certgate-kv: warning: {}: the CRL of {} is past its nextUpdate", crl.origin, crl.issuer);
             }
             if crl.serials.is_empty() {
                 continue;
             }
-            issuers.insert(crl.issuer_sha256);
-            keys.extend(crl.serials.iter().map(|s| EntryKey::serial(crl.issuer_sha256, s)));
+            for issuer in issuer_digests {
+                issuers.insert(issuer);
+                keys.extend(crl.serials.iter().map(|s| EntryKey::serial(issuer, s)));
+            }
         }
     }
     let request = Request::new(keys, Some(entry), args.layout.choice()?);

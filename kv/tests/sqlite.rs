@@ -250,7 +250,8 @@ fn revoke_crl_with_ca_writes_only_crls_that_ca_issued_as_its_certificates_name_i
     atv[1] = Node::Primitive(if tag == 0x0c { 0x13 } else { 0x0c }, value);
     atvs[0] = Node::Constructed(0x30, atv);
     rdns[0] = Node::Constructed(0x31, atvs);
-    let respelled = crl_with_issuer(&crl, &Node::Constructed(0x30, rdns), &ca.certificate.key_pem);
+    let respelled_name = Node::Constructed(0x30, rdns);
+    let respelled = crl_with_issuer(&crl, &respelled_name, &ca.certificate.key_pem);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("ca.pem"), format!("{}{}", other.certificate.pem(), ca.certificate.pem())).unwrap();
@@ -277,6 +278,37 @@ fn revoke_crl_with_ca_writes_only_crls_that_ca_issued_as_its_certificates_name_i
     let summary = kv_ok(d, &["revoke-crl", "--sqlite", DB, "--ca", "ca.pem", "crl.der", "other.pem"]);
     assert!(summary.starts_with("revoked 2 serials of 2 issuers (2 CRLs)"), "{summary}");
     assert_eq!(decide(&reader(d), &leaf, Some(&ca.certificate)), Err(Reason::CertificateRevoked));
+
+    // The CA renewed with the same key and its name written with the other string type:
+    // given with --ca, its spelling gets the serials too, so a certificate it names so
+    // (chaining through the renewal) is revoked as well; a CA of another key and the same
+    // name gets nothing.
+    let renewal = Issued {
+        der: certgate_testkit::reencode::with_names(
+            &ca.certificate.der,
+            Some(&respelled_name),
+            Some(&respelled_name),
+            &ca.certificate.key_pem,
+        ),
+        key_pem: ca.certificate.key_pem.clone(),
+    };
+    let under_renewal = Issued {
+        der: certgate_testkit::reencode::with_names(&leaf.der, Some(&respelled_name), None, &ca.certificate.key_pem),
+        key_pem: leaf.key_pem.clone(),
+    };
+    let fresh = tempfile::tempdir().unwrap();
+    let d = fresh.path();
+    std::fs::write(d.join("crl.der"), &crl).unwrap();
+    std::fs::write(d.join("ca.pem"), ca.certificate.pem()).unwrap();
+    kv_ok(d, &["revoke-crl", "--sqlite", DB, "--ca", "ca.pem", "crl.der"]);
+    assert!(decide(&reader(d), &under_renewal, Some(&renewal)).is_ok(), "filed under the CRL's spelling only");
+    let cas = format!("{}{}{}", ca.certificate.pem(), renewal.pem(), impostor.certificate.pem());
+    std::fs::write(d.join("cas.pem"), cas).unwrap();
+    let summary = kv_ok(d, &["revoke-crl", "--sqlite", DB, "--ca", "cas.pem", "crl.der"]);
+    assert!(summary.starts_with("revoked 2 serials of 2 issuers (1 CRL)"), "{summary}");
+    assert_eq!(decide(&reader(d), &under_renewal, Some(&renewal)), Err(Reason::CertificateRevoked));
+    assert_eq!(decide(&reader(d), &leaf, Some(&ca.certificate)), Err(Reason::CertificateRevoked));
+    assert_eq!(marker(d).serial_issuers.len(), 2, "the impostor's name got nothing of its own");
 }
 
 #[test]

@@ -772,3 +772,143 @@ fn a_crl_of_another_key_of_the_issuers_name_leaves_the_status_unknown() {
     let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &intermediates), (var::CRLS, &both)];
     assert_eq!(reason(&req(&vars).cert(&leaf).send()), "ok");
 }
+
+/// `name` (a Name node of one RDN holding one CN) with that CN's value replaced by a
+/// value of string type `tag` and content `value`.
+fn respell_cn(name: &certgate_testkit::reencode::Node, tag: u8, value: Vec<u8>) -> certgate_testkit::reencode::Node {
+    use certgate_testkit::reencode::Node;
+    let Node::Constructed(0x30, mut rdns) = name.clone() else { panic!("name") };
+    let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
+    let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
+    atv[1] = Node::Primitive(tag, value);
+    atvs[0] = Node::Constructed(0x30, atv);
+    rdns[0] = Node::Constructed(0x31, atvs);
+    Node::Constructed(0x30, rdns)
+}
+
+/// The subject Name node of a certificate.
+fn subject_of(der: &[u8]) -> certgate_testkit::reencode::Node {
+    use certgate_testkit::reencode::{parse, Node};
+    let Node::Constructed(_, parts) = parse(der) else { panic!("certificate") };
+    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
+    tbs[5].clone()
+}
+
+/// A pinned certificate whose issuer field spells its CA's name otherwise than the CA's
+/// subject, in every way X.520 matching and OpenSSL's X509_NAME_cmp (every DirectoryString
+/// type to UTF-8, case folded, white space collapsed) take as the same name, is judged by
+/// its CA's CRL (found by a review: the RFC 4514 text was compared, which misses a
+/// BMPString, a VisibleString and white space).
+#[test]
+fn a_pinned_certificate_is_judged_by_its_cas_crls_however_its_issuer_spells_the_name() {
+    let t = OffsetDateTime::now_utc();
+    let ca = Ca::new("Pinned Issuing");
+    let subject = subject_of(&ca.certificate.der);
+    let bmp: Vec<u8> = "Pinned Issuing".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+    let crl = ca.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = ca.certificate.pem();
+    let mut failures = Vec::new();
+    for (what, tag, value) in [
+        ("PrintableString (the case fixed)", 0x13u8, b"Pinned Issuing".to_vec()),
+        ("UTF8String, other case (the case fixed)", 0x0c, b"PINNED ISSUING".to_vec()),
+        ("BMPString", 0x1e, bmp),
+        ("VisibleString", 0x1a, b"Pinned Issuing".to_vec()),
+        ("UTF8String, two spaces", 0x0c, b"Pinned  Issuing".to_vec()),
+        ("UTF8String, trailing space", 0x0c, b"Pinned Issuing ".to_vec()),
+    ] {
+        let respelled = respell_cn(&subject, tag, value);
+        assert_ne!(respelled, subject);
+        let mut o = LeafOptions::named("pinned device");
+        o.serial = Some(vec![0x42]);
+        let issued = ca.issue(&o);
+        let leaf = Issued {
+            der: certgate_testkit::reencode::with_names(&issued.der, Some(&respelled), None, &ca.certificate.key_pem),
+            key_pem: issued.key_pem.clone(),
+        };
+        let pin = leaf.sha256_hex();
+        let vars = [(var::ALLOWED_THUMBPRINTS, pin.as_str()), (var::TRUST_ANCHORS, &anchors), (var::CRLS, &crl)];
+        let got = reason(&req(&vars).cert(&leaf).send());
+        if got != "certificate_revoked" {
+            failures.push(format!("{what}: {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "revoked pinned certificates let through: {failures:?}");
+}
+
+/// A certificate of the old key of a rolled-over CA whose serial the new key's CRL lists
+/// (RFC 5280 lets a CA's new key sign CRLs for its old key's certificates) is revoked,
+/// pinned or chaining, whichever CA certificates are configured, even with
+/// `crl_when_stale = allow` (found by a review: with both configured it was "unknown").
+#[test]
+fn a_serial_listed_by_another_key_of_the_issuers_name_is_revoked() {
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let old = root.intermediate("Fleet Issuing");
+    let new = root.intermediate("Fleet Issuing");
+    let mut o = LeafOptions::named("old-key device");
+    o.serial = Some(vec![0x42]);
+    let leaf = old.issue(&o);
+    let crl = new.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = root.certificate.pem();
+    let both = format!("{}{}", old.certificate.pem(), new.certificate.pem());
+    let pin = leaf.sha256_hex();
+    let new_only = format!("{}{}", root.certificate.pem(), new.certificate.pem());
+    // Pinned, only the new CA certificate configured: the same-name list revokes it.
+    let pinned_new_only = [
+        (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+        (var::TRUST_ANCHORS, new_only.as_str()),
+        (var::CRLS, &crl),
+        (var::CRL_WHEN_STALE, "allow"),
+    ];
+    assert_eq!(reason(&req(&pinned_new_only).cert(&leaf).send()), "certificate_revoked", "pinned, new CA only");
+    // Pinned, both CA certificates configured.
+    let pinned_both = [
+        (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::INTERMEDIATES, &both),
+        (var::CRLS, &crl),
+        (var::CRL_WHEN_STALE, "allow"),
+    ];
+    let pinned = reason(&req(&pinned_both).cert(&leaf).send());
+    // Chaining, both configured.
+    let chaining = [
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::INTERMEDIATES, &both),
+        (var::CRLS, &crl),
+        (var::CRL_WHEN_STALE, "allow"),
+    ];
+    let chained = reason(&req(&chaining).cert(&leaf).send());
+    assert_eq!((pinned.as_str(), chained.as_str()), ("certificate_revoked", "certificate_revoked"));
+}
+
+/// An issuing CA renewed with the same key whose renewal writes its name with another
+/// string type, both certificates configured with the CA's CRL: a revoked certificate whose
+/// issuer field is written as the renewal writes it chains through the renewal and is
+/// still judged by the CA's list (found by a review: the names were compared by bytes and
+/// it found "no list").
+#[test]
+fn a_renewal_that_respells_its_name_keeps_its_lists_on_the_chain_path() {
+    use certgate_testkit::reencode::with_names;
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let issuing = root.intermediate("Fleet Issuing");
+    let subject = subject_of(&issuing.certificate.der);
+    let respelled = respell_cn(&subject, 0x13, b"Fleet Issuing".to_vec());
+    assert_ne!(respelled, subject);
+    // The renewal: the same certificate (same key), subject PrintableString, signed by the root.
+    let renewed = with_names(&issuing.certificate.der, None, Some(&respelled), &root.certificate.key_pem);
+    let mut o = LeafOptions::named("lost device");
+    o.serial = Some(vec![0x42]);
+    let usual = issuing.issue(&o);
+    let leaf = Issued {
+        der: with_names(&usual.der, Some(&respelled), None, &issuing.certificate.key_pem),
+        key_pem: usual.key_pem.clone(),
+    };
+    let crl = issuing.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = root.certificate.pem();
+    let intermediates = format!("{}{}", issuing.certificate.pem(), encode::pem(&renewed));
+    let vars =
+        [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, intermediates.as_str()), (var::CRLS, &crl)];
+    assert_eq!(reason(&req(&vars).cert(&usual).send()), "certificate_revoked", "control");
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "certificate_revoked", "issued under the renewal's spelling");
+}

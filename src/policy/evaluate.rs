@@ -337,7 +337,7 @@ impl Policy {
             Ok(None) => {
                 // No configured CA of its issuer's name signed it: a list of that name, or
                 // of a name that reads the same, leaves its status unknown (or revoked).
-                let alike = || self.crls.iter().filter(|c| c.is_from_name_alike(&issuer_content, &certificate.issuer));
+                let alike = || self.crls.iter().filter(|c| c.is_from_name_alike(&issuer_content));
                 if alike().any(|c| c.lists(&certificate.serial)) {
                     return Err(Unjudged::Listed);
                 }

@@ -128,13 +128,14 @@ impl WhenStale {
 pub struct Crl {
     /// RFC 4514 text of the issuer, for the log.
     pub issuer: String,
-    /// The issuer Name without its SEQUENCE tag and length, and the digest of the issuer's
-    /// key in its canonical form ([`crate::key_identity::issuer_key_sha256`]): a CRL applies
-    /// to a certificate only when both match its issuer, so two CAs that share a name (a
-    /// rollover) never share a list, while one key spelled two ways (a renewal that
-    /// compresses its point) is one issuer.
-    issuer_content: Vec<u8>,
+    /// The digest of the issuer's key in its canonical form
+    /// ([`crate::key_identity::issuer_key_sha256`]) and the identity of its Name
+    /// ([`crate::name_identity::name_key`]): a CRL applies to a certificate only when both
+    /// match its issuer's, so two CAs that share a name (a rollover) never share a list,
+    /// while a CA that writes its key or its name two ways (a renewal that compresses its
+    /// point or changes a string type) keeps its lists.
     issuer_key: [u8; 32],
+    issuer_name: [u8; 32],
     pub this_update: i64,
     pub next_update: i64,
     /// Revoked serials as unsigned integers ([`serial_magnitude`]), sorted and unique.
@@ -214,18 +215,12 @@ impl Scope {
 }
 
 impl Crl {
-    /// Whether this CRL's issuer has this Name (without its SEQUENCE tag and length).
-    pub fn is_from_name(&self, issuer_content: &[u8]) -> bool {
-        self.issuer_content == issuer_content
-    }
-
-    /// Whether this CRL's issuer may be the issuer named so: the same Name, or one that
-    /// reads the same (its RFC 4514 text, ignoring ASCII case), such as the name written
-    /// with another string type, which X.520 matching and OpenSSL take as the same name.
-    /// For a pinned certificate's safety net: a list of a name alike makes its status
-    /// unknown, never "no list".
-    pub fn is_from_name_alike(&self, issuer_content: &[u8], issuer_text: &str) -> bool {
-        self.is_from_name(issuer_content) || self.issuer.eq_ignore_ascii_case(issuer_text)
+    /// Whether this CRL's issuer is the issuer named so as X.520 matches names (another
+    /// string type, case or white space; see [`crate::name_identity`]), whatever its key.
+    /// For a pinned certificate's safety net: a list of that name makes its status unknown,
+    /// never "no list".
+    pub fn is_from_name_alike(&self, issuer_content: &[u8]) -> bool {
+        self.issuer_name == crate::name_identity::name_key(issuer_content)
     }
 
     /// Whether this CRL lists the serial (an unsigned integer, [`serial_magnitude`]).
@@ -435,7 +430,7 @@ pub(crate) fn parse_crls(raw: &str, issuers: &[CaCertificate]) -> Result<Vec<Crl
         revoked.dedup();
         out.push(Crl {
             issuer: name_text(&tbs.issuer),
-            issuer_content: strip_sequence(issuer_der).to_vec(),
+            issuer_name: crate::name_identity::name_key(strip_sequence(issuer_der)),
             issuer_key: crate::key_identity::issuer_key_sha256(&issuer.signed.spki_der),
             this_update: time_secs(&tbs.this_update),
             next_update: time_secs(next_update),
@@ -490,20 +485,24 @@ fn signer<'a>(
     Ok((issuer_der, issuer))
 }
 
-/// Whether the DER CRL `crl_der` was issued by one of the CA certificates `ca_ders`, as
-/// certgate requires of a CRL in `crls`: its issuer Name is the CA's subject exactly as the
-/// CA's certificates are named by (byte for byte), the CA's key verifies its signature, and
-/// the CA's keyUsage allows cRLSign. For tools that file a CRL's serials elsewhere
-/// (`certgate-kv revoke-crl --ca`), so a CRL whose issuer no certificate names is refused
-/// rather than filed where no lookup finds it. The error says why.
-pub fn check_crl_issuer(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<(), String> {
+/// The issuer Names a DER CRL's serials are to be filed under, as SHA-256 of each Name's
+/// DER, when one of the CA certificates `ca_ders` issued it as certgate requires of a CRL
+/// in `crls`: its issuer Name is the CA's subject byte for byte, the CA's key verifies its
+/// signature and the CA's keyUsage allows cRLSign. The Names are the CRL's issuer and the
+/// subject of every other CA certificate given with the same key and a name that reads the
+/// same ([`crate::name_identity::name_key`]: a renewal that writes the name with another
+/// string type), since a certificate names its issuer as the CA certificate that signed
+/// it does. For tools that file a CRL's serials elsewhere (`certgate-kv revoke-crl --ca`),
+/// so a CRL whose issuer no certificate names is refused rather than filed where no lookup
+/// finds it. The error says why.
+pub fn crl_issuer_digests(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<Vec<[u8; 32]>, String> {
     let cas = ca_ders
         .iter()
         .enumerate()
         .map(|(i, der)| CaCertificate::from_der(der.clone()).map_err(|e| format!("CA certificate {}: {e}", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
     let crl = CertificateList::from_der(crl_der).map_err(|e| format!("the CRL is not DER ({e})"))?;
-    signer(crl_der, &crl, &cas).map(drop).map_err(|problem| match problem {
+    let (issuer_der, signer) = signer(crl_der, &crl, &cas).map_err(|problem| match problem {
         SignerProblem::NotNamed(issuer) => format!(
             "the CRL's issuer ({issuer}) is not, byte for byte, the subject of any CA certificate given (a CA whose \
              CRLs write its name otherwise revokes nothing: no certificate is named so)"
@@ -515,7 +514,19 @@ pub fn check_crl_issuer(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<(), Strin
         SignerProblem::NoCrlSign(subject) => {
             format!("the keyUsage of the CRL's issuer {subject} does not allow cRLSign")
         }
-    })
+    })?;
+    let name = crate::name_identity::name_key(strip_sequence(issuer_der));
+    let key = crate::key_identity::issuer_key_sha256(&signer.signed.spki_der);
+    let mut digests: Vec<[u8; 32]> = vec![sha2::Sha256::digest(issuer_der).into()];
+    for ca in &cas {
+        let same = crate::name_identity::name_key(strip_sequence(&ca.signed.subject_der)) == name
+            && crate::key_identity::issuer_key_sha256(&ca.signed.spki_der) == key;
+        let digest: [u8; 32] = sha2::Sha256::digest(&ca.signed.subject_der).into();
+        if same && !digests.contains(&digest) {
+            digests.push(digest);
+        }
+    }
+    Ok(digests)
 }
 
 /// Look every certificate of `links` (a path, leaf first, each with its issuer's key) up
@@ -530,14 +541,28 @@ pub fn check_crl_issuer(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<(), Strin
 /// the path beats stale anywhere on it.
 pub(crate) fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatus {
     let mut status = CrlStatus::NoList;
+    if crls.is_empty() {
+        return status;
+    }
     for (depth, link) in links.iter().enumerate() {
-        let named = || crls.iter().filter(|c| c.issuer_content == link.issuer_content);
+        let name = crate::name_identity::name_key(&link.issuer_content);
+        let named = || crls.iter().filter(|c| c.issuer_name == name);
         let Some(of_the_name) = named().next() else {
             continue;
         };
         let key = crate::key_identity::issuer_key_sha256(&link.issuer_spki);
         let lists = || named().filter(|c| c.issuer_key == key);
         let Some(any) = lists().next() else {
+            // Lists of its issuer's name from another key: a CA that rolled over to a new
+            // key may list its old key's certificates there (RFC 5280 allows it), so a
+            // serial they list is revoked; otherwise whether it is, is unknown.
+            if let Some(listing) = named().find(|c| c.lists(&link.serial)) {
+                return CrlStatus::Revoked(Revocation::Crl {
+                    depth,
+                    serial: link.serial.clone(),
+                    issuer: listing.issuer.clone(),
+                });
+            }
             if !matches!(status, CrlStatus::Stale(_)) {
                 status = CrlStatus::Stale(Staleness::OtherKey { depth, issuer: of_the_name.issuer.clone() });
             }
@@ -595,8 +620,8 @@ mod tests {
         let links = std::slice::from_ref(&link);
         let crl = |revoked: Vec<Vec<u8>>| Crl {
             issuer: "CN=ca".into(),
-            issuer_content: b"ca".to_vec(),
             issuer_key: crate::key_identity::issuer_key_sha256(b"k"),
+            issuer_name: crate::name_identity::name_key(b"ca"),
             this_update: 0,
             next_update: 100,
             revoked,
@@ -606,10 +631,13 @@ mod tests {
         assert!(matches!(crl_status(&[crl(vec![vec![2]])], links, 101), CrlStatus::Stale(_)));
         assert!(matches!(crl_status(&[crl(vec![vec![1]])], links, 50), CrlStatus::Revoked(_)));
         // Another issuer's name, or the same name with another key, is another issuer.
-        let other = Crl { issuer_content: b"other".to_vec(), ..crl(vec![vec![1]]) };
+        let other = Crl { issuer_name: crate::name_identity::name_key(b"other"), ..crl(vec![vec![1]]) };
         assert_eq!(crl_status(&[other], links, 50), CrlStatus::NoList);
         // The same name with another key: not its list, and not "no list" either.
-        let rollover = Crl { issuer_key: crate::key_identity::issuer_key_sha256(b"new key"), ..crl(vec![vec![1]]) };
+        let rollover = Crl { issuer_key: crate::key_identity::issuer_key_sha256(b"new key"), ..crl(vec![vec![2]]) };
+        // ...though a serial it lists is revoked (a CA's new key may list its old key's).
+        let rollover_listing = Crl { revoked: vec![vec![1]], ..rollover.clone() };
+        assert!(matches!(crl_status(&[rollover_listing], links, 50), CrlStatus::Revoked(_)));
         assert!(matches!(
             crl_status(&[rollover.clone()], links, 50),
             CrlStatus::Stale(Staleness::OtherKey { depth: 0, .. })
@@ -631,8 +659,8 @@ mod tests {
         // anywhere beats stale anywhere.
         let ca_link = PathLink { issuer_content: b"root".to_vec(), issuer_spki: b"r".to_vec(), ..link.clone() };
         let root_crl = |revoked, next_update| Crl {
-            issuer_content: b"root".to_vec(),
             issuer_key: crate::key_identity::issuer_key_sha256(b"r"),
+            issuer_name: crate::name_identity::name_key(b"root"),
             next_update,
             ..crl(revoked)
         };
@@ -686,8 +714,8 @@ mod tests {
             PathLink { der: Vec::new(), issuer_content: b"ca".to_vec(), serial: vec![1], issuer_spki: b"k".to_vec() };
         let list = |scope: Scope, next_update: i64, revoked: Vec<Vec<u8>>| Crl {
             issuer: "CN=ca".into(),
-            issuer_content: b"ca".to_vec(),
             issuer_key: crate::key_identity::issuer_key_sha256(b"k"),
+            issuer_name: crate::name_identity::name_key(b"ca"),
             this_update: next_update - 10,
             next_update,
             revoked,
