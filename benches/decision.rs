@@ -133,6 +133,55 @@ fn hostile(c: &mut Criterion) {
     group.finish();
 }
 
+/// A key-pinned client writes its own certificate's issuer Name, which with CRLs
+/// configured is keyed (`name_identity::name_key`) to look for its CA's lists: a normal
+/// issuer, the largest Name that is still read as text (2 KiB of one-letter RDNs), and
+/// one of 20 KiB (keyed by its bytes), against 16 configured CRLs.
+fn issuer_name(c: &mut Criterion) {
+    use certgate_testkit::reencode::{with_names, Node};
+    use certgate_testkit::{Duration, OffsetDateTime};
+    let at = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+    let cas: Vec<Ca> = (0..16).map(|i| Ca::new(&format!("bench CA {i}"))).collect();
+    let anchors: String = cas.iter().map(|ca| ca.certificate.pem()).collect();
+    let crls: String =
+        cas.iter().map(|ca| ca.crl(&[&[0x42]], at - Duration::hours(1), at + Duration::days(7))).collect();
+    let mut options = LeafOptions::named("key-pinned");
+    options.not_before = at - Duration::days(1);
+    options.not_after = at + Duration::days(365);
+    let leaf = cas[0].issue(&options);
+    let issuer = |rdns: usize, value: &[u8]| {
+        let rdn = Node::Constructed(
+            0x31,
+            vec![Node::Constructed(
+                0x30,
+                vec![Node::Primitive(0x06, vec![0x55, 0x04, 0x03]), Node::Primitive(0x0c, value.to_vec())],
+            )],
+        );
+        Node::Constructed(0x30, vec![rdn; rdns])
+    };
+    let vars: HashMap<String, String> = [
+        ("allowed_key_pins".to_string(), leaf.key_sha256_b64()),
+        ("trust_anchors".to_string(), anchors),
+        ("crls".to_string(), crls),
+    ]
+    .into();
+    // The Gate is built once (`Gate` in a long-lived instance): reading 16 CRLs, each
+    // signature-checked, would otherwise be most of the request.
+    let gate = certgate::Gate::from_source(&vars).expect("bench configuration is valid");
+    let mut group = c.benchmark_group("issuer-name");
+    for (name, rdns, value) in
+        [("normal", 1, &b"someone's CA"[..]), ("max-read", 2048 / 12, b"a"), ("max-bytes", 1700, b"a")]
+    {
+        let der = with_names(&leaf.der, Some(&issuer(rdns, value)), None, &cas[0].certificate.key_pem);
+        let headers = vec![("x-arr-clientcert".to_string(), encode::base64_der(&der).into_bytes())];
+        assert!(gate.authenticate(&headers, NOW).is_ok(), "{name}");
+        group.bench_with_input(BenchmarkId::from_parameter(name), &headers, |b, headers| {
+            b.iter(|| gate.authenticate(black_box(headers), NOW))
+        });
+    }
+    group.finish();
+}
+
 /// The trust-anchor path and what the hostile review's fixes added to it, and the worst
 /// headers within the limits ([`certgate_testkit::chain_cases`]).
 fn chain(c: &mut Criterion) {
@@ -233,7 +282,7 @@ fn chain_cache(c: &mut Criterion) {
 // `criterion_group!` defines an undocumented `pub fn benches`: kept in a private module,
 // it is no public item of this crate (so `missing_docs` does not apply).
 mod group {
-    use super::{chain, chain_cache, decision, gate, hostile, scale, store};
-    criterion::criterion_group!(benches, decision, scale, hostile, chain, gate, store, chain_cache);
+    use super::{chain, chain_cache, decision, gate, hostile, issuer_name, scale, store};
+    criterion::criterion_group!(benches, decision, scale, hostile, issuer_name, chain, gate, store, chain_cache);
 }
 criterion_main!(group::benches);

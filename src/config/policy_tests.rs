@@ -912,3 +912,72 @@ fn a_renewal_that_respells_its_name_keeps_its_lists_on_the_chain_path() {
     assert_eq!(reason(&req(&vars).cert(&usual).send()), "certificate_revoked", "control");
     assert_eq!(reason(&req(&vars).cert(&leaf).send()), "certificate_revoked", "issued under the renewal's spelling");
 }
+
+/// A rolled-over CA whose old key still has a (fresh) CRL configured beside the new key's:
+/// a serial of an old-key certificate that only the new key's CRL lists is revoked (found
+/// by a review: once a list of the issuer's own key existed, lists of other keys were
+/// never consulted, so configuring one more CRL weakened revocation).
+#[test]
+fn a_serial_listed_by_another_key_is_revoked_even_beside_the_old_keys_own_list() {
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let old = root.intermediate("Fleet Issuing");
+    let new = root.intermediate("Fleet Issuing");
+    let mut o = LeafOptions::named("old-key device");
+    o.serial = Some(vec![0x42]);
+    let leaf = old.issue(&o);
+    // The old key's last CRL (still current, does not list 0x42) and the new key's (lists it).
+    let old_crl = old.crl(&[&[0x07]], t - Duration::days(2), t + Duration::days(30));
+    let new_crl = new.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let crls = format!("{old_crl}{new_crl}");
+    let anchors = root.certificate.pem();
+    let both = format!("{}{}", old.certificate.pem(), new.certificate.pem());
+    let pin = leaf.sha256_hex();
+    let chaining = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &both), (var::CRLS, &crls)];
+    let pinned = [
+        (var::ALLOWED_THUMBPRINTS, pin.as_str()),
+        (var::TRUST_ANCHORS, anchors.as_str()),
+        (var::INTERMEDIATES, &both),
+        (var::CRLS, &crls),
+    ];
+    // Control: the new key's list alone revokes it.
+    let new_only = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &both), (var::CRLS, &new_crl)];
+    assert_eq!(reason(&req(&new_only).cert(&leaf).send()), "certificate_revoked", "control");
+    let got = (reason(&req(&chaining).cert(&leaf).send()), reason(&req(&pinned).cert(&leaf).send()));
+    assert_eq!((got.0.as_str(), got.1.as_str()), ("certificate_revoked", "certificate_revoked"));
+}
+
+/// A rolled-over CA (new key) that also respells its name (PrintableString to UTF8String):
+/// its new key's CRL lists an old-key certificate. The `crls` variable revokes it, and
+/// what `certgate-kv revoke-crl --ca old.pem new.pem` files includes the old certificates'
+/// issuer spelling, so the store does too (found by a review: only CA subjects of the
+/// CRL's own key were filed).
+#[test]
+fn revoke_crl_files_a_rollovers_serials_under_the_old_keys_spelling_too() {
+    use certgate_testkit::reencode::with_names;
+    let t = OffsetDateTime::now_utc();
+    let root = Ca::new("Fleet Root");
+    let old = root.intermediate("Fleet Issuing");
+    let new = root.intermediate("Fleet Issuing");
+    // The old CA certificate wrote its name as a PrintableString; the new one as UTF8String.
+    let respelled = respell_cn(&subject_of(&old.certificate.der), 0x13, b"Fleet Issuing".to_vec());
+    assert_ne!(respelled, subject_of(&new.certificate.der));
+    let old_der = with_names(&old.certificate.der, None, Some(&respelled), &root.certificate.key_pem);
+    let mut o = LeafOptions::named("old-key device");
+    o.serial = Some(vec![0x42]);
+    let issued = old.issue(&o);
+    let leaf = Issued {
+        der: with_names(&issued.der, Some(&respelled), None, &old.certificate.key_pem),
+        key_pem: issued.key_pem,
+    };
+    let crl = new.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
+    let anchors = root.certificate.pem();
+    let both = format!("{}{}", encode::pem(&old_der), new.certificate.pem());
+    let vars = [(var::TRUST_ANCHORS, anchors.as_str()), (var::INTERMEDIATES, &both), (var::CRLS, &crl)];
+    assert_eq!(reason(&req(&vars).cert(&leaf).send()), "certificate_revoked", "the crls variable revokes it");
+    // What revoke-crl --ca files: the store looks the leaf up by its issuer field's digest.
+    let crl_der = crate::extract::decode_pem_blocks(&crl, "X509 CRL", 10).unwrap().remove(0);
+    let filed = crate::crl_issuer_digests(&crl_der, &[old_der.clone(), new.certificate.der.clone()]).unwrap();
+    let looked_up = crate::ClientCertificate::from_der(&leaf.der).unwrap().issuer_sha256;
+    assert!(filed.contains(&looked_up), "the store misses what the crls variable revokes");
+}

@@ -334,14 +334,20 @@ impl Policy {
         let issuer_content = strip_sequence(&signed.issuer_der).to_vec();
         let issuer = match self.trust.issuer_of(&signed, budget) {
             Ok(Some(issuer)) => issuer,
+            Ok(None) if self.crls.is_empty() => return Ok(Vec::new()),
             Ok(None) => {
-                // No configured CA of its issuer's name signed it: a list of that name, or
-                // of a name that reads the same, leaves its status unknown (or revoked).
-                let alike = || self.crls.iter().filter(|c| c.is_from_name_alike(&issuer_content));
-                if alike().any(|c| c.lists(&certificate.serial)) {
-                    return Err(Unjudged::Listed);
+                // No configured CA of its issuer's name signed it: a list of that name (as
+                // X.520 matches names) leaves its status unknown, or revoked if it lists it.
+                // The name is the client's to choose, so it is keyed once, not per list.
+                let name = crate::name_identity::name_key(&issuer_content);
+                let mut named = false;
+                for crl in self.crls.iter().filter(|c| c.is_from_name_keyed(&name)) {
+                    if crl.lists(&certificate.serial) {
+                        return Err(Unjudged::Listed);
+                    }
+                    named = true;
                 }
-                if alike().next().is_some() {
+                if named {
                     return Err(Unjudged::Stale(Staleness::UnconfirmedIssuer));
                 }
                 return Ok(Vec::new());

@@ -215,12 +215,12 @@ impl Scope {
 }
 
 impl Crl {
-    /// Whether this CRL's issuer is the issuer named so as X.520 matches names (another
-    /// string type, case or white space; see [`crate::name_identity`]), whatever its key.
+    /// Whether this CRL's issuer has the Name whose [`crate::name_identity::name_key`] this
+    /// is (another string type, case or white space is the same name), whatever its key.
     /// For a pinned certificate's safety net: a list of that name makes its status unknown,
     /// never "no list".
-    pub fn is_from_name_alike(&self, issuer_content: &[u8]) -> bool {
-        self.issuer_name == crate::name_identity::name_key(issuer_content)
+    pub fn is_from_name_keyed(&self, name_key: &[u8; 32]) -> bool {
+        self.issuer_name == *name_key
     }
 
     /// Whether this CRL lists the serial (an unsigned integer, [`serial_magnitude`]).
@@ -489,10 +489,11 @@ fn signer<'a>(
 /// DER, when one of the CA certificates `ca_ders` issued it as certgate requires of a CRL
 /// in `crls`: its issuer Name is the CA's subject byte for byte, the CA's key verifies its
 /// signature and the CA's keyUsage allows cRLSign. The Names are the CRL's issuer and the
-/// subject of every other CA certificate given with the same key and a name that reads the
-/// same ([`crate::name_identity::name_key`]: a renewal that writes the name with another
-/// string type), since a certificate names its issuer as the CA certificate that signed
-/// it does. For tools that file a CRL's serials elsewhere (`certgate-kv revoke-crl --ca`),
+/// subject of every other CA certificate given with a name that matches
+/// ([`crate::name_identity::name_key`]: a renewal that writes the name with another string
+/// type, or one of its old key), whatever its key, since a certificate names its issuer as
+/// the CA certificate that signed it does and the `crls` variable revokes a serial a list
+/// of the name names whichever key signed it. For tools that file a CRL's serials elsewhere (`certgate-kv revoke-crl --ca`),
 /// so a CRL whose issuer no certificate names is refused rather than filed where no lookup
 /// finds it. The error says why.
 pub fn crl_issuer_digests(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<Vec<[u8; 32]>, String> {
@@ -502,7 +503,7 @@ pub fn crl_issuer_digests(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<Vec<[u8
         .map(|(i, der)| CaCertificate::from_der(der.clone()).map_err(|e| format!("CA certificate {}: {e}", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
     let crl = CertificateList::from_der(crl_der).map_err(|e| format!("the CRL is not DER ({e})"))?;
-    let (issuer_der, signer) = signer(crl_der, &crl, &cas).map_err(|problem| match problem {
+    let (issuer_der, _) = signer(crl_der, &crl, &cas).map_err(|problem| match problem {
         SignerProblem::NotNamed(issuer) => format!(
             "the CRL's issuer ({issuer}) is not, byte for byte, the subject of any CA certificate given (a CA whose \
              CRLs write its name otherwise revokes nothing: no certificate is named so)"
@@ -516,13 +517,11 @@ pub fn crl_issuer_digests(crl_der: &[u8], ca_ders: &[Vec<u8>]) -> Result<Vec<[u8
         }
     })?;
     let name = crate::name_identity::name_key(strip_sequence(issuer_der));
-    let key = crate::key_identity::issuer_key_sha256(&signer.signed.spki_der);
     let mut digests: Vec<[u8; 32]> = vec![sha2::Sha256::digest(issuer_der).into()];
     for ca in &cas {
-        let same = crate::name_identity::name_key(strip_sequence(&ca.signed.subject_der)) == name
-            && crate::key_identity::issuer_key_sha256(&ca.signed.spki_der) == key;
         let digest: [u8; 32] = sha2::Sha256::digest(&ca.signed.subject_der).into();
-        if same && !digests.contains(&digest) {
+        if crate::name_identity::name_key(strip_sequence(&ca.signed.subject_der)) == name && !digests.contains(&digest)
+        {
             digests.push(digest);
         }
     }
@@ -550,31 +549,26 @@ pub(crate) fn crl_status(crls: &[Crl], links: &[PathLink], now: i64) -> CrlStatu
         let Some(of_the_name) = named().next() else {
             continue;
         };
-        let key = crate::key_identity::issuer_key_sha256(&link.issuer_spki);
-        let lists = || named().filter(|c| c.issuer_key == key);
-        let Some(any) = lists().next() else {
-            // Lists of its issuer's name from another key: a CA that rolled over to a new
-            // key may list its old key's certificates there (RFC 5280 allows it), so a
-            // serial they list is revoked; otherwise whether it is, is unknown.
-            if let Some(listing) = named().find(|c| c.lists(&link.serial)) {
-                return CrlStatus::Revoked(Revocation::Crl {
-                    depth,
-                    serial: link.serial.clone(),
-                    issuer: listing.issuer.clone(),
-                });
-            }
-            if !matches!(status, CrlStatus::Stale(_)) {
-                status = CrlStatus::Stale(Staleness::OtherKey { depth, issuer: of_the_name.issuer.clone() });
-            }
-            continue;
-        };
-        if let Some(listing) = lists().find(|c| c.lists(&link.serial)) {
+        // A serial listed by any list of its issuer's name is revoked, whichever of the
+        // CA's keys signed that list: a CA that rolled over to a new key may list its old
+        // key's certificates there (RFC 5280 allows it).
+        if let Some(listing) = named().find(|c| c.lists(&link.serial)) {
             return CrlStatus::Revoked(Revocation::Crl {
                 depth,
                 serial: link.serial.clone(),
                 issuer: listing.issuer.clone(),
             });
         }
+        // Whether the status is current, only its own issuer's key's lists can say;
+        // lists of the name from other keys alone leave it unknown.
+        let key = crate::key_identity::issuer_key_sha256(&link.issuer_spki);
+        let lists = || named().filter(|c| c.issuer_key == key);
+        let Some(any) = lists().next() else {
+            if !matches!(status, CrlStatus::Stale(_)) {
+                status = CrlStatus::Stale(Staleness::OtherKey { depth, issuer: of_the_name.issuer.clone() });
+            }
+            continue;
+        };
         // Freshness from the lists that speak for this certificate only.
         let covering = lists().filter(|c| c.scope.covers(depth, &link.der));
         let Some(freshest) = covering.max_by_key(|c| (c.this_update, c.next_update)) else {
