@@ -133,15 +133,17 @@ fn hostile(c: &mut Criterion) {
     group.finish();
 }
 
-/// A key-pinned client writes its own certificate's issuer Name, which with CRLs
-/// configured is keyed (`name_identity::name_key`) to look for its CA's lists: a normal
-/// issuer, the largest Name that is still read as text (2 KiB of one-letter RDNs), and
-/// one of 20 KiB (keyed by its bytes), against 16 configured CRLs.
-fn issuer_name(c: &mut Criterion) {
+/// The largest certificates certgate reads ([`certgate::certificate_limits`]) and two far
+/// past them (refused before they are decoded), against a normal one, key-pinned: a
+/// key-pinned client writes its own certificate, issuer Name included, which with CRLs
+/// configured (16 here) is keyed to look for its CA's lists.
+fn large_certificate(c: &mut Criterion) {
+    use certgate::certificate_limits as limits;
     use certgate_testkit::reencode::{with_names, Node};
     use certgate_testkit::{Duration, OffsetDateTime};
     let at = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
     let cas: Vec<Ca> = (0..16).map(|i| Ca::new(&format!("bench CA {i}"))).collect();
+    let key = &cas[0].certificate.key_pem;
     let anchors: String = cas.iter().map(|ca| ca.certificate.pem()).collect();
     let crls: String =
         cas.iter().map(|ca| ca.crl(&[&[0x42]], at - Duration::hours(1), at + Duration::days(7))).collect();
@@ -149,16 +151,34 @@ fn issuer_name(c: &mut Criterion) {
     options.not_before = at - Duration::days(1);
     options.not_after = at + Duration::days(365);
     let leaf = cas[0].issue(&options);
-    let issuer = |rdns: usize, value: &[u8]| {
-        let rdn = Node::Constructed(
-            0x31,
-            vec![Node::Constructed(
-                0x30,
-                vec![Node::Primitive(0x06, vec![0x55, 0x04, 0x03]), Node::Primitive(0x0c, value.to_vec())],
-            )],
+    // `rdns` RDNs, each a CN of `bytes` letters.
+    let name = |rdns: usize, bytes: usize| {
+        let cn = Node::Constructed(
+            0x30,
+            vec![Node::Primitive(0x06, vec![0x55, 0x04, 0x03]), Node::Primitive(0x0c, vec![b'a'; bytes])],
         );
-        Node::Constructed(0x30, vec![rdn; rdns])
+        Node::Constructed(0x30, vec![Node::Constructed(0x31, vec![cn]); rdns])
     };
+    let widest = name(limits::NAME_RDNS, (limits::NAME_BYTES - 4) / limits::NAME_RDNS - 13);
+    let extensions = |n: usize| {
+        let mut o = options.clone();
+        o.extensions = (0..n).map(|i| (vec![1, 3, 6, 1, 4, 1, 99999, 2, i as u64], vec![0x05, 0x00])).collect();
+        cas[0].issue(&o).der
+    };
+    let sans = |n: usize| {
+        let mut o = options.clone();
+        o.dns_names = (0..n).map(|i| format!("host-{i}.fleet.example")).collect();
+        cas[0].issue(&o).der
+    };
+    let cases = [
+        ("normal", leaf.der.clone(), true),
+        ("widest-issuer", with_names(&leaf.der, Some(&widest), None, key), true),
+        ("widest-subject", with_names(&leaf.der, None, Some(&widest), key), true),
+        ("most-extensions", extensions(limits::EXTENSIONS - 4), true),
+        ("most-subject-alt-names", sans(limits::SUBJECT_ALT_NAMES), true),
+        ("refused-20k-issuer", with_names(&leaf.der, Some(&name(1700, 1)), None, key), false),
+        ("refused-800-subject-alt-names", sans(800), false),
+    ];
     let vars: HashMap<String, String> = [
         ("allowed_key_pins".to_string(), leaf.key_sha256_b64()),
         ("trust_anchors".to_string(), anchors),
@@ -168,13 +188,11 @@ fn issuer_name(c: &mut Criterion) {
     // The Gate is built once (`Gate` in a long-lived instance): reading 16 CRLs, each
     // signature-checked, would otherwise be most of the request.
     let gate = certgate::Gate::from_source(&vars).expect("bench configuration is valid");
-    let mut group = c.benchmark_group("issuer-name");
-    for (name, rdns, value) in
-        [("normal", 1, &b"someone's CA"[..]), ("max-read", 2048 / 12, b"a"), ("max-bytes", 1700, b"a")]
-    {
-        let der = with_names(&leaf.der, Some(&issuer(rdns, value)), None, &cas[0].certificate.key_pem);
+    let mut group = c.benchmark_group("large-certificate");
+    for (name, der, allowed) in cases {
         let headers = vec![("x-arr-clientcert".to_string(), encode::base64_der(&der).into_bytes())];
-        assert!(gate.authenticate(&headers, NOW).is_ok(), "{name}");
+        assert!(headers[0].1.len() <= 32 * 1024, "{name}");
+        assert_eq!(gate.authenticate(&headers, NOW).is_ok(), allowed, "{name}");
         group.bench_with_input(BenchmarkId::from_parameter(name), &headers, |b, headers| {
             b.iter(|| gate.authenticate(black_box(headers), NOW))
         });
@@ -282,7 +300,7 @@ fn chain_cache(c: &mut Criterion) {
 // `criterion_group!` defines an undocumented `pub fn benches`: kept in a private module,
 // it is no public item of this crate (so `missing_docs` does not apply).
 mod group {
-    use super::{chain, chain_cache, decision, gate, hostile, issuer_name, scale, store};
-    criterion::criterion_group!(benches, decision, scale, hostile, issuer_name, chain, gate, store, chain_cache);
+    use super::{chain, chain_cache, decision, gate, hostile, large_certificate, scale, store};
+    criterion::criterion_group!(benches, decision, scale, hostile, large_certificate, chain, gate, store, chain_cache);
 }
 criterion_main!(group::benches);

@@ -42,6 +42,31 @@ pub enum CertificateError {
     /// decompress): what is wrong. Another reader could take the same key from it, so a
     /// revocation by key could not be matched.
     KeySpelling(&'static str),
+    /// A part holds more than certgate reads of it (see [`limits`]): which part, and the
+    /// limit. Real CAs stay far below; a certificate built to the header limit out of
+    /// names or extensions would cost many times a normal request to decode.
+    Oversized {
+        /// What is too large: `"its subject Name"`, `"its subjectAltName"`, ...
+        part: &'static str,
+        /// What it may hold, in the words of the limit: `"32 RDNs"`.
+        limit: &'static str,
+    },
+}
+
+/// What certgate reads of a client certificate (and of every certificate forwarded with
+/// it): a certificate with more is `certificate_malformed` before it is decoded, so no
+/// certificate within the header limit costs more than a few normal ones. Far above what
+/// real CAs write: a Name of a dozen RDNs and a few hundred bytes, a handful of names in
+/// subjectAltName, ten or so extensions.
+pub mod limits {
+    /// RDNs in the issuer or the subject Name.
+    pub const NAME_RDNS: usize = 32;
+    /// Bytes of the issuer or the subject Name (DER, tag and length included).
+    pub const NAME_BYTES: usize = 4096;
+    /// Extensions.
+    pub const EXTENSIONS: usize = 64;
+    /// Names in subjectAltName.
+    pub const SUBJECT_ALT_NAMES: usize = 128;
 }
 
 impl CertificateError {
@@ -72,6 +97,9 @@ impl std::fmt::Display for CertificateError {
             CertificateError::ValidityInverted => f.write_str("the certificate's notBefore is after its notAfter"),
             CertificateError::KeySpelling(what) => {
                 write!(f, "the certificate's public key cannot be read in one canonical form: {what}")
+            }
+            CertificateError::Oversized { part, limit } => {
+                write!(f, "{part} holds more than certgate reads ({limit})")
             }
         }
     }
@@ -255,6 +283,7 @@ impl ClientCertificate {
     /// Decode and summarise a DER certificate. Trailing bytes, bad encodings and
     /// undecodable subjectAltName or keyUsage extensions are refused as malformed.
     pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
+        check_sizes(der)?;
         let cert = Certificate::from_der(der).map_err(|e| CertificateError::NotDer(e.into()))?;
         let tbs = &cert.tbs_certificate;
         let validity = &tbs.validity;
@@ -406,6 +435,92 @@ pub(crate) struct SignedFields<'a> {
     pub issuer: &'a [u8],
     pub subject: &'a [u8],
     pub spki: &'a [u8],
+}
+
+/// Whether the parts of a DER certificate are within [`limits`], read from the bytes
+/// without decoding them (counting TLVs), so an oversized one costs a walk over its bytes.
+/// Bytes not shaped as a certificate pass: the decoder says what is wrong with them.
+fn check_sizes(der: &[u8]) -> Result<(), CertificateError> {
+    use x509_cert::der::Reader;
+    const SAN: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x11];
+    let parts = signed_part_fields(der, 0xa0, |r| {
+        r.tlv_bytes()?;
+        let issuer = r.tlv_bytes()?;
+        r.tlv_bytes()?;
+        let subject = r.tlv_bytes()?;
+        r.tlv_bytes()?;
+        let mut extensions = None;
+        while !r.is_finished() {
+            let field = r.tlv_bytes()?;
+            if field.first() == Some(&0xa3) {
+                extensions = Some(field);
+            }
+        }
+        Ok((issuer, subject, extensions))
+    });
+    let Some((issuer, subject, extensions)) = parts else { return Ok(()) };
+    let oversized = |part, limit| Err(CertificateError::Oversized { part, limit });
+    for (part, name) in [("its issuer Name", issuer), ("its subject Name", subject)] {
+        if name.len() > limits::NAME_BYTES {
+            return oversized(part, "4096 bytes");
+        }
+        if tlv_content(name).and_then(tlv_count).is_some_and(|n| n > limits::NAME_RDNS) {
+            return oversized(part, "32 RDNs");
+        }
+    }
+    // [3] { SEQUENCE OF Extension }
+    let Some(list) = extensions.and_then(tlv_content).and_then(tlv_content) else { return Ok(()) };
+    if tlv_count(list).is_some_and(|n| n > limits::EXTENSIONS) {
+        return oversized("its extensions", "64 extensions");
+    }
+    let mut rest = list;
+    while let Some((extension, after)) = split_tlv(rest) {
+        rest = after;
+        let Some(fields) = tlv_content(extension) else { break };
+        if !fields.starts_with(SAN) {
+            continue;
+        }
+        // extnID, critical (optional), extnValue OCTET STRING { GeneralNames }
+        let mut inner = &fields[SAN.len()..];
+        while let Some((field, after)) = split_tlv(inner) {
+            inner = after;
+            if field.first() == Some(&0x04) {
+                let names = tlv_content(field).and_then(tlv_content).and_then(tlv_count);
+                if names.is_some_and(|n| n > limits::SUBJECT_ALT_NAMES) {
+                    return oversized("its subjectAltName", "128 names");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first DER TLV of `bytes` and what follows it; `None` when there is none.
+fn split_tlv(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    use x509_cert::der::{Header, Reader, SliceReader};
+    let mut reader = SliceReader::new(bytes).ok()?;
+    let header = Header::decode(&mut reader).ok()?;
+    let total = usize::try_from(reader.position()).ok()?.checked_add(usize::try_from(header.length).ok()?)?;
+    (total <= bytes.len()).then(|| bytes.split_at(total))
+}
+
+/// The content of the single TLV `tlv`; `None` when it is not one.
+fn tlv_content(tlv: &[u8]) -> Option<&[u8]> {
+    use x509_cert::der::{Header, Reader, SliceReader};
+    let mut reader = SliceReader::new(tlv).ok()?;
+    let header = Header::decode(&mut reader).ok()?;
+    let content = reader.read_slice(header.length).ok()?;
+    reader.is_finished().then_some(content)
+}
+
+/// How many TLVs `bytes` holds one after another; `None` when it does not hold whole ones.
+fn tlv_count(mut bytes: &[u8]) -> Option<usize> {
+    let mut count = 0;
+    while !bytes.is_empty() {
+        bytes = split_tlv(bytes)?.1;
+        count += 1;
+    }
+    Some(count)
 }
 
 /// [`SignedFields`] of a DER certificate; `None` when it is not shaped as one.
@@ -570,6 +685,67 @@ impl From<CertificateError> for crate::reason::Refusal {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    /// A Name of `rdns` RDNs, each one CN of `value`.
+    fn name_of(rdns: usize, value: &[u8]) -> certgate_testkit::reencode::Node {
+        use certgate_testkit::reencode::Node;
+        let cn = Node::Constructed(
+            0x30,
+            vec![Node::Primitive(0x06, vec![0x55, 0x04, 0x03]), Node::Primitive(0x0c, value.to_vec())],
+        );
+        Node::Constructed(0x30, vec![Node::Constructed(0x31, vec![cn]); rdns])
+    }
+
+    /// Every part [`limits`] bounds is read up to its limit and refused past it, before
+    /// the certificate is decoded: the issuer and subject Names by RDNs and by bytes, the
+    /// extensions and subjectAltName's names. A certificate built up to the header limit
+    /// out of any of them cost 30 to 70 times a normal request to decode (found by a
+    /// review; `cargo bench --bench decision -- large-certificate` measures what is left).
+    #[test]
+    fn certificates_past_the_limits_are_refused_before_they_are_decoded() {
+        use certgate_testkit::reencode::with_names;
+        use certgate_testkit::{Ca, LeafOptions};
+        let ca = Ca::new("Limits CA");
+        let key = &ca.certificate.key_pem;
+        let leaf = ca.issue(&LeafOptions::named("device")).der;
+        let oversized = |der: &[u8]| match ClientCertificate::from_der(der) {
+            Err(CertificateError::Oversized { part, .. }) => Some(part),
+            Err(other) => panic!("another error: {other}"),
+            Ok(_) => None,
+        };
+        assert_eq!(oversized(&leaf), None);
+        for (field, issuer, subject) in [("issuer", true, false), ("subject", false, true)] {
+            let with = |name| {
+                let name = Some(&name);
+                with_names(&leaf, if issuer { name } else { None }, if subject { name } else { None }, key)
+            };
+            assert_eq!(oversized(&with(name_of(limits::NAME_RDNS, b"a"))), None, "{field}: 32 RDNs");
+            let part = oversized(&with(name_of(limits::NAME_RDNS + 1, b"a"))).expect("33 RDNs");
+            assert!(part.contains(field), "{part}");
+            // One RDN just within the bytes (its DER 21 bytes more than its value), and one past them.
+            let value = vec![b'a'; limits::NAME_BYTES - 21];
+            assert_eq!(certgate_testkit::reencode::write(&name_of(1, &value)).len(), limits::NAME_BYTES);
+            assert_eq!(oversized(&with(name_of(1, &value))), None, "{field}: 4096 bytes");
+            assert!(oversized(&with(name_of(1, &[&value[..], b"a"].concat()))).is_some(), "{field}: 4097 bytes");
+        }
+        let extensions_of =
+            |der: &[u8]| x509_cert::Certificate::from_der(der).unwrap().tbs_certificate.extensions.unwrap().len();
+        let own = extensions_of(&leaf);
+        let private = |i: usize| (vec![1, 3, 6, 1, 4, 1, 99999, 2, i as u64], vec![0x05, 0x00]);
+        let mut options = LeafOptions::named("device");
+        options.extensions = (0..limits::EXTENSIONS - own).map(private).collect();
+        let at_limit = ca.issue(&options).der;
+        assert_eq!(extensions_of(&at_limit), limits::EXTENSIONS);
+        assert_eq!(oversized(&at_limit), None, "64 extensions");
+        options.extensions.push(private(limits::EXTENSIONS));
+        assert_eq!(oversized(&ca.issue(&options).der), Some("its extensions"));
+        let mut options = LeafOptions::named("device");
+        options.dns_names = (0..limits::SUBJECT_ALT_NAMES).map(|i| format!("h{i}.example")).collect();
+        let names = ClientCertificate::from_der(&ca.issue(&options).der).expect("128 names").dns_names.len();
+        assert_eq!(names, limits::SUBJECT_ALT_NAMES);
+        options.dns_names.push("one-more.example".into());
+        assert_eq!(oversized(&ca.issue(&options).der), Some("its subjectAltName"));
+    }
 
     #[test]
     fn attribute_names_are_the_databases_shortest() {
