@@ -170,13 +170,45 @@ fn large_certificate(c: &mut Criterion) {
         o.dns_names = (0..n).map(|i| format!("host-{i}.fleet.example")).collect();
         cas[0].issue(&o).der
     };
+    // One RDN of `n` small attributes in reverse order (the decoder sorts a SET OF by
+    // insertion), and a subjectAltName of one directoryName of such a Name.
+    let descending = |n: usize| {
+        let attributes = (0..n)
+            .map(|i| {
+                let (oid, value) = (127 - (i / 256) as u8, 255 - (i % 256) as u8);
+                Node::Constructed(
+                    0x30,
+                    vec![Node::Primitive(0x06, vec![0x55, 0x04, oid]), Node::Primitive(0x04, vec![value])],
+                )
+            })
+            .collect();
+        Node::Constructed(0x31, attributes)
+    };
+    let san_of = |name: Node| {
+        let mut o = options.clone();
+        let value =
+            certgate_testkit::reencode::write(&Node::Constructed(0x30, vec![Node::Constructed(0xa4, vec![name])]));
+        o.extensions.push((vec![2, 5, 29, 17], value));
+        cas[0].issue(&o).der
+    };
     let cases = [
         ("normal", leaf.der.clone(), true),
         ("widest-issuer", with_names(&leaf.der, Some(&widest), None, key), true),
         ("widest-subject", with_names(&leaf.der, None, Some(&widest), key), true),
         ("most-extensions", extensions(limits::EXTENSIONS - 4), true),
         ("most-subject-alt-names", sans(limits::SUBJECT_ALT_NAMES), true),
+        (
+            "widest-issuer-descending",
+            with_names(&leaf.der, Some(&Node::Constructed(0x30, vec![descending(4); 15])), None, key),
+            true,
+        ),
         ("refused-20k-issuer", with_names(&leaf.der, Some(&name(1700, 1)), None, key), false),
+        (
+            "refused-descending-rdn",
+            with_names(&leaf.der, Some(&Node::Constructed(0x30, vec![descending(408)])), None, key),
+            false,
+        ),
+        ("refused-san-descending-rdn", san_of(Node::Constructed(0x30, vec![descending(2400)])), false),
         ("refused-800-subject-alt-names", sans(800), false),
     ];
     let vars: HashMap<String, String> = [

@@ -67,6 +67,17 @@ pub mod limits {
     pub const EXTENSIONS: usize = 64;
     /// Names in subjectAltName.
     pub const SUBJECT_ALT_NAMES: usize = 128;
+    /// Bytes of the subjectAltName extension's value.
+    pub const SUBJECT_ALT_NAME_BYTES: usize = 8192;
+    /// Members of one SET anywhere in the Names and extensions (the attributes of one RDN).
+    pub const SET_MEMBERS: usize = 4;
+    /// Members of all those SETs together (every RDN attribute of every Name the
+    /// certificate carries, subjectAltName's directoryNames included).
+    pub const ALL_SET_MEMBERS: usize = 64;
+    /// DER values in the issuer, the subject and the extension values together.
+    pub const NODES: usize = 1024;
+    /// How deep the count looks into nested values (deeper ones are read as opaque).
+    pub const NESTING: usize = 16;
 }
 
 impl CertificateError {
@@ -460,39 +471,96 @@ fn check_sizes(der: &[u8]) -> Result<(), CertificateError> {
     });
     let Some((issuer, subject, extensions)) = parts else { return Ok(()) };
     let oversized = |part, limit| Err(CertificateError::Oversized { part, limit });
+    let mut budget = Budget::default();
     for (part, name) in [("its issuer Name", issuer), ("its subject Name", subject)] {
         if name.len() > limits::NAME_BYTES {
             return oversized(part, "4096 bytes");
         }
-        if tlv_content(name).and_then(tlv_count).is_some_and(|n| n > limits::NAME_RDNS) {
+        if tlv_content(name)
+            .and_then(|rdns| tlv_count_past(rdns, limits::NAME_RDNS))
+            .is_some_and(|n| n > limits::NAME_RDNS)
+        {
             return oversized(part, "32 RDNs");
         }
+        budget.walk(name, 0).map_err(|limit| CertificateError::Oversized { part, limit })?;
     }
     // [3] { SEQUENCE OF Extension }
     let Some(list) = extensions.and_then(tlv_content).and_then(tlv_content) else { return Ok(()) };
-    if tlv_count(list).is_some_and(|n| n > limits::EXTENSIONS) {
+    if tlv_count_past(list, limits::EXTENSIONS).is_some_and(|n| n > limits::EXTENSIONS) {
         return oversized("its extensions", "64 extensions");
     }
     let mut rest = list;
     while let Some((extension, after)) = split_tlv(rest) {
         rest = after;
         let Some(fields) = tlv_content(extension) else { break };
-        if !fields.starts_with(SAN) {
-            continue;
-        }
-        // extnID, critical (optional), extnValue OCTET STRING { GeneralNames }
-        let mut inner = &fields[SAN.len()..];
+        // extnID, critical (optional), extnValue OCTET STRING { the extension's DER }
+        let mut inner = fields;
         while let Some((field, after)) = split_tlv(inner) {
             inner = after;
-            if field.first() == Some(&0x04) {
-                let names = tlv_content(field).and_then(tlv_content).and_then(tlv_count);
-                if names.is_some_and(|n| n > limits::SUBJECT_ALT_NAMES) {
+            if field.first() != Some(&0x04) {
+                continue;
+            }
+            let Some(value) = tlv_content(field) else { continue };
+            if fields.starts_with(SAN) {
+                if value.len() > limits::SUBJECT_ALT_NAME_BYTES {
+                    return oversized("its subjectAltName", "8192 bytes");
+                }
+                if tlv_content(value)
+                    .and_then(|names| tlv_count_past(names, limits::SUBJECT_ALT_NAMES))
+                    .is_some_and(|n| n > limits::SUBJECT_ALT_NAMES)
+                {
                     return oversized("its subjectAltName", "128 names");
                 }
             }
+            budget.walk(value, 0).map_err(|limit| CertificateError::Oversized { part: "its extensions", limit })?;
         }
     }
     Ok(())
+}
+
+/// What a certificate's Names and extension values may hold in all, counted over their
+/// DER: the decoder sorts every SET OF it reads (an RDN's attributes) by insertion, so one
+/// written in reverse order costs the square of its size; and each value it reads costs
+/// an allocation or more.
+#[derive(Default)]
+struct Budget {
+    /// TLVs seen.
+    nodes: usize,
+    /// Members of SETs seen (an RDN's attributes, wherever a Name is: the issuer, the
+    /// subject, a directoryName in subjectAltName, a distribution point's name).
+    set_members: usize,
+}
+
+impl Budget {
+    /// Count the TLVs of `bytes` and, down to [`limits::NESTING`], of everything constructed
+    /// in them; `Err` with the limit passed. Bytes that are not TLVs end the walk there
+    /// (they are not DER the decoder would read as such).
+    fn walk(&mut self, mut bytes: &[u8], depth: usize) -> Result<(), &'static str> {
+        while let Some((tlv, rest)) = split_tlv(bytes) {
+            bytes = rest;
+            self.nodes += 1;
+            if self.nodes > limits::NODES {
+                return Err("1024 DER values in its Names and extensions");
+            }
+            let constructed = tlv[0] & 0x20 != 0;
+            let Some(content) = tlv_content(tlv) else { return Ok(()) };
+            if !constructed || depth == limits::NESTING {
+                continue;
+            }
+            if tlv[0] == 0x31 {
+                let members = tlv_count_past(content, limits::SET_MEMBERS).unwrap_or(0);
+                if members > limits::SET_MEMBERS {
+                    return Err("4 members in one SET (attributes in one RDN)");
+                }
+                self.set_members += members;
+                if self.set_members > limits::ALL_SET_MEMBERS {
+                    return Err("64 SET members (RDN attributes) in all");
+                }
+            }
+            self.walk(content, depth + 1)?;
+        }
+        Ok(())
+    }
 }
 
 /// The first DER TLV of `bytes` and what follows it; `None` when there is none.
@@ -513,15 +581,17 @@ fn tlv_content(tlv: &[u8]) -> Option<&[u8]> {
     reader.is_finished().then_some(content)
 }
 
-/// How many TLVs `bytes` holds one after another; `None` when it does not hold whole ones.
-fn tlv_count(mut bytes: &[u8]) -> Option<usize> {
+/// How many TLVs `bytes` holds one after another, counted up to one past `limit` (so a long
+/// run costs no more than the limit); `None` when it does not hold whole ones.
+fn tlv_count_past(mut bytes: &[u8], limit: usize) -> Option<usize> {
     let mut count = 0;
-    while !bytes.is_empty() {
+    while !bytes.is_empty() && count <= limit {
         bytes = split_tlv(bytes)?.1;
         count += 1;
     }
     Some(count)
 }
+
 
 /// [`SignedFields`] of a DER certificate; `None` when it is not shaped as one.
 pub(crate) fn signed_fields(der: &[u8]) -> Option<SignedFields<'_>> {
@@ -745,6 +815,61 @@ mod tests {
         assert_eq!(names, limits::SUBJECT_ALT_NAMES);
         options.dns_names.push("one-more.example".into());
         assert_eq!(oversized(&ca.issue(&options).der), Some("its subjectAltName"));
+        let mut options = LeafOptions::named("device");
+        options.dns_names = vec![format!("{}.example", "a".repeat(limits::SUBJECT_ALT_NAME_BYTES))];
+        assert_eq!(oversized(&ca.issue(&options).der), Some("its subjectAltName"), "8 KiB of names");
+    }
+
+    /// The decoder sorts a SET OF (an RDN's attributes) by insertion, so one written in
+    /// reverse order costs the square of its length: one RDN of 408 attributes within 4 KiB
+    /// cost 820 times a normal request, and a directoryName in subjectAltName, which the
+    /// Name limits did not reach, 12,900 times (found by a review). No SET may hold more
+    /// than 4 members, nor all of them together more than 64, wherever a Name is.
+    #[test]
+    fn rdns_of_many_attributes_are_refused_wherever_a_name_is() {
+        use certgate_testkit::reencode::{with_names, write, Node};
+        use certgate_testkit::{Ca, LeafOptions};
+        let ca = Ca::new("Limits CA");
+        let key = &ca.certificate.key_pem;
+        let leaf = ca.issue(&LeafOptions::named("device")).der;
+        // One RDN of `n` attributes, in reverse order of their DER.
+        let rdn = |n: usize| {
+            let attributes = (0..n)
+                .rev()
+                .map(|i| {
+                    Node::Constructed(
+                        0x30,
+                        vec![
+                            Node::Primitive(0x06, vec![0x55, 0x04, 0x0b]),
+                            Node::Primitive(0x0c, vec![b'a' + i as u8]),
+                        ],
+                    )
+                })
+                .collect();
+            Node::Constructed(0x31, attributes)
+        };
+        let name = |rdns: Vec<Node>| Node::Constructed(0x30, rdns);
+        let refused = |der: &[u8]| matches!(ClientCertificate::from_der(der), Err(CertificateError::Oversized { .. }));
+        let most = name(vec![rdn(limits::SET_MEMBERS)]);
+        let past = name(vec![rdn(limits::SET_MEMBERS + 1)]);
+        assert!(!refused(&with_names(&leaf, Some(&most), None, key)), "4 attributes in one RDN");
+        assert!(refused(&with_names(&leaf, Some(&past), None, key)), "5 in the issuer");
+        assert!(refused(&with_names(&leaf, None, Some(&past), key)), "5 in the subject");
+        // In subjectAltName: a directoryName ([4] Name) of such an RDN, and many small ones.
+        let san = |names: Vec<Node>| {
+            let mut options = LeafOptions::named("device");
+            let general_names = names.into_iter().map(|n| Node::Constructed(0xa4, vec![n])).collect();
+            options.extensions.push((vec![2, 5, 29, 17], write(&Node::Constructed(0x30, general_names))));
+            ca.issue(&options).der
+        };
+        let one = san(vec![name(vec![rdn(2)])]);
+        assert_eq!(ClientCertificate::from_der(&one).map(|_| ()), Ok(()), "a directoryName of two attributes");
+        assert!(refused(&san(vec![past.clone()])), "5 attributes in a directoryName's RDN");
+        let small = |n: usize| (0..n).map(|_| name(vec![rdn(2)])).collect::<Vec<_>>();
+        let issued = ClientCertificate::from_der(&ca.issue(&LeafOptions::named("device")).der).unwrap();
+        let own = issued.subject.matches('=').count() + issued.issuer.matches('=').count();
+        assert!(!refused(&san(small((limits::ALL_SET_MEMBERS - own) / 2))), "64 attributes in all");
+        assert!(refused(&san(small((limits::ALL_SET_MEMBERS - own) / 2 + 1))), "65 attributes in all");
     }
 
     #[test]
