@@ -563,6 +563,40 @@ impl Budget {
     }
 }
 
+/// The value (the content of extnValue) of the extension of a DER certificate whose extnID
+/// TLV is `oid_tlv`, read from the bytes without decoding the certificate; `None` when it
+/// has none, or is not shaped as a certificate.
+pub(crate) fn extension_value<'a>(der: &'a [u8], oid_tlv: &[u8]) -> Option<&'a [u8]> {
+    use x509_cert::der::Reader;
+    let extensions = signed_part_fields(der, 0xa0, |r| {
+        for _ in 0..5 {
+            r.tlv_bytes()?;
+        }
+        let mut extensions = None;
+        while !r.is_finished() {
+            let field = r.tlv_bytes()?;
+            if field.first() == Some(&0xa3) {
+                extensions = Some(field);
+            }
+        }
+        Ok(extensions)
+    })??;
+    let mut rest = tlv_content(extensions).and_then(tlv_content)?;
+    while let Some((extension, after)) = split_tlv(rest) {
+        rest = after;
+        let fields = tlv_content(extension)?;
+        let Some(mut inner) = fields.strip_prefix(oid_tlv) else { continue };
+        while let Some((field, after)) = split_tlv(inner) {
+            inner = after;
+            if field.first() == Some(&0x04) {
+                return tlv_content(field);
+            }
+        }
+        return None;
+    }
+    None
+}
+
 /// The first DER TLV of `bytes` and what follows it; `None` when there is none.
 fn split_tlv(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     use x509_cert::der::{Header, Reader, SliceReader};
@@ -591,7 +625,6 @@ fn tlv_count_past(mut bytes: &[u8], limit: usize) -> Option<usize> {
     }
     Some(count)
 }
-
 
 /// [`SignedFields`] of a DER certificate; `None` when it is not shaped as one.
 pub(crate) fn signed_fields(der: &[u8]) -> Option<SignedFields<'_>> {
@@ -818,6 +851,27 @@ mod tests {
         let mut options = LeafOptions::named("device");
         options.dns_names = vec![format!("{}.example", "a".repeat(limits::SUBJECT_ALT_NAME_BYTES))];
         assert_eq!(oversized(&ca.issue(&options).der), Some("its subjectAltName"), "8 KiB of names");
+    }
+
+    /// `extension_value` reads from the bytes what x509-cert decodes: each extension's value
+    /// by its extnID, critical or not, and nothing for one the certificate lacks.
+    #[test]
+    fn extension_values_read_from_the_bytes_are_the_decoders() {
+        use certgate_testkit::{Ca, LeafOptions};
+        let ca = Ca::new("Extensions CA");
+        let mut options = LeafOptions::named("device").dns("device.example");
+        options.extensions.push((vec![1, 3, 6, 1, 4, 1, 99999, 7], vec![0x04, 0x02, 0xab, 0xcd]));
+        let der = ca.issue(&options).der;
+        let decoded = Certificate::from_der(&der).unwrap();
+        let extensions = decoded.tbs_certificate.extensions.unwrap();
+        assert!(extensions.len() >= 3);
+        for extension in &extensions {
+            let oid = extension.extn_id.to_der().unwrap();
+            assert_eq!(extension_value(&der, &oid), Some(extension.extn_value.as_bytes()), "{}", extension.extn_id);
+        }
+        let absent = ObjectIdentifier::new_unwrap("2.5.29.31").to_der().unwrap();
+        assert_eq!(extension_value(&der, &absent), None);
+        assert_eq!(extension_value(b"not a certificate", &absent), None);
     }
 
     /// The decoder sorts a SET OF (an RDN's attributes) by insertion, so one written in

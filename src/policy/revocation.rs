@@ -164,7 +164,8 @@ struct Scope {
 
 /// id-ce-issuingDistributionPoint and id-ce-cRLDistributionPoints.
 const ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
-const CRL_DISTRIBUTION_POINTS: &str = "2.5.29.31";
+/// The extnID TLV of cRLDistributionPoints (2.5.29.31).
+const CRL_DISTRIBUTION_POINTS_TLV: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x1f];
 
 impl Scope {
     fn read(crl: &CertificateList) -> Result<Scope, String> {
@@ -198,11 +199,12 @@ impl Scope {
         }
         let Some(names) = &self.point else { return true };
         use x509_cert::ext::pkix::name::DistributionPointName;
-        let oid = x509_cert::der::oid::ObjectIdentifier::new_unwrap(CRL_DISTRIBUTION_POINTS);
-        let Ok(cert) = x509_cert::Certificate::from_der(certificate) else { return false };
-        let extensions = cert.tbs_certificate.extensions.iter().flatten();
-        let Some(extension) = extensions.into_iter().find(|e| e.extn_id == oid) else { return false };
-        let Ok(points) = x509_cert::ext::pkix::CrlDistributionPoints::from_der(extension.extn_value.as_bytes()) else {
+        // The extension alone, read from the bytes: a list is asked once per request for
+        // each certificate of its issuer, and the certificate need not be decoded again.
+        let Some(value) = crate::certificate::extension_value(certificate, CRL_DISTRIBUTION_POINTS_TLV) else {
+            return false;
+        };
+        let Ok(points) = x509_cert::ext::pkix::CrlDistributionPoints::from_der(value) else {
             return false;
         };
         points.0.iter().any(|point| match &point.distribution_point {
