@@ -460,14 +460,7 @@ fn check_sizes(der: &[u8]) -> Result<(), CertificateError> {
         r.tlv_bytes()?;
         let subject = r.tlv_bytes()?;
         r.tlv_bytes()?;
-        let mut extensions = None;
-        while !r.is_finished() {
-            let field = r.tlv_bytes()?;
-            if field.first() == Some(&0xa3) {
-                extensions = Some(field);
-            }
-        }
-        Ok((issuer, subject, extensions))
+        Ok((issuer, subject, extensions_field(r)?))
     });
     let Some((issuer, subject, extensions)) = parts else { return Ok(()) };
     let oversized = |part, limit| Err(CertificateError::Oversized { part, limit });
@@ -572,14 +565,7 @@ pub(crate) fn extension_value<'a>(der: &'a [u8], oid_tlv: &[u8]) -> Option<&'a [
         for _ in 0..5 {
             r.tlv_bytes()?;
         }
-        let mut extensions = None;
-        while !r.is_finished() {
-            let field = r.tlv_bytes()?;
-            if field.first() == Some(&0xa3) {
-                extensions = Some(field);
-            }
-        }
-        Ok(extensions)
+        extensions_field(r)
     })??;
     let mut rest = tlv_content(extensions).and_then(tlv_content)?;
     while let Some((extension, after)) = split_tlv(rest) {
@@ -595,6 +581,20 @@ pub(crate) fn extension_value<'a>(der: &'a [u8], oid_tlv: &[u8]) -> Option<&'a [
         return None;
     }
     None
+}
+
+/// The rest of a tbsCertificate after its SubjectPublicKeyInfo: the `[3]` extensions field
+/// when there is one (after the optional unique identifiers).
+fn extensions_field<'a>(r: &mut x509_cert::der::SliceReader<'a>) -> Result<Option<&'a [u8]>, x509_cert::der::Error> {
+    use x509_cert::der::Reader;
+    let mut extensions = None;
+    while !r.is_finished() {
+        let field = r.tlv_bytes()?;
+        if field.first() == Some(&0xa3) {
+            extensions = Some(field);
+        }
+    }
+    Ok(extensions)
 }
 
 /// The first DER TLV of `bytes` and what follows it; `None` when there is none.
