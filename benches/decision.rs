@@ -232,6 +232,75 @@ fn large_certificate(c: &mut Criterion) {
     group.finish();
 }
 
+/// Forwarded certificates are bounded together as well as one by one
+/// (`certificate_limits::REQUEST_*`): a pinned client with a chain header or earlier XFCC
+/// elements full of the widest names certgate reads, against the same client alone.
+fn request_budget(c: &mut Criterion) {
+    use certgate::certificate_limits as limits;
+    use certgate_testkit::reencode::{with_names, Node};
+    let ca = Ca::new("bench root");
+    let mut options = LeafOptions::named("pinned");
+    options.not_before = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
+    options.not_after = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW + 86_400 * 365).unwrap();
+    let leaf = ca.issue(&options);
+    // A CA certificate whose issuer and subject are each 32 distinct RDNs of 8 letters.
+    let wide = |tag: usize| {
+        let name = |base: usize| {
+            let rdn = |r: usize| {
+                let value = format!("{base:04}{r:04}").into_bytes();
+                let cn = Node::Constructed(
+                    0x30,
+                    vec![Node::Primitive(0x06, vec![0x55, 4, 3]), Node::Primitive(0x0c, value)],
+                );
+                Node::Constructed(0x31, vec![cn])
+            };
+            Node::Constructed(0x30, (0..limits::NAME_RDNS).map(rdn).collect())
+        };
+        let ca = Ca::new(&format!("wide {tag}"));
+        with_names(&ca.certificate.der, Some(&name(tag + 5000)), Some(&name(tag)), &ca.certificate.key_pem)
+    };
+    let wides: Vec<Vec<u8>> = (0..13).map(wide).collect();
+    let pin = [("allowed_thumbprints".to_string(), leaf.sha256_hex())];
+    let gate_for = |platform: &str, extra: &[(&str, &str)]| {
+        let mut vars: HashMap<String, String> = pin.iter().cloned().collect();
+        vars.insert("platform".into(), platform.into());
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        certgate::Gate::from_source(&vars).expect("bench configuration is valid")
+    };
+    let rfc9440 = gate_for("rfc9440", &[("max_chain_certificates", "16")]);
+    let envoy = gate_for("envoy", &[("xfcc_elements", "last")]);
+    let chain = |n: usize| {
+        let mut headers = vec![("client-cert".to_string(), encode::rfc9440(&leaf.der).into_bytes())];
+        if n > 0 {
+            let value = wides[..n].iter().map(|c| encode::rfc9440(c)).collect::<Vec<_>>().join(", ");
+            headers.push(("client-cert-chain".to_string(), value.into_bytes()));
+        }
+        headers
+    };
+    let xfcc = |n: usize| {
+        let mut elements: Vec<String> = wides[..n].iter().map(|c| encode::xfcc_element(c, &[], "")).collect();
+        elements.push(encode::xfcc_element(&leaf.der, &[], ""));
+        vec![("x-forwarded-client-cert".to_string(), elements.join(",").into_bytes())]
+    };
+    let cases = [
+        ("alone", &rfc9440, chain(0), true),
+        ("one-wide-chain-certificate", &rfc9440, chain(1), true),
+        ("refused-13-wide-chain-certificates", &rfc9440, chain(13), false),
+        ("xfcc-alone", &envoy, xfcc(0), true),
+        ("xfcc-one-wide-element", &envoy, xfcc(1), true),
+        ("refused-xfcc-13-wide-elements", &envoy, xfcc(13), false),
+    ];
+    let mut group = c.benchmark_group("request-budget");
+    for (name, gate, headers, allowed) in cases {
+        assert!(headers.iter().all(|(_, v)| v.len() <= 32 * 1024), "{name}");
+        assert_eq!(gate.authenticate(&headers, NOW).is_ok(), allowed, "{name}");
+        group.bench_with_input(BenchmarkId::from_parameter(name), &headers, |b, headers| {
+            b.iter(|| gate.authenticate(black_box(headers), NOW))
+        });
+    }
+    group.finish();
+}
+
 /// The trust-anchor path and what the hostile review's fixes added to it, and the worst
 /// headers within the limits ([`certgate_testkit::chain_cases`]).
 fn chain(c: &mut Criterion) {
@@ -332,7 +401,18 @@ fn chain_cache(c: &mut Criterion) {
 // `criterion_group!` defines an undocumented `pub fn benches`: kept in a private module,
 // it is no public item of this crate (so `missing_docs` does not apply).
 mod group {
-    use super::{chain, chain_cache, decision, gate, hostile, large_certificate, scale, store};
-    criterion::criterion_group!(benches, decision, scale, hostile, large_certificate, chain, gate, store, chain_cache);
+    use super::{chain, chain_cache, decision, gate, hostile, large_certificate, request_budget, scale, store};
+    criterion::criterion_group!(
+        benches,
+        decision,
+        scale,
+        hostile,
+        large_certificate,
+        request_budget,
+        chain,
+        gate,
+        store,
+        chain_cache
+    );
 }
 criterion_main!(group::benches);

@@ -78,6 +78,12 @@ pub mod limits {
     pub const NODES: usize = 1024;
     /// How deep the count looks into nested values (deeper ones are read as opaque).
     pub const NESTING: usize = 16;
+    /// RDN attributes (SET members) in all the certificates one request decodes together:
+    /// the client certificate, its forwarded chain, and the earlier elements of an XFCC
+    /// value (counted apart).
+    pub const REQUEST_SET_MEMBERS: usize = 96;
+    /// DER values in all their Names and extensions together.
+    pub const REQUEST_NODES: usize = 2048;
 }
 
 impl CertificateError {
@@ -294,7 +300,13 @@ impl ClientCertificate {
     /// Decode and summarise a DER certificate. Trailing bytes, bad encodings and
     /// undecodable subjectAltName or keyUsage extensions are refused as malformed.
     pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
-        check_sizes(der)?;
+        Self::from_der_within(der, &mut DecodeBudget::default())
+    }
+
+    /// [`from_der`](Self::from_der), counting what the certificate holds against what the
+    /// request's certificates may hold together.
+    pub fn from_der_within(der: &[u8], budget: &mut DecodeBudget) -> Result<Self, CertificateError> {
+        check_sizes(der, budget)?;
         let cert = Certificate::from_der(der).map_err(|e| CertificateError::NotDer(e.into()))?;
         let tbs = &cert.tbs_certificate;
         let validity = &tbs.validity;
@@ -451,7 +463,32 @@ pub(crate) struct SignedFields<'a> {
 /// Whether the parts of a DER certificate are within [`limits`], read from the bytes
 /// without decoding them (counting TLVs), so an oversized one costs a walk over its bytes.
 /// Bytes not shaped as a certificate pass: the decoder says what is wrong with them.
-fn check_sizes(der: &[u8]) -> Result<(), CertificateError> {
+fn check_sizes(der: &[u8], request: &mut DecodeBudget) -> Result<(), CertificateError> {
+    let mut budget = Budget::default();
+    check_certificate_sizes(der, &mut budget)?;
+    request.nodes += budget.nodes;
+    request.set_members += budget.set_members;
+    let oversized = |limit| Err(CertificateError::Oversized { part: "the request's certificates together", limit });
+    if request.set_members > limits::REQUEST_SET_MEMBERS {
+        return oversized("96 RDN attributes");
+    }
+    if request.nodes > limits::REQUEST_NODES {
+        return oversized("2048 DER values in their Names and extensions");
+    }
+    Ok(())
+}
+
+/// What the certificates one request decodes may hold together ([`limits`]'s `REQUEST_`
+/// limits): each is bounded on its own, and a forwarded chain (or the earlier elements of
+/// an XFCC value) may not add up to many times one certificate. One per request, passed
+/// to [`ClientCertificate::from_der_within`] for every certificate it decodes.
+#[derive(Debug, Default)]
+pub struct DecodeBudget {
+    nodes: usize,
+    set_members: usize,
+}
+
+fn check_certificate_sizes(der: &[u8], budget: &mut Budget) -> Result<(), CertificateError> {
     use x509_cert::der::Reader;
     const SAN: &[u8] = &[0x06, 0x03, 0x55, 0x1d, 0x11];
     let parts = signed_part_fields(der, 0xa0, |r| {
@@ -464,7 +501,6 @@ fn check_sizes(der: &[u8]) -> Result<(), CertificateError> {
     });
     let Some((issuer, subject, extensions)) = parts else { return Ok(()) };
     let oversized = |part, limit| Err(CertificateError::Oversized { part, limit });
-    let mut budget = Budget::default();
     for (part, name) in [("its issuer Name", issuer), ("its subject Name", subject)] {
         if name.len() > limits::NAME_BYTES {
             return oversized(part, "4096 bytes");

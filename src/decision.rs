@@ -242,12 +242,15 @@ pub fn authenticate(
     if let Some(digest_header) = &settings.digest_header {
         check_digest(digest_header, &headers.get_all(digest_header), &forwarded.leaf)?;
     }
-    let certificate = ClientCertificate::from_der(&forwarded.leaf)?;
+    // One budget for every certificate the request carries: each is bounded on its own,
+    // and together they may not cost many times one.
+    let mut budget = crate::certificate::DecodeBudget::default();
+    let certificate = ClientCertificate::from_der_within(&forwarded.leaf, &mut budget)?;
     let deny =
         |denied: Denied, certificate: ClientCertificate| Denial { denied, certificate: Some(Box::new(certificate)) };
     let mut chain = Vec::with_capacity(forwarded.chain.len());
     for (i, der) in forwarded.chain.iter().enumerate() {
-        match ClientCertificate::from_der(der) {
+        match ClientCertificate::from_der_within(der, &mut budget) {
             Ok(c) => chain.push(c),
             Err(error) => return Err(deny(Denied::ChainCertificate { position: i + 1, error }, certificate)),
         }
@@ -533,6 +536,61 @@ mod tests {
         let dup = [b":AQID:".to_vec(), b":AQID:".to_vec()];
         let denial = authenticate_lines(&cfg, &[encode::rfc9440(&leaf.der).into_bytes()], &dup, now()).unwrap_err();
         assert_eq!(denial.denied.reason(), Reason::CertificateAmbiguous);
+    }
+
+    /// Each forwarded certificate is bounded on its own, and together they are bounded as
+    /// one request's: a chain of certificates each with 32-RDN names (allowed one by one)
+    /// cost 17 to 38 times a normal request to decode, a pinned one included, and so did
+    /// the earlier elements of an XFCC value (found by a review). Past the request's
+    /// budget the chain certificate that crosses it is `certificate_malformed`.
+    #[test]
+    fn the_certificates_of_one_request_are_bounded_together() {
+        use crate::certificate::{limits, CertificateError};
+        use certgate_testkit::reencode::{with_names, Node};
+        let ca = Ca::new("Test Root");
+        let leaf = ca.issue(&LeafOptions::named("a"));
+        // A CA certificate whose issuer and subject are each 32 distinct one-attribute RDNs.
+        let wide = |tag: usize| {
+            let name = |base: usize| {
+                let rdn = |r: usize| {
+                    let value = format!("{base:04}{r:03}").into_bytes();
+                    let cn = Node::Constructed(
+                        0x30,
+                        vec![Node::Primitive(0x06, vec![0x55, 4, 3]), Node::Primitive(0x0c, value)],
+                    );
+                    Node::Constructed(0x31, vec![cn])
+                };
+                Node::Constructed(0x30, (0..limits::NAME_RDNS).map(rdn).collect())
+            };
+            let ca = Ca::new(&format!("wide {tag}"));
+            with_names(&ca.certificate.der, Some(&name(tag + 5000)), Some(&name(tag)), &ca.certificate.key_pem)
+        };
+        let cfg = config(&leaf.sha256_hex(), &[(var::PLATFORM, "rfc9440")]);
+        let send = |chain: &[Vec<u8>]| {
+            let chain = chain.iter().map(|c| encode::rfc9440(c)).collect::<Vec<_>>().join(", ");
+            authenticate_lines(&cfg, &[encode::rfc9440(&leaf.der).into_bytes()], &[chain.into_bytes()], now())
+        };
+        let one = wide(1);
+        assert!(crate::certificate::ClientCertificate::from_der(&one).is_ok(), "one is within its own limits");
+        assert!(send(std::slice::from_ref(&one)).is_ok(), "the leaf and one wide certificate");
+        let denial = send(&[one, wide(2)]).unwrap_err();
+        match &denial.denied {
+            Denied::ChainCertificate { position: 2, error: CertificateError::Oversized { part, .. } } => {
+                assert!(part.contains("together"), "{part}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(denial.denied.reason(), Reason::CertificateMalformed);
+        // The earlier elements of an XFCC value (`xfcc_elements = last`): bounded together too.
+        let cfg = config(&leaf.sha256_hex(), &[(var::PLATFORM, "envoy"), (var::XFCC_ELEMENTS, "last")]);
+        let element = |der: &[u8]| encode::xfcc_element(der, &[], "");
+        let value = |earlier: &[Vec<u8>]| {
+            let mut elements: Vec<String> = earlier.iter().map(|c| element(c)).collect();
+            elements.push(element(&leaf.der));
+            elements.join(",")
+        };
+        assert!(run(&cfg, &value(&[wide(3)])).is_ok(), "one wide earlier element");
+        assert_eq!(reason(&cfg, &value(&[wide(3), wide(4)])), Reason::CertificateMalformed);
     }
 
     #[test]

@@ -45,7 +45,7 @@ mod trust;
 pub mod upstream;
 
 pub use certificate::limits as certificate_limits;
-pub use certificate::{CertificateError, ClientCertificate, DerError};
+pub use certificate::{CertificateError, ClientCertificate, DecodeBudget, DerError};
 pub use config::{vars, ConfigError, GatewaySettings, Problem, Service, UpstreamOrigin, VariableSource};
 pub use decision::{Denial, Denied, Identity, RequestHeaders};
 pub use extract::{

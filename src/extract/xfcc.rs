@@ -6,7 +6,7 @@
 use super::pem::decode_pem_certificates;
 use super::percent::percent_decode;
 use super::{Counted, ExtractError, XfccElements, XfccForm, XfccSyntax};
-use crate::certificate::ClientCertificate;
+use crate::certificate::{ClientCertificate, DecodeBudget};
 
 /// Most elements (proxy hops) accepted in one header.
 pub(super) const MAX_ELEMENTS: usize = 32;
@@ -172,6 +172,7 @@ fn check_element_shape(element: &XfccElement) -> Result<(), ExtractError> {
 fn element_certificates(
     element: &XfccElement,
     decoded: &mut usize,
+    budget: &mut DecodeBudget,
     check_sans: bool,
 ) -> Result<Option<LeafAndChain>, ExtractError> {
     let mut decode = |text: &str| -> Result<Vec<Vec<u8>>, ExtractError> {
@@ -208,7 +209,7 @@ fn element_certificates(
         }
         (None, None) => return Ok(None),
     };
-    let leaf_facts = ClientCertificate::from_der(&leaf)?;
+    let leaf_facts = ClientCertificate::from_der_within(&leaf, budget)?;
     if let Some(hash) = single_value(element, "hash")? {
         if !hash.eq_ignore_ascii_case(&leaf_facts.sha256_hex()) {
             return Err(ExtractError::XfccHashMismatch { form: XfccForm::Text });
@@ -258,10 +259,12 @@ pub(super) fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, E
     // the shape rules (a split makes two elements, an extension breaks the key order).
     let check_sans = mode == XfccElements::Last;
     let mut decoded = 0;
+    // The elements' certificates together are bounded as one request's are.
+    let mut budget = DecodeBudget::default();
     for element in earlier {
-        element_certificates(element, &mut decoded, check_sans)?;
+        element_certificates(element, &mut decoded, &mut budget, check_sans)?;
     }
-    element_certificates(selected, &mut decoded, check_sans)?
+    element_certificates(selected, &mut decoded, &mut budget, check_sans)?
         .ok_or(ExtractError::XfccNoCertificate { form: XfccForm::Text })
 }
 

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::pem::decode_pem_certificates;
 use super::xfcc::{LeafAndChain, MAX_ELEMENTS};
 use super::{Counted, ExtractError, JsonKeyProblem, JsonType, XfccElements, XfccForm, XfccJsonProblem};
-use crate::certificate::ClientCertificate;
+use crate::certificate::{ClientCertificate, DecodeBudget};
 
 const KEYS: [&str; 7] = ["by", "hash", "cert", "chain", "subject", "uri", "dns"];
 
@@ -194,7 +194,11 @@ fn one_certificate(pem: &str, key: &'static str, decoded: &mut usize) -> Result<
 }
 
 /// The certificates an object carries, checked against its own `hash` and `chain`.
-fn element_certificates(e: &Element, decoded: &mut usize) -> Result<Option<LeafAndChain>, ExtractError> {
+fn element_certificates(
+    e: &Element,
+    decoded: &mut usize,
+    budget: &mut DecodeBudget,
+) -> Result<Option<LeafAndChain>, ExtractError> {
     if let Some((key, problem)) = e.ambiguity {
         return Err(ExtractError::XfccJsonKey { key, problem });
     }
@@ -220,7 +224,7 @@ fn element_certificates(e: &Element, decoded: &mut usize) -> Result<Option<LeafA
         None => return Ok(None),
     };
     if let Some(hash) = &e.hash {
-        let facts = ClientCertificate::from_der(&leaf)?;
+        let facts = ClientCertificate::from_der_within(&leaf, budget)?;
         if !hash.eq_ignore_ascii_case(&facts.sha256_hex()) {
             return Err(ExtractError::XfccHashMismatch { form: XfccForm::Json });
         }
@@ -256,10 +260,13 @@ pub(super) fn extract(value: &str, mode: XfccElements) -> Result<LeafAndChain, E
         return Err(ExtractError::XfccNoElement);
     };
     let mut decoded = 0;
+    // The objects' certificates together are bounded as one request's are.
+    let mut budget = DecodeBudget::default();
     for element in earlier {
-        element_certificates(element, &mut decoded)?;
+        element_certificates(element, &mut decoded, &mut budget)?;
     }
-    element_certificates(selected, &mut decoded)?.ok_or(ExtractError::XfccNoCertificate { form: XfccForm::Json })
+    element_certificates(selected, &mut decoded, &mut budget)?
+        .ok_or(ExtractError::XfccNoCertificate { form: XfccForm::Json })
 }
 
 #[cfg(test)]
