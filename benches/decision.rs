@@ -237,29 +237,13 @@ fn large_certificate(c: &mut Criterion) {
 /// elements full of the widest names certgate reads, against the same client alone.
 fn request_budget(c: &mut Criterion) {
     use certgate::certificate_limits as limits;
-    use certgate_testkit::reencode::{with_names, Node};
     let ca = Ca::new("bench root");
     let mut options = LeafOptions::named("pinned");
     options.not_before = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW - 86_400).unwrap();
     options.not_after = certgate_testkit::OffsetDateTime::from_unix_timestamp(NOW + 86_400 * 365).unwrap();
     let leaf = ca.issue(&options);
-    // A CA certificate whose issuer and subject are each 32 distinct RDNs of 8 letters.
-    let wide = |tag: usize| {
-        let name = |base: usize| {
-            let rdn = |r: usize| {
-                let value = format!("{base:04}{r:04}").into_bytes();
-                let cn = Node::Constructed(
-                    0x30,
-                    vec![Node::Primitive(0x06, vec![0x55, 4, 3]), Node::Primitive(0x0c, value)],
-                );
-                Node::Constructed(0x31, vec![cn])
-            };
-            Node::Constructed(0x30, (0..limits::NAME_RDNS).map(rdn).collect())
-        };
-        let ca = Ca::new(&format!("wide {tag}"));
-        with_names(&ca.certificate.der, Some(&name(tag + 5000)), Some(&name(tag)), &ca.certificate.key_pem)
-    };
-    let wides: Vec<Vec<u8>> = (0..13).map(wide).collect();
+    let wides: Vec<Vec<u8>> =
+        (0..13).map(|tag| certgate_testkit::reencode::ca_with_wide_names(tag, limits::NAME_RDNS)).collect();
     let pin = [("allowed_thumbprints".to_string(), leaf.sha256_hex())];
     let gate_for = |platform: &str, extra: &[(&str, &str)]| {
         let mut vars: HashMap<String, String> = pin.iter().cloned().collect();

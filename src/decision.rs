@@ -546,25 +546,9 @@ mod tests {
     #[test]
     fn the_certificates_of_one_request_are_bounded_together() {
         use crate::certificate::{limits, CertificateError};
-        use certgate_testkit::reencode::{with_names, Node};
         let ca = Ca::new("Test Root");
         let leaf = ca.issue(&LeafOptions::named("a"));
-        // A CA certificate whose issuer and subject are each 32 distinct one-attribute RDNs.
-        let wide = |tag: usize| {
-            let name = |base: usize| {
-                let rdn = |r: usize| {
-                    let value = format!("{base:04}{r:03}").into_bytes();
-                    let cn = Node::Constructed(
-                        0x30,
-                        vec![Node::Primitive(0x06, vec![0x55, 4, 3]), Node::Primitive(0x0c, value)],
-                    );
-                    Node::Constructed(0x31, vec![cn])
-                };
-                Node::Constructed(0x30, (0..limits::NAME_RDNS).map(rdn).collect())
-            };
-            let ca = Ca::new(&format!("wide {tag}"));
-            with_names(&ca.certificate.der, Some(&name(tag + 5000)), Some(&name(tag)), &ca.certificate.key_pem)
-        };
+        let wide = |tag: usize| certgate_testkit::reencode::ca_with_wide_names(tag, limits::NAME_RDNS);
         let cfg = config(&leaf.sha256_hex(), &[(var::PLATFORM, "rfc9440")]);
         let send = |chain: &[Vec<u8>]| {
             let chain = chain.iter().map(|c| encode::rfc9440(c)).collect::<Vec<_>>().join(", ");

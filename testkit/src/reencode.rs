@@ -150,6 +150,24 @@ pub fn rsa_pss_signed_and_plus_modulus(der: &[u8], rsa_key_pem: &str) -> (Vec<u8
     panic!("no PSS signature left room for the modulus");
 }
 
+/// A self-signed CA certificate (a fresh P-256 key) whose issuer and subject are each
+/// `rdns` RDNs of one CN attribute, all distinct (derived from `tag`, so certificates of
+/// different tags share no name): the widest names a certificate may carry, for the
+/// decode-cost limits.
+pub fn ca_with_wide_names(tag: usize, rdns: usize) -> Vec<u8> {
+    let name = |base: usize| {
+        let rdn = |r: usize| {
+            let value = format!("{base:04}{r:04}").into_bytes();
+            let cn =
+                Node::Constructed(0x30, vec![Node::Primitive(0x06, vec![0x55, 4, 3]), Node::Primitive(0x0c, value)]);
+            Node::Constructed(0x31, vec![cn])
+        };
+        Node::Constructed(0x30, (0..rdns).map(rdn).collect())
+    };
+    let ca = Ca::new(&format!("wide {tag}"));
+    with_names(&ca.certificate.der, Some(&name(tag + 5000)), Some(&name(tag)), &ca.certificate.key_pem)
+}
+
 /// The OID of the private extension `with_explicit_false` marks: 1.3.6.1.4.1.99999.1.
 const MARK_OID: [u64; 8] = [1, 3, 6, 1, 4, 1, 99999, 1];
 
