@@ -231,7 +231,7 @@ fn revoke_crl_revokes_every_serial_of_that_issuer_only() {
 /// a CRL of another CA and one signed by another key of the same name.
 #[test]
 fn revoke_crl_with_ca_writes_only_crls_that_ca_issued_as_its_certificates_name_it() {
-    use certgate_testkit::reencode::{crl_with_issuer, parse, Node};
+    use certgate_testkit::reencode::{crl_with_issuer, subject_of, with_other_string_type};
     let ca = Ca::new("Fleet CA");
     let impostor = Ca::new("Fleet CA");
     let other = Ca::new("Other CA");
@@ -241,16 +241,7 @@ fn revoke_crl_with_ca_writes_only_crls_that_ca_issued_as_its_certificates_name_i
     let now = OffsetDateTime::now_utc();
     let crl = pem_to_der(&ca.crl(&[&[0x42]], now - Duration::hours(1), now + Duration::days(7)));
     // The CA's own name with its CN's string type changed.
-    let Node::Constructed(_, parts) = parse(&ca.certificate.der) else { panic!("certificate") };
-    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
-    let Node::Constructed(0x30, mut rdns) = tbs[5].clone() else { panic!("name") };
-    let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
-    let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
-    let Node::Primitive(tag, value) = atv[1].clone() else { panic!("value") };
-    atv[1] = Node::Primitive(if tag == 0x0c { 0x13 } else { 0x0c }, value);
-    atvs[0] = Node::Constructed(0x30, atv);
-    rdns[0] = Node::Constructed(0x31, atvs);
-    let respelled_name = Node::Constructed(0x30, rdns);
+    let respelled_name = with_other_string_type(&subject_of(&ca.certificate.der));
     let respelled = crl_with_issuer(&crl, &respelled_name, &ca.certificate.key_pem);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -702,24 +702,12 @@ fn a_crl_applies_whichever_spelling_of_its_issuers_key_the_path_uses() {
 /// review): a list of a name that reads the same now judges it, listed or unknown.
 #[test]
 fn a_pinned_certificate_whose_issuer_is_spelled_otherwise_is_still_judged_by_its_cas_crl() {
-    use certgate_testkit::reencode::{parse, with_names, Node};
+    use certgate_testkit::reencode::{subject_of, with_names, with_other_string_type};
     let t = OffsetDateTime::now_utc();
     let ca = Ca::new("Pinned Issuing");
     // The CA's subject as rcgen writes it, with the CN's string tag changed.
-    let Node::Constructed(_, parts) = parse(&ca.certificate.der) else { panic!("certificate") };
-    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
-    let subject = tbs[5].clone();
-    let respelled = {
-        let Node::Constructed(0x30, mut rdns) = subject.clone() else { panic!("name") };
-        let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
-        let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
-        let Node::Primitive(tag, value) = atv[1].clone() else { panic!("value") };
-        let other = if tag == 0x0c { 0x13 } else { 0x0c };
-        atv[1] = Node::Primitive(other, value);
-        atvs[0] = Node::Constructed(0x30, atv);
-        rdns[0] = Node::Constructed(0x31, atvs);
-        Node::Constructed(0x30, rdns)
-    };
+    let subject = subject_of(&ca.certificate.der);
+    let respelled = with_other_string_type(&subject);
     assert_ne!(respelled, subject);
     let mut o = LeafOptions::named("pinned device");
     o.serial = Some(vec![0x42]);
@@ -773,27 +761,6 @@ fn a_crl_of_another_key_of_the_issuers_name_leaves_the_status_unknown() {
     assert_eq!(reason(&req(&vars).cert(&leaf).send()), "ok");
 }
 
-/// `name` (a Name node of one RDN holding one CN) with that CN's value replaced by a
-/// value of string type `tag` and content `value`.
-fn respell_cn(name: &certgate_testkit::reencode::Node, tag: u8, value: Vec<u8>) -> certgate_testkit::reencode::Node {
-    use certgate_testkit::reencode::Node;
-    let Node::Constructed(0x30, mut rdns) = name.clone() else { panic!("name") };
-    let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
-    let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
-    atv[1] = Node::Primitive(tag, value);
-    atvs[0] = Node::Constructed(0x30, atv);
-    rdns[0] = Node::Constructed(0x31, atvs);
-    Node::Constructed(0x30, rdns)
-}
-
-/// The subject Name node of a certificate.
-fn subject_of(der: &[u8]) -> certgate_testkit::reencode::Node {
-    use certgate_testkit::reencode::{parse, Node};
-    let Node::Constructed(_, parts) = parse(der) else { panic!("certificate") };
-    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
-    tbs[5].clone()
-}
-
 /// A pinned certificate whose issuer field spells its CA's name otherwise than the CA's
 /// subject, in every way X.520 matching and OpenSSL's X509_NAME_cmp (every DirectoryString
 /// type to UTF-8, case folded, white space collapsed) take as the same name, is judged by
@@ -803,7 +770,7 @@ fn subject_of(der: &[u8]) -> certgate_testkit::reencode::Node {
 fn a_pinned_certificate_is_judged_by_its_cas_crls_however_its_issuer_spells_the_name() {
     let t = OffsetDateTime::now_utc();
     let ca = Ca::new("Pinned Issuing");
-    let subject = subject_of(&ca.certificate.der);
+    let subject = certgate_testkit::reencode::subject_of(&ca.certificate.der);
     let bmp: Vec<u8> = "Pinned Issuing".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
     let crl = ca.crl(&[&[0x42]], t - Duration::hours(1), t + Duration::days(7));
     let anchors = ca.certificate.pem();
@@ -816,7 +783,7 @@ fn a_pinned_certificate_is_judged_by_its_cas_crls_however_its_issuer_spells_the_
         ("UTF8String, two spaces", 0x0c, b"Pinned  Issuing".to_vec()),
         ("UTF8String, trailing space", 0x0c, b"Pinned Issuing ".to_vec()),
     ] {
-        let respelled = respell_cn(&subject, tag, value);
+        let respelled = certgate_testkit::reencode::with_first_value(&subject, tag, value);
         assert_ne!(respelled, subject);
         let mut o = LeafOptions::named("pinned device");
         o.serial = Some(vec![0x42]);
@@ -892,8 +859,8 @@ fn a_renewal_that_respells_its_name_keeps_its_lists_on_the_chain_path() {
     let t = OffsetDateTime::now_utc();
     let root = Ca::new("Fleet Root");
     let issuing = root.intermediate("Fleet Issuing");
-    let subject = subject_of(&issuing.certificate.der);
-    let respelled = respell_cn(&subject, 0x13, b"Fleet Issuing".to_vec());
+    let subject = certgate_testkit::reencode::subject_of(&issuing.certificate.der);
+    let respelled = certgate_testkit::reencode::with_first_value(&subject, 0x13, b"Fleet Issuing".to_vec());
     assert_ne!(respelled, subject);
     // The renewal: the same certificate (same key), subject PrintableString, signed by the root.
     let renewed = with_names(&issuing.certificate.der, None, Some(&respelled), &root.certificate.key_pem);
@@ -960,8 +927,12 @@ fn revoke_crl_files_a_rollovers_serials_under_the_old_keys_spelling_too() {
     let old = root.intermediate("Fleet Issuing");
     let new = root.intermediate("Fleet Issuing");
     // The old CA certificate wrote its name as a PrintableString; the new one as UTF8String.
-    let respelled = respell_cn(&subject_of(&old.certificate.der), 0x13, b"Fleet Issuing".to_vec());
-    assert_ne!(respelled, subject_of(&new.certificate.der));
+    let respelled = certgate_testkit::reencode::with_first_value(
+        &certgate_testkit::reencode::subject_of(&old.certificate.der),
+        0x13,
+        b"Fleet Issuing".to_vec(),
+    );
+    assert_ne!(respelled, certgate_testkit::reencode::subject_of(&new.certificate.der));
     let old_der = with_names(&old.certificate.der, None, Some(&respelled), &root.certificate.key_pem);
     let mut o = LeafOptions::named("old-key device");
     o.serial = Some(vec![0x42]);

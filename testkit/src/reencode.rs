@@ -150,6 +150,35 @@ pub fn rsa_pss_signed_and_plus_modulus(der: &[u8], rsa_key_pem: &str) -> (Vec<u8
     panic!("no PSS signature left room for the modulus");
 }
 
+/// The subject Name of a DER certificate, as a node.
+pub fn subject_of(der: &[u8]) -> Node {
+    let Node::Constructed(_, parts) = parse(der) else { panic!("certificate") };
+    let Node::Constructed(_, tbs) = parts[0].clone() else { panic!("tbs") };
+    tbs[5].clone()
+}
+
+/// `name` with the value of its first RDN's first attribute (a CN, as the testkit writes
+/// names) replaced by `value` of string type `tag`.
+pub fn with_first_value(name: &Node, tag: u8, value: Vec<u8>) -> Node {
+    let Node::Constructed(0x30, mut rdns) = name.clone() else { panic!("name") };
+    let Node::Constructed(0x31, mut atvs) = rdns[0].clone() else { panic!("rdn") };
+    let Node::Constructed(0x30, mut atv) = atvs[0].clone() else { panic!("atv") };
+    atv[1] = Node::Primitive(tag, value);
+    atvs[0] = Node::Constructed(0x30, atv);
+    rdns[0] = Node::Constructed(0x31, atvs);
+    Node::Constructed(0x30, rdns)
+}
+
+/// `name` with its first RDN's first value written as the other of UTF8String and
+/// PrintableString: the same name to X.520 and OpenSSL, other bytes.
+pub fn with_other_string_type(name: &Node) -> Node {
+    let Node::Constructed(0x30, rdns) = name else { panic!("name") };
+    let Node::Constructed(0x31, atvs) = &rdns[0] else { panic!("rdn") };
+    let Node::Constructed(0x30, atv) = &atvs[0] else { panic!("atv") };
+    let Node::Primitive(tag, value) = &atv[1] else { panic!("value") };
+    with_first_value(name, if *tag == 0x0c { 0x13 } else { 0x0c }, value.clone())
+}
+
 /// A self-signed CA certificate (a fresh P-256 key) whose issuer and subject are each
 /// `rdns` RDNs of one CN attribute, all distinct (derived from `tag`, so certificates of
 /// different tags share no name): the widest names a certificate may carry, for the
